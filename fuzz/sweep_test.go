@@ -1,0 +1,188 @@
+package fuzz
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/closesim/closesim/scenarios"
+	"github.com/closesim/closesim/sim"
+)
+
+var (
+	flagSeeds = flag.Int("closesim.seeds", 20, "TestSweep: number of generated scenarios to run")
+	flagStart = flag.Uint64("closesim.start", 0, "TestSweep: first seed")
+	flagSeed  = flag.Int64("closesim.seed", -1, "TestReplay: the seed to replay (required for TestReplay)")
+)
+
+// repro is the one-line command that replays seed.
+func repro(seed uint64) string {
+	return fmt.Sprintf("go test ./fuzz -run '^TestReplay$' -v -count=1 -closesim.seed=%d", seed)
+}
+
+// phaseOf names the close phase of a generated scenario from its name.
+func phaseOf(sc scenarios.Scenario) string {
+	if _, rest, ok := strings.Cut(sc.Name, "/close-"); ok {
+		if i := strings.LastIndexByte(rest, '-'); i > 0 {
+			if j := strings.LastIndexByte(rest[:i], '-'); j > 0 {
+				return rest[:j]
+			}
+		}
+	}
+	return "?"
+}
+
+// TestSweep runs generated scenarios and prints a report: outcomes per close
+// phase, and every non-ok run with its repro line. Non-ok outcomes are
+// findings about Pion (or the harness), reported here and triaged by hand;
+// bad input or a harness error fails the test.
+func TestSweep(t *testing.T) {
+	if *flagSeeds < 0 {
+		t.Fatalf("-closesim.seeds must be >= 0, got %d", *flagSeeds)
+	}
+	type finding struct {
+		seed uint64
+		obs  *sim.Observation
+	}
+	var (
+		findings []finding
+		counts   = map[string]map[sim.Outcome]int{}
+		totals   = map[sim.Outcome]int{}
+		virtual  time.Duration
+		start    = time.Now()
+		lastLine = start
+	)
+	for i := range *flagSeeds {
+		seed := *flagStart + uint64(i)
+		sc := scenarios.Generate(seed)
+		obs, err := sim.Run(t, sc)
+		if err != nil {
+			t.Fatalf("seed %d: %v\nrepro: %s", seed, err, repro(seed))
+		}
+		if obs.Outcome == sim.OutcomeError {
+			t.Errorf("seed %d: harness error: %s\nrepro: %s", seed, obs.Error, repro(seed))
+		}
+		phase := phaseOf(sc)
+		if counts[phase] == nil {
+			counts[phase] = map[sim.Outcome]int{}
+		}
+		counts[phase][obs.Outcome]++
+		totals[obs.Outcome]++
+		virtual += obs.Virtual
+		if obs.Outcome != sim.OutcomeOK {
+			findings = append(findings, finding{seed, obs})
+		}
+		if time.Since(lastLine) > 5*time.Second {
+			lastLine = time.Now()
+			fmt.Fprintf(os.Stderr, "closesim: %d/%d scenarios, %d findings, %.0f/s\n",
+				i+1, *flagSeeds, len(findings), float64(i+1)/time.Since(start).Seconds())
+		}
+	}
+	wall := time.Since(start)
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "closesim sweep: seeds %d..%d (%d scenarios) against %s\n",
+		*flagStart, *flagStart+uint64(*flagSeeds)-1, *flagSeeds, pionVersion())
+	outcomes := []sim.Outcome{sim.OutcomeOK, sim.OutcomeLeak, sim.OutcomeDeadlock, sim.OutcomeWedge, sim.OutcomePanic, sim.OutcomeError}
+	fmt.Fprintf(&b, "\n%-16s", "close phase")
+	for _, o := range outcomes {
+		fmt.Fprintf(&b, " %8s", o)
+	}
+	b.WriteString("\n")
+	phases := make([]string, 0, len(counts))
+	for p := range counts {
+		phases = append(phases, p)
+	}
+	sort.Strings(phases)
+	for _, p := range append(phases, "total") {
+		row := counts[p]
+		if p == "total" {
+			row = totals
+		}
+		fmt.Fprintf(&b, "%-16s", p)
+		for _, o := range outcomes {
+			fmt.Fprintf(&b, " %8d", row[o])
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "\nwall %s, virtual %s, %.0f scenarios/s\n", wall.Round(time.Millisecond), virtual.Round(time.Second), float64(*flagSeeds)/wall.Seconds())
+	if len(findings) > 0 {
+		fmt.Fprintf(&b, "\n%d findings (not ok):\n", len(findings))
+	}
+	for _, f := range findings {
+		fmt.Fprintf(&b, "- seed %d %s %s\n", f.seed, f.obs.Outcome, f.obs.Scenario.Name)
+		fmt.Fprintf(&b, "  %s\n", headline(summary(f.obs)))
+		fmt.Fprintf(&b, "  repro: %s\n", repro(f.seed))
+	}
+	fmt.Print(b.String())
+}
+
+// TestReplay replays one seed and prints its scenario, trace and outcome.
+func TestReplay(t *testing.T) {
+	if *flagSeed < 0 {
+		t.Skip("set -closesim.seed=N to replay seed N")
+	}
+	seed := uint64(*flagSeed)
+	sc := scenarios.Generate(seed)
+	obs, err := sim.Run(t, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := scenarios.Marshal(sc)
+	fmt.Printf("scenario:\n%s\n\ntrace (order hash %s):\n%s\n", js, obs.TraceHash, sim.Text(obs.Events))
+	fmt.Printf("final states:\n")
+	for _, s := range obs.Final {
+		fmt.Printf("  %+v\n", s)
+	}
+	fmt.Printf("\noutcome: %s\n%s\n", obs.Outcome, summary(obs))
+	fmt.Printf("repro: %s\n", repro(seed))
+}
+
+// summary describes a non-ok observation in a few lines.
+func summary(obs *sim.Observation) string {
+	var b strings.Builder
+	switch obs.Outcome {
+	case sim.OutcomeLeak:
+		for _, g := range obs.Leaks {
+			fmt.Fprintf(&b, "leaked goroutine %d [%s] %s\n", g.ID, g.State, g.Top)
+		}
+		for _, s := range obs.OpenSockets {
+			fmt.Fprintf(&b, "socket still bound: %s %s %s\n", s.Peer, s.Kind, s.Local)
+		}
+	case sim.OutcomeWedge, sim.OutcomeDeadlock:
+		b.WriteString(obs.Wedge.Diagnosis)
+	case sim.OutcomePanic:
+		b.WriteString(obs.Panic)
+	case sim.OutcomeError:
+		b.WriteString(obs.Error)
+	}
+	return b.String()
+}
+
+// headline picks the line of a summary that says the most: for a wedge, the
+// first goroutine that waits on a mutex; otherwise the first line.
+func headline(s string) string {
+	for _, line := range strings.Split(s, "\n") {
+		if strings.Contains(line, " waits in ") {
+			return strings.TrimSpace(line)
+		}
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
+}
+
+func pionVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/pion/webrtc/v4" {
+				return d.Path + " " + d.Version
+			}
+		}
+	}
+	return "github.com/pion/webrtc/v4 (version unknown)"
+}

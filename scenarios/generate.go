@@ -1,0 +1,186 @@
+package scenarios
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// Phase is a point of negotiation or data flow at which a close is placed.
+type Phase string
+
+// Close phases, in the order a connection passes through them.
+const (
+	PhaseBeforeOffer   Phase = "before_offer"
+	PhaseAfterSetLocal Phase = "after_set_local"
+	PhaseAfterRemote   Phase = "after_set_remote"
+	PhaseICEChecking   Phase = "ice_checking"
+	PhaseDTLSHandshake Phase = "dtls_handshake"
+	PhaseDCOpen        Phase = "dc_open"
+	PhaseMidTransfer   Phase = "mid_transfer"
+)
+
+// Phases lists every close phase in connection order.
+var Phases = []Phase{PhaseBeforeOffer, PhaseAfterSetLocal, PhaseAfterRemote, PhaseICEChecking,
+	PhaseDTLSHandshake, PhaseDCOpen, PhaseMidTransfer}
+
+// Closers lists who can close: A, B or both.
+var Closers = []Peer{PeerA, PeerB, PeerBoth}
+
+// Modes lists the close modes.
+var Modes = []CloseMode{ModeClose, ModeGraceful}
+
+// DataChannelLabel is the label of the data channel the built-in scenarios use.
+const DataChannelLabel = "dc"
+
+// CloseAt is a close point: where, by whom and how.
+type CloseAt struct {
+	Phase  Phase
+	Closer Peer
+	Mode   CloseMode
+}
+
+// Base returns a scenario with defaults for seed and no steps: fixed ports
+// derived from the seed, no faults.
+func Base(seed uint64) Scenario {
+	return Scenario{
+		Version:  Version,
+		Seed:     seed,
+		Topology: Topology{PortA: 10000 + uint16(seed%5000), PortB: 20000 + uint16(seed%5000)},
+	}
+}
+
+// WithClose returns sc with the steps of a connection that A offers, closed
+// at c: A creates data channel "dc", A offers, B answers, both await the
+// channel, exchange messages, and the close step is placed at c.Phase.
+// msgs is the number of messages each side sends in PhaseMidTransfer.
+func WithClose(sc Scenario, c CloseAt, msgs, size int) Scenario {
+	closeStep := Step{Kind: KindClose, Peer: c.Closer, Mode: c.Mode}
+	watcher := c.Closer
+	if watcher == PeerBoth {
+		watcher = PeerA
+	}
+	steps := []Step{{Kind: KindCreateDataChannel, Peer: PeerA, Label: DataChannelLabel}}
+	add := func(s ...Step) { steps = append(steps, s...) }
+	at := func(p Phase) bool {
+		if c.Phase == p {
+			add(closeStep)
+			return true
+		}
+		return false
+	}
+	sc.Name = fmt.Sprintf("close-%s-%s-%s", c.Phase, c.Closer, c.Mode)
+	if at(PhaseBeforeOffer) {
+		sc.Steps = steps
+		return sc
+	}
+	add(Step{Kind: KindOffer, Peer: PeerA})
+	if !at(PhaseAfterSetLocal) {
+		add(Step{Kind: KindApplyOffer, Peer: PeerB})
+		if !at(PhaseAfterRemote) {
+			add(Step{Kind: KindAnswer, Peer: PeerB}, Step{Kind: KindApplyAnswer, Peer: PeerA},
+				Step{Kind: KindAwait, Peer: watcher, State: StateICEChecking})
+			if !at(PhaseICEChecking) {
+				add(Step{Kind: KindAwait, Peer: watcher, State: StateDTLSConnecting})
+				if !at(PhaseDTLSHandshake) {
+					add(Step{Kind: KindAwait, Peer: PeerA, State: StateDCOpen, Label: DataChannelLabel},
+						Step{Kind: KindAwait, Peer: PeerB, State: StateDCOpen, Label: DataChannelLabel})
+					if !at(PhaseDCOpen) {
+						add(Step{Kind: KindSend, Peer: PeerA, Label: DataChannelLabel, Count: msgs, Size: size},
+							Step{Kind: KindSend, Peer: PeerB, Label: DataChannelLabel, Count: msgs, Size: size})
+						at(PhaseMidTransfer)
+					}
+				}
+			}
+		}
+	}
+	sc.Steps = steps
+	return sc
+}
+
+// ConnectDataClose is the benchmark scenario: connect, msgs messages each
+// way, let them arrive, close both, settle.
+func ConnectDataClose(seed uint64, msgs int) Scenario {
+	sc := WithClose(Base(seed), CloseAt{Phase: PhaseMidTransfer, Closer: PeerBoth, Mode: ModeClose}, msgs, 100)
+	last := sc.Steps[len(sc.Steps)-1]
+	sc.Steps = append(sc.Steps[:len(sc.Steps)-1], Step{Kind: KindSleep, Duration: Duration(100 * time.Millisecond)}, last)
+	sc.Name = "connect-data-close"
+	sc.Settle = Duration(time.Second)
+	return sc
+}
+
+// Generate returns the valid scenario of seed: a close point, settings and a
+// fault schedule, all drawn from a generator seeded with seed alone.
+// The same seed always gives the same scenario.
+func Generate(seed uint64) Scenario {
+	r := rand.New(rand.NewPCG(seed, 0x636c6f736573696d)) // "closesim"
+	c := CloseAt{
+		Phase:  Phases[r.IntN(len(Phases))],
+		Closer: Closers[r.IntN(len(Closers))],
+		Mode:   Modes[r.IntN(len(Modes))],
+	}
+	sc := Base(seed)
+	sc.Settings = Settings{Trickle: r.IntN(2) == 0, DisableCloseByDTLS: r.IntN(4) == 0}
+	if r.IntN(2) == 0 {
+		sc.Topology.LinkDelay = Duration(time.Duration(r.IntN(20)) * time.Millisecond)
+	}
+	if r.IntN(2) == 0 {
+		delays := make([]Duration, 1+r.IntN(8))
+		for i := range delays {
+			delays[i] = Duration(time.Duration(r.IntN(50)) * time.Millisecond)
+		}
+		sc.Faults.SignalDelays = delays
+	}
+	sc = WithClose(sc, c, 1+r.IntN(50), r.IntN(4096))
+	if r.IntN(2) == 0 {
+		// Half the closes land inside one virtual instant, right after the
+		// previous step, while the goroutines it woke are mid-flight.
+		last := &sc.Steps[len(sc.Steps)-1]
+		last.Immediate = true
+		last.Yields = drawYields(r)
+	}
+	sc.Name = fmt.Sprintf("gen-%d/%s", seed, sc.Name)
+	return sc
+}
+
+// Marshal encodes sc as indented JSON, the form written to reports and files.
+func Marshal(sc Scenario) ([]byte, error) {
+	sc.Version = Version
+	return json.MarshalIndent(sc, "", "  ")
+}
+
+// Unmarshal decodes and validates a scenario. Unknown fields are errors, so
+// a misspelt field is never silently ignored.
+func Unmarshal(data []byte) (Scenario, error) {
+	var sc Scenario
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sc); err != nil {
+		return Scenario{}, fmt.Errorf("decode scenario: %w", err)
+	}
+	if dec.More() {
+		return Scenario{}, fmt.Errorf("decode scenario: trailing data after the JSON object")
+	}
+	if sc.Version == 0 {
+		sc.Version = Version
+	}
+	if err := Validate(&sc); err != nil {
+		return Scenario{}, fmt.Errorf("invalid scenario: %w", err)
+	}
+	return sc, nil
+}
+
+// drawYields draws a number of scheduler yields, weighted toward few: most
+// races that live inside one instant need 0 to 64 yields to be reached.
+func drawYields(r *rand.Rand) int {
+	switch n := r.IntN(10); {
+	case n < 5:
+		return r.IntN(9)
+	case n < 8:
+		return 9 + r.IntN(56)
+	default:
+		return 65 + r.IntN(1000)
+	}
+}

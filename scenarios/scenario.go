@@ -1,0 +1,249 @@
+// Package scenarios describes closesim scenarios as pure data.
+//
+// A Scenario is a seed, a topology (two peers, A and B, on one virtual
+// router), SettingEngine settings, a fault schedule and an ordered list of
+// Steps, among them close actions. Scenarios are JSON-encodable and
+// versioned; Validate reports the first problem with the field that holds it.
+// This package does not import Pion: the sim package executes scenarios.
+package scenarios
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Version is the schema version this package reads and writes.
+const Version = 1
+
+// Scenario is one run of the world: what to build and what to do in it.
+type Scenario struct {
+	// Version is the schema version; 0 is read as Version.
+	Version int `json:"version"`
+	// Name is a human label (a catalogue name or "gen-<seed>").
+	Name string `json:"name,omitempty"`
+	// Seed drives crypto randomness inside the bubble and every seeded choice.
+	Seed uint64 `json:"seed"`
+	// Topology describes the network between the peers.
+	Topology Topology `json:"topology"`
+	// Settings are the SettingEngine dimensions.
+	Settings Settings `json:"settings"`
+	// Faults is the fault schedule, fixed before the run starts.
+	Faults Faults `json:"faults"`
+	// Steps run in order on the harness goroutine.
+	Steps []Step `json:"steps"`
+	// Settle is the virtual time the world runs after the last step before
+	// final states are recorded. Zero means DefaultSettle.
+	Settle Duration `json:"settle,omitempty"`
+}
+
+// DefaultSettle is long enough for ICE consent failure with Pion's default
+// timeouts (disconnected after 5 s, failed 25 s later).
+const DefaultSettle = Duration(40 * time.Second)
+
+// Topology is the virtual network: both peers on one router.
+type Topology struct {
+	// PortA and PortB are the single UDP ports each peer's ICE agent binds.
+	// A one-port ephemeral range keeps SDP identical across runs (Pion picks a
+	// start port with a process-global math/rand otherwise).
+	PortA uint16 `json:"port_a"`
+	PortB uint16 `json:"port_b"`
+	// LinkDelay is the one-way delay the router adds to every packet.
+	LinkDelay Duration `json:"link_delay,omitempty"`
+}
+
+// Settings are the SettingEngine dimensions of a scenario.
+type Settings struct {
+	// Trickle sends candidates one by one over signaling; without it, each
+	// description is sent after gathering completes.
+	Trickle bool `json:"trickle"`
+	// DisableCloseByDTLS keeps a peer open when the remote sends a DTLS
+	// close_notify: it then fails by ICE consent instead.
+	DisableCloseByDTLS bool `json:"disable_close_by_dtls"`
+}
+
+// Faults is the fault schedule of a scenario, fixed before the run.
+type Faults struct {
+	// SignalDelays is the delay of the i-th signaling message (offer, answer,
+	// candidate), used cyclically; empty means no delay.
+	SignalDelays []Duration `json:"signal_delays,omitempty"`
+}
+
+// SignalDelay returns the delay of the i-th signaling message.
+func (f Faults) SignalDelay(i int) time.Duration {
+	if len(f.SignalDelays) == 0 {
+		return 0
+	}
+	return time.Duration(f.SignalDelays[i%len(f.SignalDelays)])
+}
+
+// Kind names what a Step does.
+type Kind string
+
+// Step kinds.
+const (
+	// KindCreateDataChannel creates a data channel (Label) on Peer.
+	KindCreateDataChannel Kind = "create_data_channel"
+	// KindOffer makes Peer create an offer, set it as its local description
+	// and send it over signaling to the other peer.
+	KindOffer Kind = "offer"
+	// KindApplyOffer makes Peer wait for the offer and set it as its remote
+	// description.
+	KindApplyOffer Kind = "apply_offer"
+	// KindAnswer makes Peer create an answer, set it locally and send it.
+	KindAnswer Kind = "answer"
+	// KindApplyAnswer makes Peer wait for the answer and set it as remote.
+	KindApplyAnswer Kind = "apply_answer"
+	// KindAwait waits until Peer reaches State, or Timeout of virtual time.
+	KindAwait Kind = "await"
+	// KindSend sends Count messages of Size bytes on Peer's data channel Label.
+	KindSend Kind = "send"
+	// KindSleep advances virtual time by Duration.
+	KindSleep Kind = "sleep"
+	// KindClose closes Peer's PeerConnection (Peer may be "both").
+	KindClose Kind = "close"
+	// KindCustom runs a handler registered with the sim package under Name
+	// (test-only steps, user hooks).
+	KindCustom Kind = "custom"
+)
+
+// Kinds lists every step kind, in documentation order.
+var Kinds = []Kind{KindCreateDataChannel, KindOffer, KindApplyOffer, KindAnswer, KindApplyAnswer,
+	KindAwait, KindSend, KindSleep, KindClose, KindCustom}
+
+// Peer names one peer, or both.
+type Peer string
+
+// Peers.
+const (
+	PeerA    Peer = "A"
+	PeerB    Peer = "B"
+	PeerBoth Peer = "both"
+)
+
+// Other returns the other peer of A or B.
+func (p Peer) Other() Peer {
+	if p == PeerA {
+		return PeerB
+	}
+	return PeerA
+}
+
+// CloseMode is how a PeerConnection is closed.
+type CloseMode string
+
+// Close modes.
+const (
+	// ModeClose calls PeerConnection.Close.
+	ModeClose CloseMode = "close"
+	// ModeGraceful calls PeerConnection.GracefulClose, which also waits for
+	// Pion's goroutines to finish.
+	ModeGraceful CloseMode = "graceful"
+)
+
+// State names a condition KindAwait waits for: "<object>:<state>".
+type State string
+
+// Await targets.
+const (
+	StateICEChecking    State = "ice:checking"
+	StateICEConnected   State = "ice:connected"
+	StateDTLSConnecting State = "dtls:connecting"
+	StateDTLSConnected  State = "dtls:connected"
+	StatePCConnected    State = "pc:connected"
+	StatePCFailed       State = "pc:failed"
+	StatePCClosed       State = "pc:closed"
+	StateDCOpen         State = "dc:open"
+)
+
+// States lists every await target.
+var States = []State{StateICEChecking, StateICEConnected, StateDTLSConnecting, StateDTLSConnected,
+	StatePCConnected, StatePCFailed, StatePCClosed, StateDCOpen}
+
+// DefaultAwaitTimeout bounds an await step when Timeout is zero.
+const DefaultAwaitTimeout = Duration(30 * time.Second)
+
+// MaxMessageSize bounds Step.Size (Pion's default SCTP max message size).
+const MaxMessageSize = 65535
+
+// MaxYields bounds Step.Yields.
+const MaxYields = 10000
+
+// MaxCount bounds Step.Count.
+const MaxCount = 100000
+
+// Step is one action of a scenario. Which fields matter depends on Kind.
+type Step struct {
+	Kind Kind `json:"kind"`
+	// Peer is who acts: "A", "B", or "both" for close.
+	Peer Peer `json:"peer,omitempty"`
+	// Label names the data channel (create_data_channel, send, await dc:open).
+	Label string `json:"label,omitempty"`
+	// Count and Size describe messages for send.
+	Count int `json:"count,omitempty"`
+	Size  int `json:"size,omitempty"`
+	// State is the await target.
+	State State `json:"state,omitempty"`
+	// Timeout bounds await; zero means DefaultAwaitTimeout.
+	Timeout Duration `json:"timeout,omitempty"`
+	// Duration is the sleep length.
+	Duration Duration `json:"duration,omitempty"`
+	// Mode is the close mode.
+	Mode CloseMode `json:"mode,omitempty"`
+	// Name names the handler of a custom step.
+	Name string `json:"name,omitempty"`
+	// Immediate starts the step as soon as the previous step returned, after
+	// Yields scheduler yields, instead of first letting the world go quiet.
+	// It places the step inside one virtual instant, while goroutines that
+	// the previous step woke are still running.
+	Immediate bool `json:"immediate,omitempty"`
+	// Yields is the number of runtime.Gosched calls before an Immediate step.
+	Yields int `json:"yields,omitempty"`
+}
+
+// String renders a step in the compact form used by traces.
+func (s Step) String() string {
+	switch s.Kind {
+	case KindCreateDataChannel:
+		return fmt.Sprintf("%s %s %q", s.Peer, s.Kind, s.Label)
+	case KindAwait:
+		return fmt.Sprintf("%s await %s", s.Peer, s.State)
+	case KindSend:
+		return fmt.Sprintf("%s send %dx%dB on %q", s.Peer, s.Count, s.Size, s.Label)
+	case KindSleep:
+		return fmt.Sprintf("sleep %s", time.Duration(s.Duration))
+	case KindClose:
+		return fmt.Sprintf("%s close(%s)", s.Peer, s.Mode)
+	case KindCustom:
+		return fmt.Sprintf("%s custom %s", s.Peer, s.Name)
+	}
+	return fmt.Sprintf("%s %s", s.Peer, s.Kind)
+}
+
+// Duration is a time.Duration that encodes in JSON as a Go duration string
+// ("1.5s") and decodes from such a string or from integer nanoseconds.
+type Duration time.Duration
+
+// MarshalJSON implements json.Marshaler.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("duration %q: %w", s, err)
+		}
+		*d = Duration(v)
+		return nil
+	}
+	var n int64
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("duration must be a string like \"1.5s\" or integer nanoseconds, got %s", b)
+	}
+	*d = Duration(n)
+	return nil
+}

@@ -1,0 +1,190 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// FieldError is a validation failure: the JSON path of the bad field and why.
+type FieldError struct {
+	// Field is the JSON path, e.g. "steps[3].count".
+	Field string
+	// Reason says what is wrong, e.g. "must be >= 0, got -1".
+	Reason string
+}
+
+// Error implements error.
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Limits on durations, so that a scenario always ends in bounded virtual time.
+const (
+	maxSignalDelay = Duration(time.Minute)
+	maxLinkDelay   = Duration(10 * time.Second)
+	maxSleep       = Duration(10 * time.Minute)
+	maxSettle      = Duration(10 * time.Minute)
+	maxSteps       = 1000
+	maxDelays      = 1024
+	minPort        = 1024
+)
+
+// Validate reports the first problem with sc as a *FieldError, or nil.
+// It checks ranges and also order: a step may only use what an earlier step
+// created (an offer before it is applied, a data channel before it is used).
+// A valid scenario never makes the sim panic or hang on its own account.
+func Validate(sc *Scenario) error {
+	if sc == nil {
+		return errors.New("scenario is nil")
+	}
+	if sc.Version != 0 && sc.Version != Version {
+		return fieldErr("version", "unsupported schema version %d (this build reads %d)", sc.Version, Version)
+	}
+	if err := validateTopology(sc.Topology); err != nil {
+		return err
+	}
+	if len(sc.Faults.SignalDelays) > maxDelays {
+		return fieldErr("faults.signal_delays", "at most %d entries, got %d", maxDelays, len(sc.Faults.SignalDelays))
+	}
+	for i, d := range sc.Faults.SignalDelays {
+		if err := checkDuration(fmt.Sprintf("faults.signal_delays[%d]", i), d, maxSignalDelay); err != nil {
+			return err
+		}
+	}
+	if err := checkDuration("settle", sc.Settle, maxSettle); err != nil {
+		return err
+	}
+	if len(sc.Steps) > maxSteps {
+		return fieldErr("steps", "at most %d steps, got %d", maxSteps, len(sc.Steps))
+	}
+	v := validator{labels: map[string]bool{}, done: map[Peer]map[Kind]bool{PeerA: {}, PeerB: {}}}
+	for i := range sc.Steps {
+		if err := v.step(fmt.Sprintf("steps[%d]", i), sc.Steps[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateTopology(t Topology) error {
+	if t.PortA < minPort {
+		return fieldErr("topology.port_a", "must be >= %d, got %d", minPort, t.PortA)
+	}
+	if t.PortB < minPort {
+		return fieldErr("topology.port_b", "must be >= %d, got %d", minPort, t.PortB)
+	}
+	return checkDuration("topology.link_delay", t.LinkDelay, maxLinkDelay)
+}
+
+func checkDuration(field string, d, maxD Duration) error {
+	if d < 0 || d > maxD {
+		return fieldErr(field, "must be between 0 and %s, got %s", time.Duration(maxD), time.Duration(d))
+	}
+	return nil
+}
+
+func checkCount(field string, n, maxN int) error {
+	if n < 0 || n > maxN {
+		return fieldErr(field, "must be between 0 and %d, got %d", maxN, n)
+	}
+	return nil
+}
+
+// validator tracks what earlier steps created.
+type validator struct {
+	labels map[string]bool
+	done   map[Peer]map[Kind]bool
+}
+
+func (v *validator) step(path string, s Step) error {
+	switch s.Peer {
+	case PeerA, PeerB:
+	case PeerBoth:
+		if s.Kind != KindClose {
+			return fieldErr(path+".peer", "%q is only allowed for close steps", s.Peer)
+		}
+	case "":
+		if s.Kind != KindSleep && s.Kind != KindCustom {
+			return fieldErr(path+".peer", "required for %s steps (A or B)", s.Kind)
+		}
+	default:
+		return fieldErr(path+".peer", "no such peer %q (the topology has A and B)", s.Peer)
+	}
+	if err := checkCount(path+".yields", s.Yields, MaxYields); err != nil {
+		return err
+	}
+	if s.Yields > 0 && !s.Immediate {
+		return fieldErr(path+".yields", "only meaningful with \"immediate\": true")
+	}
+	switch s.Kind {
+	case KindCreateDataChannel:
+		if s.Label == "" {
+			return fieldErr(path+".label", "required for create_data_channel")
+		}
+		v.labels[s.Label] = true
+	case KindOffer:
+	case KindApplyOffer:
+		if !v.done[s.Peer.Other()][KindOffer] {
+			return fieldErr(path+".kind", "apply_offer on %s needs an earlier offer step on %s", s.Peer, s.Peer.Other())
+		}
+	case KindAnswer:
+		if !v.done[s.Peer][KindApplyOffer] {
+			return fieldErr(path+".kind", "answer on %s needs an earlier apply_offer step on %s", s.Peer, s.Peer)
+		}
+	case KindApplyAnswer:
+		if !v.done[s.Peer.Other()][KindAnswer] {
+			return fieldErr(path+".kind", "apply_answer on %s needs an earlier answer step on %s", s.Peer, s.Peer.Other())
+		}
+	case KindAwait:
+		if err := v.await(path, s); err != nil {
+			return err
+		}
+	case KindSend:
+		if !v.labels[s.Label] {
+			return fieldErr(path+".label", "data channel %q is not created by an earlier step", s.Label)
+		}
+		if err := checkCount(path+".count", s.Count, MaxCount); err != nil {
+			return err
+		}
+		if err := checkCount(path+".size", s.Size, MaxMessageSize); err != nil {
+			return err
+		}
+	case KindSleep:
+		if err := checkDuration(path+".duration", s.Duration, maxSleep); err != nil {
+			return err
+		}
+	case KindClose:
+		if s.Mode != ModeClose && s.Mode != ModeGraceful {
+			return fieldErr(path+".mode", "must be %q or %q, got %q", ModeClose, ModeGraceful, s.Mode)
+		}
+	case KindCustom:
+		if s.Name == "" {
+			return fieldErr(path+".name", "required for custom steps")
+		}
+	case "":
+		return fieldErr(path+".kind", "missing")
+	default:
+		return fieldErr(path+".kind", "unknown step kind %q (known: %v)", s.Kind, Kinds)
+	}
+	if s.Peer == PeerA || s.Peer == PeerB {
+		v.done[s.Peer][s.Kind] = true
+	}
+	return nil
+}
+
+func (v *validator) await(path string, s Step) error {
+	known := false
+	for _, st := range States {
+		known = known || st == s.State
+	}
+	if !known {
+		return fieldErr(path+".state", "unknown await state %q (known: %v)", s.State, States)
+	}
+	if s.State == StateDCOpen && !v.labels[s.Label] {
+		return fieldErr(path+".label", "data channel %q is not created by an earlier step", s.Label)
+	}
+	return checkDuration(path+".timeout", s.Timeout, maxSleep)
+}

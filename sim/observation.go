@@ -1,0 +1,138 @@
+package sim
+
+import (
+	"time"
+
+	"github.com/closesim/closesim/scenarios"
+)
+
+// Outcome is how a run ended, from the harness's point of view. Judging
+// final states is the invariants package's job; the outcome only says
+// whether the world itself ended cleanly.
+type Outcome string
+
+// Outcomes, from best to worst.
+const (
+	// OutcomeOK: every step ran, the world settled, nothing was left behind.
+	OutcomeOK Outcome = "ok"
+	// OutcomeLeak: goroutines (see Observation.Leaks) or sockets (see
+	// Observation.OpenSockets) outlived the close and the settle period.
+	OutcomeLeak Outcome = "leak"
+	// OutcomeDeadlock: every goroutine of the bubble blocked for good with no
+	// timer pending (synctest's "all goroutines in bubble are blocked").
+	OutcomeDeadlock Outcome = "deadlock"
+	// OutcomeWedge: the bubble stopped making progress in wall time while a
+	// goroutine was not durably blocked (typically a mutex waiter whose
+	// holder waits on a fake timer); see Observation.Wedge.
+	OutcomeWedge Outcome = "wedge"
+	// OutcomePanic: a step or a handler panicked; see Observation.Panic.
+	OutcomePanic Outcome = "panic"
+	// OutcomeError: the harness could not build the world; see Observation.Error.
+	OutcomeError Outcome = "error"
+)
+
+// Observation is everything a run recorded. It is plain data: it encodes as
+// JSON and the invariants package judges it without importing Pion.
+type Observation struct {
+	// Scenario is the scenario that ran.
+	Scenario scenarios.Scenario `json:"scenario"`
+	// Outcome is how the run ended.
+	Outcome Outcome `json:"outcome"`
+	// Error describes a harness error (OutcomeError).
+	Error string `json:"error,omitempty"`
+	// Events is the trace.
+	Events []Event `json:"events"`
+	// TraceHash is OrderHash(Events).
+	TraceHash string `json:"trace_hash"`
+	// Offer and Answer are the SDPs that went over signaling (the last of
+	// each), empty if none did.
+	Offer  string `json:"offer,omitempty"`
+	Answer string `json:"answer,omitempty"`
+	// Steps has one result per executed step.
+	Steps []StepResult `json:"steps"`
+	// Closes has the state tuple of each closed peer at each close action.
+	Closes []CloseSnapshot `json:"closes"`
+	// Final holds the states of A and B after the settle period.
+	Final []PeerState `json:"final"`
+	// Leaks are the goroutines still in the bubble after the harness closed
+	// everything and settled.
+	Leaks []Goroutine `json:"leaks,omitempty"`
+	// OpenSockets are the vnet sockets still bound at the same moment.
+	OpenSockets []Socket `json:"open_sockets,omitempty"`
+	// Wedge is set for OutcomeWedge and OutcomeDeadlock.
+	Wedge *Wedge `json:"wedge,omitempty"`
+	// Panic is the panic value and stack for OutcomePanic.
+	Panic string `json:"panic,omitempty"`
+	// Virtual is the virtual time the run took; Wall the real time.
+	Virtual time.Duration `json:"virtual"`
+	Wall    time.Duration `json:"wall"`
+}
+
+// StepResult is what one step did.
+type StepResult struct {
+	Index int           `json:"index"`
+	Step  string        `json:"step"`
+	At    time.Duration `json:"at"`
+	Took  time.Duration `json:"took"`
+	Err   string        `json:"err,omitempty"`
+}
+
+// PeerState is the state tuple of one peer: every object's state as Pion
+// reports it through its getters.
+type PeerState struct {
+	Peer          string    `json:"peer"`
+	Signaling     string    `json:"signaling"`
+	Connection    string    `json:"connection"`
+	ICEConnection string    `json:"ice_connection"`
+	ICEGathering  string    `json:"ice_gathering"`
+	ICETransport  string    `json:"ice_transport"`
+	DTLS          string    `json:"dtls"`
+	SCTP          string    `json:"sctp"`
+	DataChannels  []DCState `json:"data_channels,omitempty"`
+}
+
+// DCState is one data channel's state.
+type DCState struct {
+	Label    string `json:"label"`
+	State    string `json:"state"`
+	Sent     int    `json:"sent"`
+	Received int    `json:"received"`
+}
+
+// CloseSnapshot is taken when a close action starts on a peer.
+type CloseSnapshot struct {
+	Step   int           `json:"step"`
+	Peer   string        `json:"peer"`
+	Mode   string        `json:"mode"`
+	At     time.Duration `json:"at"`
+	Before PeerState     `json:"before"`
+	// Took is the virtual time Close or GracefulClose took to return.
+	Took time.Duration `json:"took"`
+	Err  string        `json:"err,omitempty"`
+}
+
+// Goroutine is one goroutine left behind, with its stack.
+type Goroutine struct {
+	ID    int64  `json:"id"`
+	State string `json:"state"`
+	// Top is the first frame outside the runtime and sync packages.
+	Top   string `json:"top"`
+	Stack string `json:"stack"`
+}
+
+// Socket is a vnet socket still bound.
+type Socket struct {
+	Peer   string `json:"peer"`
+	Kind   string `json:"kind"`
+	Local  string `json:"local"`
+	Remote string `json:"remote,omitempty"`
+}
+
+// Wedge describes a bubble that stopped making progress.
+type Wedge struct {
+	// Diagnosis names the goroutines blocked on mutexes and their likely
+	// holders' timed waits.
+	Diagnosis string `json:"diagnosis"`
+	// Goroutines are all goroutines of the bubble at detection.
+	Goroutines []Goroutine `json:"goroutines"`
+}

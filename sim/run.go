@@ -1,0 +1,345 @@
+// Package sim is closesim's world: two real Pion PeerConnections on Pion's
+// virtual network, driven through a scenario's steps inside a
+// testing/synctest bubble with a fake clock and seeded crypto randomness.
+//
+// Run executes one scenario and returns its Observation: the trace, the
+// state tuple at each close, final states after settling, goroutines and
+// sockets left behind, and how the run ended (ok, leak, deadlock, wedge,
+// panic). A wall-clock watchdog outside the bubble turns a frozen bubble into
+// a diagnosed wedge instead of a hung process.
+//
+// Run needs a *testing.T (synctest and cryptotest only work in test
+// binaries) and sets GOMAXPROCS to 1 while it runs: Pion calls its handlers
+// on fresh goroutines, and only one P keeps their order reproducible.
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"testing/cryptotest"
+	"testing/synctest"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/closesim/closesim/internal/gstack"
+	"github.com/closesim/closesim/scenarios"
+)
+
+// DefaultWatchdog is the wall-clock bound of one run, well under the 10 s
+// after which `go test -fuzz` declares an input hung.
+const DefaultWatchdog = 3 * time.Second
+
+// harnessSettle is the virtual time the world runs after the harness closed
+// every peer the scenario left open, before goroutines and sockets are counted.
+const harnessSettle = 5 * time.Second
+
+type config struct {
+	freshCerts bool
+	certs      []webrtc.Certificate // A's and B's, unless freshCerts
+	watchdog   time.Duration
+	gomaxprocs int
+	steps      map[string]StepFunc
+}
+
+// Option configures Run.
+type Option func(*config)
+
+// WithWatchdog sets the wall-clock bound after which a run that has not
+// finished is declared wedged (default DefaultWatchdog).
+func WithWatchdog(d time.Duration) Option { return func(c *config) { c.watchdog = d } }
+
+// WithGOMAXPROCS runs the scenario with n Ps instead of 1; n <= 0 leaves
+// GOMAXPROCS as it is. Useful only to measure how much order depends on it.
+func WithGOMAXPROCS(n int) Option { return func(c *config) { c.gomaxprocs = n } }
+
+// WithFreshCertificates makes each PeerConnection generate its own DTLS
+// certificate, as Pion does by default, instead of using the two shared
+// certificates closesim makes once per process. It costs about a tenth of a
+// short run and changes the fingerprints in the SDP.
+func WithFreshCertificates() Option { return func(c *config) { c.freshCerts = true } }
+
+// WithStep registers the handler of custom steps named name.
+func WithStep(name string, fn StepFunc) Option {
+	return func(c *config) { c.steps[name] = fn }
+}
+
+// Run executes sc in a fresh bubble and returns what it observed. The error
+// is non-nil only for bad input (an invalid scenario, an unregistered custom
+// step); everything Pion does, including leaks and wedges, is in the
+// Observation. On a wedge the bubble's goroutines cannot be unwound: they
+// stay parked in this process, and Run returns once the watchdog fires.
+func Run(t *testing.T, sc scenarios.Scenario, opts ...Option) (*Observation, error) {
+	cfg := &config{watchdog: DefaultWatchdog, gomaxprocs: 1, steps: map[string]StepFunc{}}
+	for _, o := range opts {
+		o(cfg)
+	}
+	if err := scenarios.Validate(&sc); err != nil {
+		return nil, fmt.Errorf("invalid scenario: %w", err)
+	}
+	for i, s := range sc.Steps {
+		if s.Kind == scenarios.KindCustom && cfg.steps[s.Name] == nil {
+			return nil, fmt.Errorf("invalid scenario: steps[%d].name: no custom step %q is registered (sim.WithStep)", i, s.Name)
+		}
+	}
+	if sc.Version == 0 {
+		sc.Version = scenarios.Version
+	}
+	if cfg.gomaxprocs > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.gomaxprocs))
+	}
+	if !cfg.freshCerts {
+		c, err := sharedCertificates(t)
+		if err != nil {
+			return nil, fmt.Errorf("shared certificates: %w", err)
+		}
+		cfg.certs = c[:]
+	}
+	cryptotest.SetGlobalRandom(t, sc.Seed)
+
+	r := &runner{sc: sc, cfg: cfg, done: make(chan struct{})}
+	wallStart := time.Now()
+	go r.bubble(t)
+	watchdog := time.NewTimer(cfg.watchdog)
+	defer watchdog.Stop()
+	select {
+	case <-r.done:
+	case <-watchdog.C:
+		r.wedged()
+	}
+	obs := r.observation()
+	obs.Wall = time.Since(wallStart)
+	return obs, nil
+}
+
+// runner connects the goroutine that owns the bubble with Run.
+type runner struct {
+	sc   scenarios.Scenario
+	cfg  *config
+	done chan struct{}
+
+	mu       sync.Mutex
+	w        *world // set once the world is built
+	bubbleID int
+	// harness holds the IDs of the goroutines of the bubble that belong to
+	// the harness: the one that called synctest.Test (it joins the bubble
+	// while Run waits), the bubble's root, and the body.
+	harness  map[int64]bool
+	obs      Observation
+	finished bool // the bubble body returned
+}
+
+// bubble runs the scenario inside synctest.Test and classifies how it ended.
+func (r *runner) bubble(t *testing.T) {
+	defer close(r.done)
+	caller, _ := gstack.Current()
+	r.mu.Lock()
+	r.harness = map[int64]bool{caller: true}
+	r.mu.Unlock()
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.obs.Outcome == OutcomeLeak || r.obs.Outcome == OutcomePanic {
+			return // synctest's "blocked goroutines remain": already recorded
+		}
+		msg := fmt.Sprint(v)
+		if strings.Contains(msg, "all goroutines in bubble are blocked") {
+			r.obs.Outcome = OutcomeDeadlock
+			gs := r.bubbleGoroutines()
+			r.obs.Wedge = &Wedge{Diagnosis: "synctest: " + msg + "\n" + gstack.Diagnose(gs).Summary, Goroutines: toGoroutines(gs)}
+			return
+		}
+		r.obs.Outcome = OutcomePanic
+		r.obs.Panic = msg
+	}()
+	synctest.Test(t, func(*testing.T) { r.body() })
+}
+
+// body is the bubble's main goroutine: build, run the steps, settle, record.
+func (r *runner) body() {
+	buf := make([]byte, 4096)
+	self := gstack.Parse(buf[:runtime.Stack(buf, false)])
+	if len(self) != 1 {
+		panic("closesim: cannot parse the harness goroutine's own stack")
+	}
+	r.mu.Lock()
+	r.bubbleID = self[0].Bubble
+	r.harness[self[0].ID] = true
+	r.harness[self[0].CreatorID] = true // the root: synctest's testingSynctestTest
+	r.mu.Unlock()
+	start := time.Now()
+	w, err := newWorld(r.sc, r.cfg)
+	if err != nil {
+		r.mu.Lock()
+		r.obs.Outcome, r.obs.Error = OutcomeError, err.Error()
+		r.mu.Unlock()
+		return
+	}
+	r.mu.Lock()
+	r.w = w
+	r.mu.Unlock()
+	if p := r.runSteps(w); p != "" {
+		r.mu.Lock()
+		r.obs.Outcome, r.obs.Panic = OutcomePanic, p
+		r.mu.Unlock()
+		w.trace.Add("", "harness", "panic, abandoning the run")
+		return
+	}
+	settle := time.Duration(r.sc.Settle)
+	if settle == 0 {
+		settle = time.Duration(scenarios.DefaultSettle)
+	}
+	w.trace.Add("", "harness", "settle %s", settle)
+	time.Sleep(settle)
+	synctest.Wait()
+	final := []PeerState{w.peers[scenarios.PeerA].state(), w.peers[scenarios.PeerB].state()}
+
+	// Close what the scenario left open so that whatever remains is a leak.
+	for _, name := range []scenarios.Peer{scenarios.PeerA, scenarios.PeerB} {
+		p := w.peers[name]
+		p.mu.Lock()
+		closed := p.closed
+		p.mu.Unlock()
+		if !closed {
+			_ = p.close(scenarios.ModeGraceful, "harness-")
+		}
+	}
+	time.Sleep(harnessSettle)
+	if err := w.router.Stop(); err != nil {
+		w.trace.Add("", "harness", "router stop: %v", err)
+	}
+	synctest.Wait()
+	leaks := r.leaked()
+	sockets := w.openSockets()
+	virtual := time.Since(start)
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.obs.Final, r.obs.Leaks, r.obs.OpenSockets, r.obs.Virtual = final, leaks, sockets, virtual
+	r.obs.Outcome = OutcomeOK
+	if len(leaks) > 0 || len(sockets) > 0 {
+		r.obs.Outcome = OutcomeLeak
+	}
+	r.finished = true
+}
+
+// runSteps executes the scenario's steps, returning a panic description if
+// one panicked (the run is then abandoned).
+func (r *runner) runSteps(w *world) (panicked string) {
+	for i, s := range r.sc.Steps {
+		if s.Immediate {
+			// A sub-instant step: start right after the previous one
+			// returned, while the goroutines it woke are still mid-flight.
+			for range s.Yields {
+				runtime.Gosched()
+			}
+		} else {
+			// Let every goroutine the previous step woke run until it blocks,
+			// so the step starts from a quiet, reproducible world.
+			synctest.Wait()
+		}
+		desc := s.String()
+		w.trace.Add(string(s.Peer), "step", "#%d %s", i, desc)
+		at := w.now()
+		err := func() (err error) {
+			defer func() {
+				if v := recover(); v != nil {
+					panicked = fmt.Sprintf("step #%d %s panicked: %v\n%s", i, desc, v, stack())
+					err = errors.New(panicked)
+				}
+			}()
+			return w.runStep(i, s)
+		}()
+		res := StepResult{Index: i, Step: desc, At: at, Took: w.now() - at}
+		if err != nil {
+			res.Err = err.Error()
+			w.trace.Add(string(s.Peer), "step", "#%d error: %v", i, err)
+		}
+		w.mu.Lock()
+		w.steps = append(w.steps, res)
+		w.mu.Unlock()
+		if panicked != "" {
+			return panicked
+		}
+	}
+	return ""
+}
+
+// leaked lists the bubble's goroutines other than the harness's own.
+func (r *runner) leaked() []Goroutine {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []gstack.Goroutine
+	for _, g := range r.bubbleGoroutines() {
+		if !r.harness[g.ID] {
+			out = append(out, g)
+		}
+	}
+	return toGoroutines(out)
+}
+
+// bubbleGoroutines returns every goroutine of this run's bubble.
+func (r *runner) bubbleGoroutines() []gstack.Goroutine {
+	return gstack.InBubble(gstack.All(), r.bubbleID)
+}
+
+// wedged records a wedge: the bubble is frozen (or too slow) in wall time.
+func (r *runner) wedged() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	gs := r.bubbleGoroutines()
+	d := gstack.Diagnose(gs)
+	summary := d.Summary
+	if summary == "" {
+		summary = fmt.Sprintf("no goroutine of bubble %d is blocked on a mutex: the run is slow or spins in virtual time (watchdog %s)", r.bubbleID, r.cfg.watchdog)
+	}
+	r.obs.Outcome = OutcomeWedge
+	r.obs.Wedge = &Wedge{Diagnosis: summary, Goroutines: toGoroutines(gs)}
+	if r.w != nil {
+		r.w.trace.addAfterLast("", "harness", fmt.Sprintf("watchdog: no progress after %s of wall time", r.cfg.watchdog))
+	}
+}
+
+// observation assembles the Observation from the runner and the world.
+func (r *runner) observation() *Observation {
+	r.mu.Lock()
+	obs := r.obs
+	w := r.w
+	r.mu.Unlock()
+	obs.Scenario = r.sc
+	if w != nil {
+		w.mu.Lock()
+		obs.Offer, obs.Answer = w.offer, w.answer
+		obs.Steps = append([]StepResult(nil), w.steps...)
+		obs.Closes = append([]CloseSnapshot(nil), w.closes...)
+		w.mu.Unlock()
+		obs.Events = w.trace.Events()
+		obs.TraceHash = OrderHash(obs.Events)
+	}
+	return &obs
+}
+
+func toGoroutines(gs []gstack.Goroutine) []Goroutine {
+	out := make([]Goroutine, 0, len(gs))
+	for _, g := range gs {
+		top := g.Top()
+		out = append(out, Goroutine{
+			ID: g.ID, State: g.State, Stack: g.Raw,
+			Top: fmt.Sprintf("%s (%s:%d)", top.Func, top.File, top.Line),
+		})
+	}
+	return out
+}
+
+func stack() string {
+	buf := make([]byte, 64<<10)
+	return string(buf[:runtime.Stack(buf, false)])
+}

@@ -1,0 +1,224 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/closesim/closesim/scenarios"
+)
+
+// StepFunc is the handler of a custom step (scenarios.KindCustom), registered
+// with WithStep. It runs on the harness goroutine inside the bubble; the
+// error it returns is recorded as the step's result, not as a failure.
+type StepFunc func(ctx *StepContext) error
+
+// StepContext is what a custom step can reach.
+type StepContext struct {
+	w    *world
+	step scenarios.Step
+}
+
+// Step is the step being executed.
+func (c *StepContext) Step() scenarios.Step { return c.step }
+
+// PeerConnection returns the PeerConnection of peer A or B (nil otherwise).
+func (c *StepContext) PeerConnection(p scenarios.Peer) *webrtc.PeerConnection {
+	if pr, ok := c.w.peers[p]; ok {
+		return pr.pc
+	}
+	return nil
+}
+
+// Logf adds a "custom" event to the trace.
+func (c *StepContext) Logf(format string, args ...any) {
+	c.w.trace.Add(string(c.step.Peer), "custom", format, args...)
+}
+
+var errNoDescription = errors.New("no description arrived over signaling")
+
+// runStep executes one step; the error is the step's result.
+func (w *world) runStep(i int, s scenarios.Step) error {
+	switch s.Kind {
+	case scenarios.KindCreateDataChannel:
+		p := w.peers[s.Peer]
+		dc, err := p.pc.CreateDataChannel(s.Label, nil)
+		if err != nil {
+			return err
+		}
+		p.addDataChannel(dc)
+		return nil
+	case scenarios.KindOffer, scenarios.KindAnswer:
+		return w.describe(s)
+	case scenarios.KindApplyOffer, scenarios.KindApplyAnswer:
+		return w.apply(s)
+	case scenarios.KindAwait:
+		return w.await(s)
+	case scenarios.KindSend:
+		return w.sendMessages(s)
+	case scenarios.KindSleep:
+		time.Sleep(time.Duration(s.Duration))
+		return nil
+	case scenarios.KindClose:
+		w.closeStep(i, s)
+		return nil
+	case scenarios.KindCustom:
+		return w.cfg.steps[s.Name](&StepContext{w: w, step: s})
+	}
+	return fmt.Errorf("unknown step kind %q", s.Kind)
+}
+
+// describe creates an offer or answer, sets it locally and sends it (after
+// gathering completes when trickle is off).
+func (w *world) describe(s scenarios.Step) error {
+	p := w.peers[s.Peer]
+	var (
+		desc webrtc.SessionDescription
+		err  error
+	)
+	if s.Kind == scenarios.KindOffer {
+		desc, err = p.pc.CreateOffer(nil)
+	} else {
+		desc, err = p.pc.CreateAnswer(nil)
+	}
+	if err != nil {
+		return fmt.Errorf("create %s: %w", s.Kind, err)
+	}
+	var gathered <-chan struct{}
+	if !w.sc.Settings.Trickle {
+		gathered = webrtc.GatheringCompletePromise(p.pc)
+	}
+	if err := p.pc.SetLocalDescription(desc); err != nil {
+		return fmt.Errorf("set local %s: %w", s.Kind, err)
+	}
+	if gathered != nil {
+		select {
+		case <-gathered:
+		case <-time.After(time.Duration(scenarios.DefaultAwaitTimeout)):
+			return errors.New("gathering did not complete")
+		}
+		if ld := p.pc.LocalDescription(); ld != nil {
+			desc = *ld
+		}
+	}
+	w.signalSDP(s.Peer.Other(), desc)
+	return nil
+}
+
+// apply waits for the next description over signaling and sets it as remote.
+func (w *world) apply(s scenarios.Step) error {
+	p := w.peers[s.Peer]
+	var desc webrtc.SessionDescription
+	ok := p.await(time.Duration(scenarios.DefaultAwaitTimeout), func() bool {
+		if len(p.inbox) == 0 {
+			return false
+		}
+		desc, p.inbox = p.inbox[0], p.inbox[1:]
+		return true
+	})
+	if !ok {
+		return errNoDescription
+	}
+	if err := p.pc.SetRemoteDescription(desc); err != nil {
+		return fmt.Errorf("set remote %s: %w", desc.Type, err)
+	}
+	p.mu.Lock()
+	p.remoteSet = true
+	pending := p.pending
+	p.pending = nil
+	p.mu.Unlock()
+	for _, c := range pending {
+		p.addCandidate(c)
+	}
+	return nil
+}
+
+func (w *world) await(s scenarios.Step) error {
+	p := w.peers[s.Peer]
+	timeout := time.Duration(s.Timeout)
+	if timeout == 0 {
+		timeout = time.Duration(scenarios.DefaultAwaitTimeout)
+	}
+	key := s.State
+	if s.State == scenarios.StateDCOpen {
+		key += scenarios.State("/" + s.Label)
+	}
+	if !p.await(timeout, func() bool { return p.seen[key] }) {
+		return fmt.Errorf("%s not reached within %s", s.State, timeout)
+	}
+	return nil
+}
+
+func (w *world) sendMessages(s scenarios.Step) error {
+	p := w.peers[s.Peer]
+	p.mu.Lock()
+	dc := p.dcs[s.Label]
+	p.mu.Unlock()
+	if dc == nil {
+		return fmt.Errorf("peer %s has no data channel %q", s.Peer, s.Label)
+	}
+	msg := make([]byte, s.Size)
+	for i := range s.Count {
+		for j := range msg {
+			msg[j] = byte(i + j)
+		}
+		if err := dc.Send(msg); err != nil {
+			return fmt.Errorf("send %d of %d: %w", i+1, s.Count, err)
+		}
+		p.mu.Lock()
+		p.sent[s.Label]++
+		p.mu.Unlock()
+	}
+	return nil
+}
+
+// closeStep closes one peer, or both concurrently, recording the state tuple
+// at the close and how long the call took.
+func (w *world) closeStep(i int, s scenarios.Step) {
+	targets := []scenarios.Peer{s.Peer}
+	if s.Peer == scenarios.PeerBoth {
+		targets = []scenarios.Peer{scenarios.PeerA, scenarios.PeerB}
+	}
+	snaps := make([]CloseSnapshot, len(targets))
+	for k, name := range targets {
+		p := w.peers[name]
+		snaps[k] = CloseSnapshot{Step: i, Peer: string(name), Mode: string(s.Mode), At: w.now(), Before: p.state()}
+		p.mu.Lock()
+		p.closed = true
+		p.mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	for k, name := range targets {
+		wg.Go(func() {
+			start := time.Now()
+			err := w.peers[name].close(s.Mode, "")
+			snaps[k].Took = time.Since(start)
+			if err != nil {
+				snaps[k].Err = err.Error()
+			}
+		})
+	}
+	wg.Wait()
+	w.mu.Lock()
+	w.closes = append(w.closes, snaps...)
+	w.mu.Unlock()
+}
+
+// close closes p's PeerConnection and traces the call and its return.
+func (p *peer) close(mode scenarios.CloseMode, by string) error {
+	tr, name := p.w.trace, string(p.name)
+	tr.Add(name, by+"close", "call %s", mode)
+	var err error
+	if mode == scenarios.ModeGraceful {
+		err = p.pc.GracefulClose()
+	} else {
+		err = p.pc.Close()
+	}
+	tr.Add(name, by+"close", "return %s err=%v", mode, err)
+	return err
+}
+
+func (w *world) now() time.Duration { return time.Since(w.trace.start) }

@@ -1,0 +1,368 @@
+package sim
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/transport/v5/vnet"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/closesim/closesim/internal/netcount"
+	"github.com/closesim/closesim/scenarios"
+)
+
+// world is everything one run builds inside its bubble.
+type world struct {
+	sc     scenarios.Scenario
+	cfg    *config
+	trace  *Trace
+	router *vnet.Router
+	peers  map[scenarios.Peer]*peer
+
+	pumpMu sync.Mutex // serializes signaling delivery
+
+	mu       sync.Mutex
+	signalN  int         // signaling messages sent so far (index into the delay schedule)
+	queue    []signalMsg // signaling messages in flight
+	offer    string
+	answer   string
+	steps    []StepResult
+	closes   []CloseSnapshot
+	stepping int // index of the step being executed
+}
+
+// peer is one side: its PeerConnection, network and what it has seen.
+type peer struct {
+	name scenarios.Peer
+	w    *world
+	pc   *webrtc.PeerConnection
+	net  *netcount.Net
+
+	mu        sync.Mutex
+	changed   chan struct{} // closed and replaced on every state change
+	seen      map[scenarios.State]bool
+	dcs       map[string]*webrtc.DataChannel
+	sent      map[string]int
+	received  map[string]int
+	inbox     []webrtc.SessionDescription // descriptions that arrived over signaling
+	remoteSet bool
+	pending   []webrtc.ICECandidateInit // candidates that arrived before the remote description
+	closed    bool                      // a close action ran on this peer
+}
+
+const cidr = "10.0.0.0/24"
+
+var peerIPs = map[scenarios.Peer]string{scenarios.PeerA: "10.0.0.1", scenarios.PeerB: "10.0.0.2"}
+
+func peerIndex(p scenarios.Peer) int {
+	if p == scenarios.PeerB {
+		return 1
+	}
+	return 0
+}
+
+func newWorld(sc scenarios.Scenario, cfg *config) (*world, error) {
+	w := &world{sc: sc, cfg: cfg, trace: newTrace(time.Now()), peers: map[scenarios.Peer]*peer{}}
+	router, err := vnet.NewRouter(&vnet.RouterConfig{
+		CIDR:          cidr,
+		MinDelay:      time.Duration(sc.Topology.LinkDelay),
+		LoggerFactory: &traceLoggerFactory{trace: w.trace},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vnet router: %w", err)
+	}
+	w.router = router
+	for _, name := range []scenarios.Peer{scenarios.PeerA, scenarios.PeerB} {
+		port := sc.Topology.PortA
+		if name == scenarios.PeerB {
+			port = sc.Topology.PortB
+		}
+		p, err := w.newPeer(name, port)
+		if err != nil {
+			w.closeAll()
+			return nil, fmt.Errorf("peer %s: %w", name, err)
+		}
+		w.peers[name] = p
+	}
+	if err := router.Start(); err != nil {
+		w.closeAll()
+		return nil, fmt.Errorf("start router: %w", err)
+	}
+	return w, nil
+}
+
+func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
+	vn, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{peerIPs[name]}})
+	if err != nil {
+		return nil, fmt.Errorf("vnet net: %w", err)
+	}
+	if err := w.router.AddNet(vn); err != nil {
+		return nil, fmt.Errorf("add net to router: %w", err)
+	}
+	p := &peer{
+		name: name, w: w, changed: make(chan struct{}), seen: map[scenarios.State]bool{},
+		dcs: map[string]*webrtc.DataChannel{}, sent: map[string]int{}, received: map[string]int{},
+	}
+	p.net = netcount.New(vn, netcount.WithOnEvent(func(ev netcount.Event) {
+		w.trace.Add(string(name), "socket", "%s %s %s", ev.Op, ev.Socket.Kind, ev.Socket.Local)
+	}))
+
+	se := webrtc.SettingEngine{LoggerFactory: &traceLoggerFactory{trace: w.trace, peer: string(name)}}
+	se.SetNet(p.net)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	if err := se.SetEphemeralUDPPortRange(port, port); err != nil {
+		return nil, fmt.Errorf("port range: %w", err)
+	}
+	se.SetIncludeLoopbackCandidate(false)
+	se.DisableCloseByDTLS(w.sc.Settings.DisableCloseByDTLS)
+	se.SetInterfaceFilter(func(ifName string) bool { return ifName == "eth0" })
+
+	var conf webrtc.Configuration
+	if len(w.cfg.certs) == 2 {
+		conf.Certificates = []webrtc.Certificate{w.cfg.certs[peerIndex(name)]}
+	}
+	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(conf)
+	if err != nil {
+		return nil, fmt.Errorf("new peer connection: %w", err)
+	}
+	p.pc = pc
+	p.watch()
+	return p, nil
+}
+
+// watch registers a trace-recording handler for every callback Pion offers.
+func (p *peer) watch() {
+	name, tr := string(p.name), p.w.trace
+	pc := p.pc
+	pc.OnSignalingStateChange(func(s webrtc.SignalingState) {
+		tr.Add(name, "signaling", "%s", s)
+		p.notify("")
+	})
+	pc.OnICEGatheringStateChange(func(s webrtc.ICEGatheringState) {
+		tr.Add(name, "gather", "%s", s)
+		p.notify("")
+	})
+	pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
+		tr.Add(name, "ice", "%s", s)
+		p.notify(scenarios.State("ice:" + s.String()))
+	})
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		tr.Add(name, "pc", "%s", s)
+		p.notify(scenarios.State("pc:" + s.String()))
+	})
+	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+		if c == nil {
+			tr.Add(name, "candidate", "end-of-candidates")
+			return
+		}
+		tr.Add(name, "candidate", "%s %s:%d", c.Typ, c.Address, c.Port)
+		if p.w.sc.Settings.Trickle {
+			p.w.signalCandidate(p.name.Other(), c.ToJSON())
+		}
+	})
+	pc.OnNegotiationNeeded(func() { tr.Add(name, "negotiation-needed", "") })
+	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
+		tr.Add(name, "dc", "remote %q", dc.Label())
+		p.addDataChannel(dc)
+	})
+	dtls := pc.SCTP().Transport()
+	dtls.OnStateChange(func(s webrtc.DTLSTransportState) {
+		tr.Add(name, "dtls", "%s", s)
+		p.notify(scenarios.State("dtls:" + s.String()))
+	})
+	pc.SCTP().OnClose(func(err error) { tr.Add(name, "sctp", "close err=%v", err) })
+	pc.SCTP().OnError(func(err error) { tr.Add(name, "sctp", "error %v", err) })
+}
+
+// addDataChannel tracks dc and traces its callbacks.
+func (p *peer) addDataChannel(dc *webrtc.DataChannel) {
+	name, tr, label := string(p.name), p.w.trace, dc.Label()
+	p.mu.Lock()
+	p.dcs[label] = dc
+	p.mu.Unlock()
+	dc.OnOpen(func() {
+		tr.Add(name, "dc", "open %q", label)
+		p.notify(scenarios.StateDCOpen + scenarios.State("/"+label))
+	})
+	dc.OnClose(func() {
+		tr.Add(name, "dc", "close %q", label)
+		p.notify("")
+	})
+	dc.OnError(func(err error) { tr.Add(name, "dc", "error %q %v", label, err) })
+	dc.OnMessage(func(msg webrtc.DataChannelMessage) {
+		p.mu.Lock()
+		p.received[label]++
+		n := p.received[label]
+		p.mu.Unlock()
+		tr.Add(name, "dc", "message %q #%d %dB", label, n, len(msg.Data))
+	})
+}
+
+// notify records that state st was reached (if not empty) and wakes awaits.
+func (p *peer) notify(st scenarios.State) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if st != "" {
+		p.seen[st] = true
+	}
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// await blocks until cond (called with p.mu held) is true or timeout of
+// virtual time passes; it reports whether cond became true.
+func (p *peer) await(timeout time.Duration, cond func() bool) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		p.mu.Lock()
+		ok, ch := cond(), p.changed
+		p.mu.Unlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			return false
+		}
+	}
+}
+
+// state reads the state tuple of p through Pion's getters.
+func (p *peer) state() PeerState {
+	pc := p.pc
+	dtls := pc.SCTP().Transport()
+	st := PeerState{
+		Peer:          string(p.name),
+		Signaling:     pc.SignalingState().String(),
+		Connection:    pc.ConnectionState().String(),
+		ICEConnection: pc.ICEConnectionState().String(),
+		ICEGathering:  pc.ICEGatheringState().String(),
+		ICETransport:  dtls.ICETransport().State().String(),
+		DTLS:          dtls.State().String(),
+		SCTP:          pc.SCTP().State().String(),
+	}
+	p.mu.Lock()
+	labels := make([]string, 0, len(p.dcs))
+	for l := range p.dcs {
+		labels = append(labels, l)
+	}
+	sort.Strings(labels)
+	for _, l := range labels {
+		st.DataChannels = append(st.DataChannels, DCState{
+			Label: l, State: p.dcs[l].ReadyState().String(), Sent: p.sent[l], Received: p.received[l],
+		})
+	}
+	p.mu.Unlock()
+	return st
+}
+
+// signal delivers an SDP to peer to after the next scheduled signaling delay.
+func (w *world) signalSDP(to scenarios.Peer, sdp webrtc.SessionDescription) {
+	w.mu.Lock()
+	if sdp.Type == webrtc.SDPTypeOffer {
+		w.offer = sdp.SDP
+	} else {
+		w.answer = sdp.SDP
+	}
+	w.mu.Unlock()
+	w.send(to, sdp.Type.String(), func(p *peer) {
+		p.mu.Lock()
+		p.inbox = append(p.inbox, sdp)
+		p.mu.Unlock()
+		p.notify("")
+	})
+}
+
+// signalCandidate delivers a trickled candidate to peer to.
+func (w *world) signalCandidate(to scenarios.Peer, c webrtc.ICECandidateInit) {
+	w.send(to, "candidate", func(p *peer) {
+		p.mu.Lock()
+		if !p.remoteSet {
+			p.pending = append(p.pending, c)
+			p.mu.Unlock()
+			return
+		}
+		p.mu.Unlock()
+		p.addCandidate(c)
+	})
+}
+
+func (p *peer) addCandidate(c webrtc.ICECandidateInit) {
+	if err := p.pc.AddICECandidate(c); err != nil {
+		p.w.trace.Add(string(p.name), "signal", "add candidate: %v", err)
+	}
+}
+
+// send schedules deliver on the signaling channel with the scenario's delay.
+// Messages due at the same virtual instant are delivered in the order they
+// were sent, by one pump at a time: the order of equal-time timers is not
+// something the run should depend on.
+func (w *world) send(to scenarios.Peer, what string, deliver func(*peer)) {
+	w.mu.Lock()
+	i := w.signalN
+	w.signalN++
+	d := w.sc.Faults.SignalDelay(i)
+	w.queue = append(w.queue, signalMsg{due: w.now() + d, seq: i, to: to, what: what, deliver: deliver})
+	w.mu.Unlock()
+	w.trace.Add(string(to.Other()), "signal", "send %s #%d delay=%s", what, i, d)
+	time.AfterFunc(d, w.pump)
+}
+
+// signalMsg is a signaling message in flight.
+type signalMsg struct {
+	due     time.Duration
+	seq     int
+	to      scenarios.Peer
+	what    string
+	deliver func(*peer)
+}
+
+// pump delivers every signaling message that is due, earliest (then first
+// sent) first.
+func (w *world) pump() {
+	w.pumpMu.Lock()
+	defer w.pumpMu.Unlock()
+	for {
+		w.mu.Lock()
+		now, best := w.now(), -1
+		for k, m := range w.queue {
+			if m.due <= now && (best < 0 || m.due < w.queue[best].due ||
+				m.due == w.queue[best].due && m.seq < w.queue[best].seq) {
+				best = k
+			}
+		}
+		if best < 0 {
+			w.mu.Unlock()
+			return
+		}
+		m := w.queue[best]
+		w.queue = append(w.queue[:best], w.queue[best+1:]...)
+		w.mu.Unlock()
+		w.trace.Add(string(m.to), "signal", "recv %s #%d", m.what, m.seq)
+		m.deliver(w.peers[m.to])
+	}
+}
+
+// closeAll closes whatever the world built; used on setup failure.
+func (w *world) closeAll() {
+	for _, p := range w.peers {
+		_ = p.pc.Close()
+	}
+}
+
+// openSockets lists sockets still bound on both peers, A first.
+func (w *world) openSockets() []Socket {
+	var out []Socket
+	for _, name := range []scenarios.Peer{scenarios.PeerA, scenarios.PeerB} {
+		for _, s := range w.peers[name].net.Open() {
+			out = append(out, Socket{Peer: string(name), Kind: s.Kind, Local: s.Local, Remote: s.Remote})
+		}
+	}
+	return out
+}
