@@ -46,8 +46,9 @@ func TestSweep(t *testing.T) {
 		t.Fatalf("-closesim.seeds must be >= 0, got %d", *flagSeeds)
 	}
 	type finding struct {
-		seed uint64
-		obs  *sim.Observation
+		seed    uint64
+		obs     *sim.Observation
+		recheck string
 	}
 	var (
 		findings []finding
@@ -75,7 +76,7 @@ func TestSweep(t *testing.T) {
 		totals[obs.Outcome]++
 		virtual += obs.Virtual
 		if obs.Outcome != sim.OutcomeOK {
-			findings = append(findings, finding{seed, obs})
+			findings = append(findings, finding{seed, obs, recheck(t, obs)})
 		}
 		if time.Since(lastLine) > 5*time.Second {
 			lastLine = time.Now()
@@ -117,6 +118,9 @@ func TestSweep(t *testing.T) {
 	for _, f := range findings {
 		fmt.Fprintf(&b, "- seed %d %s %s\n", f.seed, f.obs.Outcome, f.obs.Scenario.Name)
 		fmt.Fprintf(&b, "  %s\n", headline(summary(f.obs)))
+		if f.recheck != "" {
+			fmt.Fprintf(&b, "  %s\n", f.recheck)
+		}
 		fmt.Fprintf(&b, "  repro: %s\n", repro(f.seed))
 	}
 	fmt.Print(b.String())
@@ -140,7 +144,33 @@ func TestReplay(t *testing.T) {
 		fmt.Printf("  %+v\n", s)
 	}
 	fmt.Printf("\noutcome: %s\n%s\n", obs.Outcome, summary(obs))
+	if r := recheck(t, obs); r != "" {
+		fmt.Println(r)
+	}
 	fmt.Printf("repro: %s\n", repro(seed))
+}
+
+// recheck re-runs a wedged scenario on the real clock to tell a stall (the
+// real-time run finishes; its slowest close says how long the stall was)
+// from a deadlock (the real-time run hangs too). It returns "" for other
+// outcomes.
+func recheck(t *testing.T, obs *sim.Observation) string {
+	if obs.Outcome != sim.OutcomeWedge && obs.Outcome != sim.OutcomeDeadlock {
+		return ""
+	}
+	rt, err := sim.Run(t, obs.Scenario, sim.WithRealTime())
+	if err != nil {
+		return "real-time recheck: " + err.Error()
+	}
+	switch rt.Outcome {
+	case sim.OutcomeWedge, sim.OutcomeDeadlock:
+		return fmt.Sprintf("real-time recheck: DEADLOCK, it hangs on the real clock too (%s)", headline(summary(rt)))
+	}
+	var slowest time.Duration
+	for _, c := range rt.Closes {
+		slowest = max(slowest, c.Took)
+	}
+	return fmt.Sprintf("real-time recheck: STALL, the run finishes on the real clock (%s); slowest close took %s", rt.Outcome, slowest.Round(time.Millisecond))
 }
 
 // summary describes a non-ok observation in a few lines.

@@ -38,7 +38,16 @@ const DefaultWatchdog = 3 * time.Second
 // every peer the scenario left open, before goroutines and sockets are counted.
 const harnessSettle = 5 * time.Second
 
+// Real-time runs (WithRealTime) cap the settle periods and stand in for
+// synctest.Wait with a short sleep.
+const (
+	realTimeSettle   = time.Second
+	realTimeQuiesce  = 5 * time.Millisecond
+	realTimeWatchdog = time.Minute
+)
+
 type config struct {
+	realTime   bool
 	freshCerts bool
 	certs      []webrtc.Certificate // A's and B's, unless freshCerts
 	watchdog   time.Duration
@@ -56,6 +65,22 @@ func WithWatchdog(d time.Duration) Option { return func(c *config) { c.watchdog 
 // WithGOMAXPROCS runs the scenario with n Ps instead of 1; n <= 0 leaves
 // GOMAXPROCS as it is. Useful only to measure how much order depends on it.
 func WithGOMAXPROCS(n int) Option { return func(c *config) { c.gomaxprocs = n } }
+
+// WithRealTime runs the scenario outside any bubble, on the real clock, over
+// the same vnet world. It tells a stall from a deadlock: a wedge in the
+// bubble (a lock held across a fake timer) that finishes in real time, with
+// a slow close, is a stall; one that also hangs in real time is a deadlock.
+// Settle periods are capped at a second, leaks are not attributed (goroutines
+// outside a bubble belong to the whole process), the watchdog defaults to a
+// minute, and the interleaving is the real scheduler's, not the bubble's.
+func WithRealTime() Option {
+	return func(c *config) {
+		c.realTime = true
+		if c.watchdog == DefaultWatchdog {
+			c.watchdog = realTimeWatchdog
+		}
+	}
+}
 
 // WithFreshCertificates makes each PeerConnection generate its own DTLS
 // certificate, as Pion does by default, instead of using the two shared
@@ -100,10 +125,18 @@ func Run(t *testing.T, sc scenarios.Scenario, opts ...Option) (*Observation, err
 		cfg.certs = c[:]
 	}
 	cryptotest.SetGlobalRandom(t, sc.Seed)
+	// Start every run from a freshly collected heap, so that when the
+	// collector runs (and takes the only P from the run's goroutines) does
+	// not depend on what ran before in this process.
+	runtime.GC()
 
 	r := &runner{sc: sc, cfg: cfg, done: make(chan struct{})}
 	wallStart := time.Now()
-	go r.bubble(t)
+	if cfg.realTime {
+		go r.plain()
+	} else {
+		go r.bubble(t)
+	}
 	watchdog := time.NewTimer(cfg.watchdog)
 	defer watchdog.Stop()
 	select {
@@ -163,6 +196,16 @@ func (r *runner) bubble(t *testing.T) {
 	synctest.Test(t, func(*testing.T) { r.body() })
 }
 
+// plain runs the scenario on the real clock, outside any bubble.
+func (r *runner) plain() {
+	defer close(r.done)
+	caller, _ := gstack.Current()
+	r.mu.Lock()
+	r.harness = map[int64]bool{caller: true}
+	r.mu.Unlock()
+	r.body()
+}
+
 // body is the bubble's main goroutine: build, run the steps, settle, record.
 func (r *runner) body() {
 	buf := make([]byte, 4096)
@@ -198,8 +241,11 @@ func (r *runner) body() {
 		settle = time.Duration(scenarios.DefaultSettle)
 	}
 	w.trace.Add("", "harness", "settle %s", settle)
+	if r.cfg.realTime {
+		settle = min(settle, realTimeSettle)
+	}
 	time.Sleep(settle)
-	synctest.Wait()
+	r.quiesce()
 	final := []PeerState{w.peers[scenarios.PeerA].state(), w.peers[scenarios.PeerB].state()}
 
 	// Close what the scenario left open so that whatever remains is a leak.
@@ -212,12 +258,19 @@ func (r *runner) body() {
 			_ = p.close(scenarios.ModeGraceful, "harness-")
 		}
 	}
-	time.Sleep(harnessSettle)
+	if r.cfg.realTime {
+		time.Sleep(realTimeSettle)
+	} else {
+		time.Sleep(harnessSettle)
+	}
 	if err := w.router.Stop(); err != nil {
 		w.trace.Add("", "harness", "router stop: %v", err)
 	}
-	synctest.Wait()
-	leaks := r.leaked()
+	r.quiesce()
+	var leaks []Goroutine
+	if !r.cfg.realTime { // outside a bubble goroutines cannot be attributed to the run
+		leaks = r.leaked()
+	}
 	sockets := w.openSockets()
 	virtual := time.Since(start)
 
@@ -244,7 +297,7 @@ func (r *runner) runSteps(w *world) (panicked string) {
 		} else {
 			// Let every goroutine the previous step woke run until it blocks,
 			// so the step starts from a quiet, reproducible world.
-			synctest.Wait()
+			r.quiesce()
 		}
 		desc := s.String()
 		w.trace.Add(string(s.Peer), "step", "#%d %s", i, desc)
@@ -271,6 +324,16 @@ func (r *runner) runSteps(w *world) (panicked string) {
 		}
 	}
 	return ""
+}
+
+// quiesce waits until every other goroutine of the bubble is durably
+// blocked; in real time it can only give them a moment.
+func (r *runner) quiesce() {
+	if r.cfg.realTime {
+		time.Sleep(realTimeQuiesce)
+		return
+	}
+	synctest.Wait()
 }
 
 // leaked lists the bubble's goroutines other than the harness's own.
