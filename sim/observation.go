@@ -54,6 +54,9 @@ type Observation struct {
 	Closes []CloseSnapshot `json:"closes"`
 	// Final holds the states of A and B after the settle period.
 	Final []PeerState `json:"final"`
+	// Probes are the results of API calls made on each closed peer after the
+	// settle period (see APIProbe).
+	Probes []APIProbe `json:"probes,omitempty"`
 	// Leaks are the goroutines still in the bubble after the harness closed
 	// everything and settled.
 	Leaks []Goroutine `json:"leaks,omitempty"`
@@ -93,10 +96,21 @@ type PeerState struct {
 
 // DCState is one data channel's state.
 type DCState struct {
-	Label    string `json:"label"`
-	State    string `json:"state"`
-	Sent     int    `json:"sent"`
-	Received int    `json:"received"`
+	Label string `json:"label"`
+	State string `json:"state"`
+	// Ordered and Reliable are the channel's delivery mode (Reliable: no
+	// maxRetransmits and no maxPacketLifeTime).
+	Ordered  bool `json:"ordered"`
+	Reliable bool `json:"reliable"`
+	// Sent counts messages this peer sent successfully; Received those it
+	// received on the channel.
+	Sent     int `json:"sent"`
+	Received int `json:"received"`
+	// ReceivedSeq lists the indices of received messages of 4 bytes or more
+	// (each carries its index), in arrival order.
+	ReceivedSeq []int `json:"received_seq,omitempty"`
+	// Corrupt counts received messages whose payload did not match its index.
+	Corrupt int `json:"corrupt,omitempty"`
 }
 
 // CloseSnapshot is taken when a close action starts on a peer.

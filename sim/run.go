@@ -247,14 +247,16 @@ func (r *runner) body() {
 	time.Sleep(settle)
 	r.quiesce()
 	final := []PeerState{w.peers[scenarios.PeerA].state(), w.peers[scenarios.PeerB].state()}
+	var probes []APIProbe
+	for _, name := range []scenarios.Peer{scenarios.PeerA, scenarios.PeerB} {
+		if p := w.peers[name]; p.isClosed() {
+			probes = append(probes, p.probe()...)
+		}
+	}
 
 	// Close what the scenario left open so that whatever remains is a leak.
 	for _, name := range []scenarios.Peer{scenarios.PeerA, scenarios.PeerB} {
-		p := w.peers[name]
-		p.mu.Lock()
-		closed := p.closed
-		p.mu.Unlock()
-		if !closed {
+		if p := w.peers[name]; !p.isClosed() {
 			_ = p.close(scenarios.ModeGraceful, "harness-")
 		}
 	}
@@ -276,7 +278,7 @@ func (r *runner) body() {
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.obs.Final, r.obs.Leaks, r.obs.OpenSockets, r.obs.Virtual = final, leaks, sockets, virtual
+	r.obs.Final, r.obs.Probes, r.obs.Leaks, r.obs.OpenSockets, r.obs.Virtual = final, probes, leaks, sockets, virtual
 	r.obs.Outcome = OutcomeOK
 	if len(leaks) > 0 || len(sockets) > 0 {
 		r.obs.Outcome = OutcomeLeak

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -160,11 +161,8 @@ func (w *world) sendMessages(s scenarios.Step) error {
 	if dc == nil {
 		return fmt.Errorf("peer %s has no data channel %q", s.Peer, s.Label)
 	}
-	msg := make([]byte, s.Size)
 	for i := range s.Count {
-		for j := range msg {
-			msg[j] = byte(i + j)
-		}
+		msg := encodeMessage(i, s.Size)
 		if err := dc.Send(msg); err != nil {
 			return fmt.Errorf("send %d of %d: %w", i+1, s.Count, err)
 		}
@@ -222,3 +220,34 @@ func (p *peer) close(mode scenarios.CloseMode, by string) error {
 }
 
 func (w *world) now() time.Duration { return time.Since(w.trace.start) }
+
+// encodeMessage builds message i of a send step: a 4-byte big-endian index
+// followed by bytes derived from it, so the receiver can tell order, loss,
+// duplication and corruption. Messages under 4 bytes carry only the pattern.
+func encodeMessage(i, size int) []byte {
+	msg := make([]byte, size)
+	start := 0
+	if size >= 4 {
+		binary.BigEndian.PutUint32(msg, uint32(i))
+		start = 4
+	}
+	for j := start; j < size; j++ {
+		msg[j] = byte(i + j)
+	}
+	return msg
+}
+
+// decodeMessage returns the index of an indexed message (-1 for messages
+// under 4 bytes) and whether its payload matches the index.
+func decodeMessage(msg []byte) (int, bool) {
+	if len(msg) < 4 {
+		return -1, true
+	}
+	i := int(binary.BigEndian.Uint32(msg))
+	for j := 4; j < len(msg); j++ {
+		if msg[j] != byte(i+j) {
+			return i, false
+		}
+	}
+	return i, true
+}

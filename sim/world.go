@@ -47,6 +47,8 @@ type peer struct {
 	dcs       map[string]*webrtc.DataChannel
 	sent      map[string]int
 	received  map[string]int
+	recvSeq   map[string][]int            // indices of indexed messages, in arrival order
+	corrupt   map[string]int              // messages whose payload did not match their index
 	inbox     []webrtc.SessionDescription // descriptions that arrived over signaling
 	remoteSet bool
 	pending   []webrtc.ICECandidateInit // candidates that arrived before the remote description
@@ -105,6 +107,7 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 	p := &peer{
 		name: name, w: w, changed: make(chan struct{}), seen: map[scenarios.State]bool{},
 		dcs: map[string]*webrtc.DataChannel{}, sent: map[string]int{}, received: map[string]int{},
+		recvSeq: map[string][]int{}, corrupt: map[string]int{},
 	}
 	p.net = netcount.New(vn, netcount.WithOnEvent(func(ev netcount.Event) {
 		w.trace.Add(string(name), "socket", "%s %s %s", ev.Op, ev.Socket.Kind, ev.Socket.Local)
@@ -194,10 +197,21 @@ func (p *peer) addDataChannel(dc *webrtc.DataChannel) {
 	})
 	dc.OnError(func(err error) { tr.Add(name, "dc", "error %q %v", label, err) })
 	dc.OnMessage(func(msg webrtc.DataChannelMessage) {
+		idx, ok := decodeMessage(msg.Data)
 		p.mu.Lock()
 		p.received[label]++
 		n := p.received[label]
+		if idx >= 0 {
+			p.recvSeq[label] = append(p.recvSeq[label], idx)
+		}
+		if !ok {
+			p.corrupt[label]++
+		}
 		p.mu.Unlock()
+		if !ok {
+			tr.Add(name, "dc", "message %q #%d %dB CORRUPT (index %d)", label, n, len(msg.Data), idx)
+			return
+		}
 		tr.Add(name, "dc", "message %q #%d %dB", label, n, len(msg.Data))
 	})
 }
@@ -248,18 +262,38 @@ func (p *peer) state() PeerState {
 		SCTP:          pc.SCTP().State().String(),
 	}
 	p.mu.Lock()
+	for _, dc := range p.sortedDataChannels() {
+		l := dc.Label()
+		st.DataChannels = append(st.DataChannels, DCState{
+			Label: l, State: dc.ReadyState().String(), Ordered: dc.Ordered(),
+			Reliable: dc.MaxRetransmits() == nil && dc.MaxPacketLifeTime() == nil,
+			Sent:     p.sent[l], Received: p.received[l],
+			ReceivedSeq: append([]int(nil), p.recvSeq[l]...), Corrupt: p.corrupt[l],
+		})
+	}
+	p.mu.Unlock()
+	return st
+}
+
+// isClosed reports whether a close step ran on p.
+func (p *peer) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
+// sortedDataChannels returns p's data channels by label; p.mu must be held.
+func (p *peer) sortedDataChannels() []*webrtc.DataChannel {
 	labels := make([]string, 0, len(p.dcs))
 	for l := range p.dcs {
 		labels = append(labels, l)
 	}
 	sort.Strings(labels)
-	for _, l := range labels {
-		st.DataChannels = append(st.DataChannels, DCState{
-			Label: l, State: p.dcs[l].ReadyState().String(), Sent: p.sent[l], Received: p.received[l],
-		})
+	out := make([]*webrtc.DataChannel, len(labels))
+	for i, l := range labels {
+		out[i] = p.dcs[l]
 	}
-	p.mu.Unlock()
-	return st
+	return out
 }
 
 // signal delivers an SDP to peer to after the next scheduled signaling delay.
