@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +18,40 @@ import (
 var (
 	flagSeeds = flag.Int("closesim.seeds", 20, "TestSweep: number of generated scenarios to run")
 	flagStart = flag.Uint64("closesim.start", 0, "TestSweep: first seed")
-	flagSeed  = flag.Int64("closesim.seed", -1, "TestReplay: the seed to replay (required for TestReplay)")
+	flagSeed  = flag.Int64("closesim.seed", -1, "TestReplay: the seed to replay")
+	flagFile  = flag.String("closesim.file", "", "TestReplay: a scenario JSON file or a Go fuzz corpus file (go test fuzz v1) to replay")
 )
+
+// replayFileCmd is the one-line command that replays a scenario file.
+func replayFileCmd(path string) string {
+	return fmt.Sprintf("go test ./fuzz -run '^TestReplay$' -v -count=1 -closesim.file=%s", path)
+}
+
+// loadScenario reads a scenario JSON file, or a Go fuzz corpus file whose
+// single []byte value is decoded with scenarios.FromFuzz.
+func loadScenario(path string) (scenarios.Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return scenarios.Scenario{}, fmt.Errorf("read scenario: %w", err)
+	}
+	text := string(data)
+	if rest, ok := strings.CutPrefix(text, "go test fuzz v1\n"); ok {
+		lit, ok := strings.CutPrefix(strings.TrimSpace(rest), "[]byte(")
+		if !ok || !strings.HasSuffix(lit, ")") {
+			return scenarios.Scenario{}, fmt.Errorf("%s: corpus file must hold one []byte(...) value", path)
+		}
+		b, err := strconv.Unquote(strings.TrimSuffix(lit, ")"))
+		if err != nil {
+			return scenarios.Scenario{}, fmt.Errorf("%s: corpus value: %w", path, err)
+		}
+		return scenarios.FromFuzz([]byte(b)), nil
+	}
+	sc, err := scenarios.Unmarshal(data)
+	if err != nil {
+		return scenarios.Scenario{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return sc, nil
+}
 
 // repro is the one-line command that replays seed.
 func repro(seed uint64) string {
@@ -128,11 +161,23 @@ func TestSweep(t *testing.T) {
 
 // TestReplay replays one seed and prints its scenario, trace and outcome.
 func TestReplay(t *testing.T) {
-	if *flagSeed < 0 {
-		t.Skip("set -closesim.seed=N to replay seed N")
+	var (
+		sc     scenarios.Scenario
+		replay string
+	)
+	switch {
+	case *flagFile != "":
+		var err error
+		if sc, err = loadScenario(*flagFile); err != nil {
+			t.Fatal(err)
+		}
+		replay = replayFileCmd(*flagFile)
+	case *flagSeed >= 0:
+		sc = scenarios.Generate(uint64(*flagSeed))
+		replay = repro(uint64(*flagSeed))
+	default:
+		t.Skip("set -closesim.seed=N or -closesim.file=PATH to replay")
 	}
-	seed := uint64(*flagSeed)
-	sc := scenarios.Generate(seed)
 	obs, err := sim.Run(t, sc)
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +192,7 @@ func TestReplay(t *testing.T) {
 	if r := recheck(t, obs); r != "" {
 		fmt.Println(r)
 	}
-	fmt.Printf("repro: %s\n", repro(seed))
+	fmt.Printf("repro: %s\n", replay)
 }
 
 // recheck re-runs a wedged scenario on the real clock to tell a stall (the
