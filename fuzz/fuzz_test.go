@@ -45,12 +45,15 @@ func FuzzClose(f *testing.F) {
 		if err != nil {
 			t.Fatalf("FromFuzz produced a scenario sim rejects: %v", err)
 		}
-		if problem := judge(obs); problem != "" {
-			js, _ := scenarios.Marshal(sc)
-			t.Fatalf("%s\n\nscenario:\n%s\n\nrepro: go test ./fuzz -run='FuzzClose/<id>' (the id go test prints for the saved input)\n"+
-				"repro: save the scenario above as s.json and run %s",
-				problem, js, replayFileCmd("s.json"))
+		ids := failures(obs, *flagPlant)
+		if len(ids) == 0 {
+			return
 		}
+		js, _ := scenarios.Marshal(sc)
+		id, _ := corpusFile(data)
+		corpus := "testdata/fuzz/FuzzClose/" + id
+		t.Fatalf("%v\n%s\nscenario:\n%s\n\nrepro: go test ./fuzz -run=FuzzClose/%s\nrepro: %s",
+			ids, summary(obs), js, id, replayFileCmd(corpus))
 	})
 }
 

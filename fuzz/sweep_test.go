@@ -16,10 +16,12 @@ import (
 )
 
 var (
-	flagSeeds = flag.Int("closesim.seeds", 20, "TestSweep: number of generated scenarios to run")
-	flagStart = flag.Uint64("closesim.start", 0, "TestSweep: first seed")
-	flagSeed  = flag.Int64("closesim.seed", -1, "TestReplay: the seed to replay")
-	flagFile  = flag.String("closesim.file", "", "TestReplay: a scenario JSON file or a Go fuzz corpus file (go test fuzz v1) to replay")
+	flagSeeds  = flag.Int("closesim.seeds", 20, "TestSweep: number of generated scenarios to run")
+	flagStart  = flag.Uint64("closesim.start", 0, "TestSweep: first seed")
+	flagSeed   = flag.Int64("closesim.seed", -1, "TestReplay: the seed to replay")
+	flagRepeat = flag.Int("closesim.repeat", 1, "TestReplay: replay K times and report how many distinct order-only traces they gave")
+	flagCheck  = flag.Int("closesim.recheck", 20, "TestSweep: re-run every Nth seed and report order-only trace divergence (0: never)")
+	flagFile   = flag.String("closesim.file", "", "TestReplay: a scenario JSON file or a Go fuzz corpus file (go test fuzz v1) to replay")
 )
 
 // replayFileCmd is the one-line command that replays a scenario file.
@@ -84,12 +86,14 @@ func TestSweep(t *testing.T) {
 		recheck string
 	}
 	var (
-		findings []finding
-		counts   = map[string]map[sim.Outcome]int{}
-		totals   = map[sim.Outcome]int{}
-		virtual  time.Duration
-		start    = time.Now()
-		lastLine = start
+		findings  []finding
+		diverged  []string
+		rechecked int
+		counts    = map[string]map[sim.Outcome]int{}
+		totals    = map[sim.Outcome]int{}
+		virtual   time.Duration
+		start     = time.Now()
+		lastLine  = start
 	)
 	for i := range *flagSeeds {
 		seed := *flagStart + uint64(i)
@@ -110,6 +114,18 @@ func TestSweep(t *testing.T) {
 		virtual += obs.Virtual
 		if obs.Outcome != sim.OutcomeOK {
 			findings = append(findings, finding{seed, obs, recheck(t, obs)})
+		}
+		if *flagCheck > 0 && i%*flagCheck == 0 && obs.Outcome != sim.OutcomeWedge {
+			// Determinism self-check, as FoundationDB re-runs a sample.
+			again, err := sim.Run(t, sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rechecked++
+			if again.TraceHash != obs.TraceHash {
+				_, where := sim.FirstDivergence(obs.Events, again.Events)
+				diverged = append(diverged, fmt.Sprintf("seed %d: %s", seed, where))
+			}
 		}
 		if time.Since(lastLine) > 5*time.Second {
 			lastLine = time.Now()
@@ -145,6 +161,12 @@ func TestSweep(t *testing.T) {
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "\nwall %s, virtual %s, %.0f scenarios/s\n", wall.Round(time.Millisecond), virtual.Round(time.Second), float64(*flagSeeds)/wall.Seconds())
+	if rechecked > 0 {
+		fmt.Fprintf(&b, "determinism self-check: %d of %d re-run seeds gave the same order-only trace\n", rechecked-len(diverged), rechecked)
+		for _, d := range diverged {
+			fmt.Fprintf(&b, "  diverged: %s\n", d)
+		}
+	}
 	if len(findings) > 0 {
 		fmt.Fprintf(&b, "\n%d findings (not ok):\n", len(findings))
 	}
@@ -191,6 +213,21 @@ func TestReplay(t *testing.T) {
 	fmt.Printf("\noutcome: %s\n%s\n", obs.Outcome, summary(obs))
 	if r := recheck(t, obs); r != "" {
 		fmt.Println(r)
+	}
+	if *flagRepeat > 1 {
+		hashes := map[string]int{obs.TraceHash: 1}
+		for range *flagRepeat - 1 {
+			again, err := sim.Run(t, sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, seen := hashes[again.TraceHash]; !seen {
+				_, where := sim.FirstDivergence(obs.Events, again.Events)
+				fmt.Printf("replay diverged from the first at %s\n", where)
+			}
+			hashes[again.TraceHash]++
+		}
+		fmt.Printf("%d replays gave %d distinct order-only trace(s)\n", *flagRepeat, len(hashes))
 	}
 	fmt.Printf("repro: %s\n", replay)
 }
