@@ -9,7 +9,7 @@ import (
 	"github.com/closesim/closesim/sim"
 )
 
-// corpusFamilies seeds FuzzClose: one entry per close phase and closer,
+// corpusFamilies is FuzzClose's seed corpus: one entry per close phase and closer,
 // plus sub-instant closes, written as fuzz step choices.
 func corpusFamilies() [][]byte {
 	adv := scenarios.FuzzChoice{Op: "advance"}
@@ -36,9 +36,7 @@ func corpusFamilies() [][]byte {
 // shrinks steps), runs it and fails on any outcome but ok that is not a
 // known finding. The failure prints the scenario JSON and both repro lines.
 func FuzzClose(f *testing.F) {
-	for _, data := range corpusFamilies() {
-		f.Add(data)
-	}
+	// The seed corpus is in testdata/fuzz/FuzzClose (see TestCorpusFiles).
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sc := scenarios.FromFuzz(data)
 		obs, err := sim.Run(t, sc)

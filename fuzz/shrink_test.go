@@ -21,11 +21,13 @@ var (
 	flagPlant   = flag.Bool("closesim.plant", false, "FuzzClose: also fail on the planted test-only invariant "+plantedID)
 )
 
-// plantedID names a test-only invariant that fails when A is closed while its
-// signaling state is have-local-offer: a close point three steps deep
-// (create the channel, offer, close), used to show that fuzzing finds a
-// failure, the saved input replays it and shrinking minimizes it.
-const plantedID = "planted.close-after-local-offer"
+// plantedID names a test-only invariant that fails when A is closed inside
+// one virtual instant (an immediate close step) while its signaling state is
+// have-local-offer and B has not applied the offer: a close point three
+// steps deep (create the channel, offer, close) that no seed corpus entry
+// reaches. It shows that fuzzing finds a failure, the saved input replays
+// it and shrinking minimizes it.
+const plantedID = "planted.immediate-close-after-local-offer"
 
 // failures lists the IDs of what is wrong with obs: "outcome.<outcome>"
 // for a run that did not end ok (known findings excepted), and the planted
@@ -36,14 +38,22 @@ func failures(obs *sim.Observation, plant bool) []string {
 		ids = append(ids, "outcome."+string(obs.Outcome))
 	}
 	if plant {
-		for _, c := range obs.Closes {
-			if c.Peer == "A" && c.Before.Signaling == "have-local-offer" {
-				ids = append(ids, plantedID)
-				break
-			}
+		if plantedFails(obs) {
+			ids = append(ids, plantedID)
 		}
 	}
 	return ids
+}
+
+func plantedFails(obs *sim.Observation) bool {
+	for _, c := range obs.Closes {
+		steps := obs.Scenario.Steps[:c.Step]
+		applied := slices.ContainsFunc(steps, func(s scenarios.Step) bool { return s.Kind == scenarios.KindApplyOffer })
+		if c.Peer == "A" && c.Before.Signaling == "have-local-offer" && obs.Scenario.Steps[c.Step].Immediate && !applied {
+			return true
+		}
+	}
+	return false
 }
 
 // stillFails reports whether failure id shows in a majority of replays of sc.
@@ -115,7 +125,7 @@ func TestPlantedFailureIsFoundReplayedAndShrunk(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
 	var found []byte
 	tries := 0
-	for ; tries < 400 && found == nil; tries++ {
+	for ; tries < 2000 && found == nil; tries++ {
 		data := make([]byte, scenarios.FuzzHeaderSize+scenarios.FuzzStepSize*(1+r.IntN(12)))
 		for i := range data {
 			data[i] = byte(r.Uint32())
