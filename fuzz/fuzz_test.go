@@ -1,10 +1,12 @@
 package fuzz
 
 import (
+	"flag"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/closesim/closesim/invariants"
 	"github.com/closesim/closesim/scenarios"
 	"github.com/closesim/closesim/sim"
 )
@@ -33,8 +35,10 @@ func corpusFamilies() [][]byte {
 
 // FuzzClose decodes the input into a scenario (scenarios.FromFuzz: always
 // valid; one step per 8 bytes after a 16-byte header, so the minimizer
-// shrinks steps), runs it and fails on any outcome but ok that is not a
-// known finding. The failure prints the scenario JSON and both repro lines.
+// shrinks steps), runs it, judges it with the invariants of
+// -closesim.profile and fails on any violation that is not a known issue of
+// -closesim.known. The failure prints the violations with their evidence,
+// the scenario JSON and both repro lines.
 func FuzzClose(f *testing.F) {
 	// The seed corpus is in testdata/fuzz/FuzzClose (see TestCorpusFiles).
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -43,39 +47,66 @@ func FuzzClose(f *testing.F) {
 		if err != nil {
 			t.Fatalf("FromFuzz produced a scenario sim rejects: %v", err)
 		}
-		ids := failures(obs, *flagPlant)
+		ids, err := failures(obs, *flagPlant)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(ids) == 0 {
 			return
 		}
 		js, _ := scenarios.Marshal(sc)
 		id, _ := corpusFile(data)
 		corpus := "testdata/fuzz/FuzzClose/" + id
-		t.Fatalf("%v\n%s\nscenario:\n%s\n\nrepro: go test ./fuzz -run=FuzzClose/%s\nrepro: %s",
-			ids, summary(obs), js, id, replayFileCmd(corpus))
+		t.Fatalf("%v\n%s\n%s\nscenario:\n%s\n\nrepro: go test ./fuzz -run=FuzzClose/%s\nrepro: %s",
+			ids, verdictText(obs), summary(obs), js, id, replayFileCmd(corpus))
 	})
 }
 
-// judge returns a description of what is wrong with obs, or "" if nothing
-// is (or only a known finding is).
-func judge(obs *sim.Observation) string {
-	if obs.Outcome == sim.OutcomeOK {
-		return ""
+var (
+	flagProfile = flag.String("closesim.profile", "pion", "invariant profile: pion or w3c")
+	flagKnown   = flag.String("closesim.known", "../known-issues.json", "known-issues JSON file (\"\" for none)")
+)
+
+func judgeConfig() (invariants.Profile, []invariants.KnownIssue, error) {
+	profile, err := invariants.ParseProfile(*flagProfile)
+	if err != nil {
+		return "", nil, err
 	}
-	s := summary(obs)
-	for _, k := range knownFindings {
-		if obs.Outcome == k.outcome && strings.Contains(s, k.signature) {
-			return ""
+	var known []invariants.KnownIssue
+	if *flagKnown != "" {
+		if known, err = invariants.LoadKnown(*flagKnown); err != nil {
+			return "", nil, err
 		}
 	}
-	return fmt.Sprintf("outcome %s:\n%s", obs.Outcome, s)
+	return profile, known, nil
 }
 
-// knownFindings are docs/findings.md entries that FuzzClose must not keep
-// rediscovering.
-var knownFindings = []struct {
-	id        string
-	outcome   sim.Outcome
-	signature string
-}{
-	{"F1", sim.OutcomeWedge, "sctp.(*Association).Abort"},
+// judged runs the invariants of the -closesim.profile profile over obs,
+// with the known issues of -closesim.known.
+func judged(obs *sim.Observation) (invariants.Verdict, error) {
+	profile, known, err := judgeConfig()
+	if err != nil {
+		return invariants.Verdict{}, err
+	}
+	return invariants.Judge(obs, profile, known), nil
+}
+
+// verdictText lists an observation's failing and known violations with
+// their evidence.
+func verdictText(obs *sim.Observation) string {
+	v, err := judged(obs)
+	if err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, f := range v.Fail {
+		fmt.Fprintf(&b, "FAIL %s\n", f)
+		for _, e := range f.Evidence {
+			fmt.Fprintf(&b, "    %s\n", e)
+		}
+	}
+	for _, k := range v.Known {
+		fmt.Fprintf(&b, "known (%s) %s\n", k.Issue.ID, k.Violation)
+	}
+	return b.String()
 }

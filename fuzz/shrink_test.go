@@ -29,20 +29,23 @@ var (
 // it and shrinking minimizes it.
 const plantedID = "planted.immediate-close-after-local-offer"
 
-// failures lists the IDs of what is wrong with obs: "outcome.<outcome>"
-// for a run that did not end ok (known findings excepted), and the planted
-// invariant when plant is set.
-func failures(obs *sim.Observation, plant bool) []string {
-	var ids []string
-	if judge(obs) != "" {
-		ids = append(ids, "outcome."+string(obs.Outcome))
+// failures lists the IDs of what is wrong with obs: the invariants that
+// failed (known issues excepted) and, when plant is set, the planted one.
+func failures(obs *sim.Observation, plant bool) ([]string, error) {
+	v, err := judged(obs)
+	if err != nil {
+		return nil, err
 	}
-	if plant {
-		if plantedFails(obs) {
-			ids = append(ids, plantedID)
+	var ids []string
+	for _, f := range v.Fail {
+		if !slices.Contains(ids, f.Invariant) {
+			ids = append(ids, f.Invariant)
 		}
 	}
-	return ids
+	if plant && plantedFails(obs) {
+		ids = append(ids, plantedID)
+	}
+	return ids, nil
 }
 
 func plantedFails(obs *sim.Observation) bool {
@@ -65,7 +68,7 @@ func stillFails(t *testing.T, id string, plant bool, replays int) func(scenarios
 			if err != nil {
 				return false
 			}
-			if slices.Contains(failures(obs, plant), id) {
+			if ids, err := failures(obs, plant); err == nil && slices.Contains(ids, id) {
 				hits++
 			}
 		}
@@ -103,7 +106,10 @@ func TestShrink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := failures(obs, *flagPlant)
+	ids, err := failures(obs, *flagPlant)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(ids) == 0 {
 		t.Fatalf("the scenario does not fail (outcome %s): nothing to shrink", obs.Outcome)
 	}
@@ -134,7 +140,9 @@ func TestPlantedFailureIsFoundReplayedAndShrunk(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if slices.Contains(failures(obs, true), plantedID) {
+		if ids, err := failures(obs, true); err != nil {
+			t.Fatal(err)
+		} else if slices.Contains(ids, plantedID) {
 			found = data
 		}
 	}

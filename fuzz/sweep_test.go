@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closesim/closesim/invariants"
 	"github.com/closesim/closesim/scenarios"
 	"github.com/closesim/closesim/sim"
 )
@@ -72,10 +73,12 @@ func phaseOf(sc scenarios.Scenario) string {
 	return "?"
 }
 
-// TestSweep runs generated scenarios and prints a report: outcomes per close
-// phase, and every non-ok run with its repro line. Non-ok outcomes are
-// findings about Pion (or the harness), reported here and triaged by hand;
-// bad input or a harness error fails the test.
+// TestSweep runs generated scenarios, judges each with the invariants of
+// -closesim.profile (known issues from -closesim.known count as known, not
+// failures) and prints a report: outcomes per close phase, verdicts, and
+// every failure with its violations and repro line. Failures are findings
+// to triage, printed rather than failing the test; bad input or a harness
+// error fails it.
 func TestSweep(t *testing.T) {
 	if *flagSeeds < 0 {
 		t.Fatalf("-closesim.seeds must be >= 0, got %d", *flagSeeds)
@@ -84,9 +87,12 @@ func TestSweep(t *testing.T) {
 		seed    uint64
 		obs     *sim.Observation
 		recheck string
+		verdict invariants.Verdict
 	}
 	var (
 		findings  []finding
+		verdicts  = map[string]int{}
+		knownIDs  = map[string]int{}
 		diverged  []string
 		rechecked int
 		counts    = map[string]map[sim.Outcome]int{}
@@ -112,8 +118,21 @@ func TestSweep(t *testing.T) {
 		counts[phase][obs.Outcome]++
 		totals[obs.Outcome]++
 		virtual += obs.Virtual
-		if obs.Outcome != sim.OutcomeOK {
-			findings = append(findings, finding{seed, obs, recheck(t, obs)})
+		v, err := judged(obs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case len(v.Fail) > 0:
+			verdicts["fail"]++
+			findings = append(findings, finding{seed, obs, recheck(t, obs), v})
+		case len(v.Known) > 0:
+			verdicts["known"]++
+			for _, k := range v.Known {
+				knownIDs[k.Issue.ID]++
+			}
+		default:
+			verdicts["pass"]++
 		}
 		if *flagCheck > 0 && i%*flagCheck == 0 && obs.Outcome != sim.OutcomeWedge {
 			// Determinism self-check, as FoundationDB re-runs a sample.
@@ -161,6 +180,15 @@ func TestSweep(t *testing.T) {
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "\nwall %s, virtual %s, %.0f scenarios/s\n", wall.Round(time.Millisecond), virtual.Round(time.Second), float64(*flagSeeds)/wall.Seconds())
+	fmt.Fprintf(&b, "verdicts (profile %s): %d pass, %d known issues only, %d fail\n", *flagProfile, verdicts["pass"], verdicts["known"], verdicts["fail"])
+	ids := make([]string, 0, len(knownIDs))
+	for id := range knownIDs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		fmt.Fprintf(&b, "  known %s: %d violations\n", id, knownIDs[id])
+	}
 	if rechecked > 0 {
 		fmt.Fprintf(&b, "determinism self-check: %d of %d re-run seeds gave the same order-only trace\n", rechecked-len(diverged), rechecked)
 		for _, d := range diverged {
@@ -168,11 +196,13 @@ func TestSweep(t *testing.T) {
 		}
 	}
 	if len(findings) > 0 {
-		fmt.Fprintf(&b, "\n%d findings (not ok):\n", len(findings))
+		fmt.Fprintf(&b, "\n%d failures:\n", len(findings))
 	}
 	for _, f := range findings {
 		fmt.Fprintf(&b, "- seed %d %s %s\n", f.seed, f.obs.Outcome, f.obs.Scenario.Name)
-		fmt.Fprintf(&b, "  %s\n", headline(summary(f.obs)))
+		for _, v := range f.verdict.Fail {
+			fmt.Fprintf(&b, "  %s\n", headline(v.String()))
+		}
 		if f.recheck != "" {
 			fmt.Fprintf(&b, "  %s\n", f.recheck)
 		}
@@ -210,7 +240,7 @@ func TestReplay(t *testing.T) {
 	for _, s := range obs.Final {
 		fmt.Printf("  %+v\n", s)
 	}
-	fmt.Printf("\noutcome: %s\n%s\n", obs.Outcome, summary(obs))
+	fmt.Printf("\noutcome: %s\n%s\n%s", obs.Outcome, summary(obs), verdictText(obs))
 	if r := recheck(t, obs); r != "" {
 		fmt.Println(r)
 	}

@@ -161,8 +161,11 @@ func (w *world) sendMessages(s scenarios.Step) error {
 	if dc == nil {
 		return fmt.Errorf("peer %s has no data channel %q", s.Peer, s.Label)
 	}
+	p.mu.Lock()
+	base := p.sent[s.Label] // indices continue across send steps on a channel
+	p.mu.Unlock()
 	for i := range s.Count {
-		msg := encodeMessage(i, s.Size)
+		msg := encodeMessage(base+i, s.Size)
 		if err := dc.Send(msg); err != nil {
 			return fmt.Errorf("send %d of %d: %w", i+1, s.Count, err)
 		}

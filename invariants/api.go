@@ -1,0 +1,228 @@
+package invariants
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/closesim/closesim/sim"
+)
+
+// IDs of the API-after-close and data-integrity invariants.
+const (
+	idAPIRejected       = "api.rejected-after-close"
+	idAPIIdempotent     = "api.close-idempotent"
+	idAPIStats          = "api.getstats-after-close"
+	idAPISendFails      = "api.send-fails-after-close"
+	idAPISendInvalid    = "api.send-invalid-state"
+	idDataOrdered       = "data.reliable-ordered-prefix"
+	idDataUnordered     = "data.reliable-unordered-subset"
+	idDataPartial       = "data.partial-subset"
+	refCloseMethodSteps = "W3C webrtc-pc: each of these methods first checks [[IsClosed]] and rejects (throws) with an InvalidStateError"
+)
+
+// rejectedAfterClose are the probed calls the W3C spec makes fail with
+// InvalidStateError once [[IsClosed]] is true (sim.APIProbe.Call names).
+var rejectedAfterClose = []string{
+	"CreateOffer", "CreateAnswer", "SetLocalDescription", "SetRemoteDescription", "AddICECandidate",
+	"CreateDataChannel", "AddTransceiverFromKind", "SetConfiguration",
+}
+
+func apiInvariants() []Invariant {
+	return []Invariant{
+		{
+			ID:       idAPIRejected,
+			Rule:     "After a close, " + strings.Join(rejectedAfterClose, ", ") + " each fail with an InvalidStateError (rtcerr.InvalidStateError).",
+			Ref:      refCloseMethodSteps + " (createOffer, createAnswer, setLocalDescription, setRemoteDescription, addIceCandidate, createDataChannel, addTransceiver, setConfiguration)",
+			Profiles: both,
+			Check:    checkAPIRejected,
+		},
+		{
+			ID:       idAPIIdempotent,
+			Rule:     "Close and GracefulClose called again after a close return no error.",
+			Ref:      refCloseTheConnection + " step 1 (if [[IsClosed]] is true, abort these steps); Pion PeerConnection.Close doc",
+			Profiles: both,
+			Check:    checkAPIIdempotent,
+		},
+		{
+			ID:       idAPIStats,
+			Rule:     "GetStats still works after a close (returns a report, does not panic).",
+			Ref:      "W3C webrtc-pc getStats() has no [[IsClosed]] check; W3C webrtc-stats",
+			Profiles: both,
+			Check:    checkAPIStats,
+		},
+		{
+			ID:       idAPISendFails,
+			Rule:     "DataChannel.Send on a channel of a closed peer returns an error.",
+			Ref:      "W3C webrtc-pc RTCDataChannel.send() step 2 (readyState not \"open\": throw); RFC 8831 §6.7 (a closed stream carries no data)",
+			Profiles: both,
+			Check:    checkAPISendFails,
+		},
+		{
+			ID:       idAPISendInvalid,
+			Rule:     "DataChannel.Send on a channel of a closed peer fails with an InvalidStateError.",
+			Ref:      "W3C webrtc-pc RTCDataChannel.send() step 2 (\"throw an InvalidStateError\")",
+			Profiles: w3cOnly,
+			Check:    checkAPISendInvalid,
+		},
+		{
+			ID:       idDataOrdered,
+			Rule:     "On a reliable ordered channel, the messages a peer received are a prefix of those the other peer sent, in order, without duplicates or corruption.",
+			Ref:      "RFC 8831 §6.1 (reliable, ordered delivery) and §6.6; RFC 8832 (DCEP channel types)",
+			Profiles: both,
+			Check:    dataCheck(idDataOrdered, true, true),
+		},
+		{
+			ID:       idDataUnordered,
+			Rule:     "On a reliable unordered channel, the messages a peer received are a subset of those sent, without duplicates or corruption.",
+			Ref:      "RFC 8831 §6.1 (unordered delivery) and §6.6",
+			Profiles: both,
+			Check:    dataCheck(idDataUnordered, true, false),
+		},
+		{
+			ID:       idDataPartial,
+			Rule:     "On a partially reliable channel, the messages a peer received are a subset of those sent, without corruption.",
+			Ref:      "RFC 8831 §6.1 (partial reliability, RFC 3758)",
+			Profiles: both,
+			Check:    dataCheck(idDataPartial, false, false),
+		},
+	}
+}
+
+func probesOf(obs *sim.Observation, keep func(sim.APIProbe) bool) []sim.APIProbe {
+	var out []sim.APIProbe
+	for _, p := range obs.Probes {
+		if keep(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func probeEvidence(p sim.APIProbe) []string {
+	ev := []string{fmt.Sprintf("%s %s -> err=%q type=%q", p.Peer, p.Call, p.Err, p.ErrType)}
+	if p.Panic != "" {
+		ev = append(ev, "panic: "+p.Panic)
+	}
+	return ev
+}
+
+func checkAPIRejected(obs *sim.Observation) []Violation {
+	var vs []Violation
+	for _, p := range probesOf(obs, func(p sim.APIProbe) bool { return slices.Contains(rejectedAfterClose, p.Call) }) {
+		if p.ErrType != "InvalidStateError" || p.Panic != "" {
+			got := "no error"
+			switch {
+			case p.Panic != "":
+				got = "a panic"
+			case p.Err != "":
+				got = fmt.Sprintf("%s %q", p.ErrType, p.Err)
+			}
+			vs = append(vs, Violation{Invariant: idAPIRejected, Peer: p.Peer,
+				Message: fmt.Sprintf("%s after close returned %s, want InvalidStateError", p.Call, got), Evidence: probeEvidence(p)})
+		}
+	}
+	return vs
+}
+
+func checkAPIIdempotent(obs *sim.Observation) []Violation {
+	var vs []Violation
+	for _, p := range probesOf(obs, func(p sim.APIProbe) bool { return strings.HasSuffix(p.Call, "Close (again)") }) {
+		if p.Err != "" || p.Panic != "" {
+			vs = append(vs, Violation{Invariant: idAPIIdempotent, Peer: p.Peer,
+				Message: fmt.Sprintf("%s returned %q%s, want nil", p.Call, p.Err, p.Panic), Evidence: probeEvidence(p)})
+		}
+	}
+	return vs
+}
+
+func checkAPIStats(obs *sim.Observation) []Violation {
+	var vs []Violation
+	for _, p := range probesOf(obs, func(p sim.APIProbe) bool { return p.Call == "GetStats" }) {
+		if p.Err != "" || p.Panic != "" {
+			vs = append(vs, Violation{Invariant: idAPIStats, Peer: p.Peer,
+				Message: fmt.Sprintf("GetStats after close: %s%s", p.Err, p.Panic), Evidence: probeEvidence(p)})
+		}
+	}
+	return vs
+}
+
+func isSend(p sim.APIProbe) bool { return strings.HasSuffix(p.Call, ").Send") }
+
+func checkAPISendFails(obs *sim.Observation) []Violation {
+	var vs []Violation
+	for _, p := range probesOf(obs, isSend) {
+		if p.Err == "" || p.Panic != "" {
+			vs = append(vs, Violation{Invariant: idAPISendFails, Peer: p.Peer,
+				Message: fmt.Sprintf("%s after close returned no error%s", p.Call, p.Panic), Evidence: probeEvidence(p)})
+		}
+	}
+	return vs
+}
+
+func checkAPISendInvalid(obs *sim.Observation) []Violation {
+	var vs []Violation
+	for _, p := range probesOf(obs, isSend) {
+		if p.ErrType != "InvalidStateError" {
+			vs = append(vs, Violation{Invariant: idAPISendInvalid, Peer: p.Peer,
+				Message: fmt.Sprintf("%s after close returned %s %q, want InvalidStateError", p.Call, p.ErrType, p.Err), Evidence: probeEvidence(p)})
+		}
+	}
+	return vs
+}
+
+// dataCheck judges, for every channel label present on both peers with the
+// given reliability and order, what each peer received against what the
+// other sent (sim.DCState: Sent, ReceivedSeq, Corrupt).
+func dataCheck(id string, reliable, ordered bool) func(*sim.Observation) []Violation {
+	return func(obs *sim.Observation) []Violation {
+		states := map[string]map[string]sim.DCState{} // peer -> label -> state
+		for _, ps := range obs.Final {
+			states[ps.Peer] = map[string]sim.DCState{}
+			for _, dc := range ps.DataChannels {
+				states[ps.Peer][dc.Label] = dc
+			}
+		}
+		var vs []Violation
+		for _, pair := range [][2]string{{"A", "B"}, {"B", "A"}} {
+			recvPeer, sendPeer := pair[0], pair[1]
+			for label, rx := range states[recvPeer] {
+				tx, ok := states[sendPeer][label]
+				if !ok || rx.Reliable != reliable || (reliable && rx.Ordered != ordered) {
+					continue
+				}
+				if msg := judgeDelivery(rx, tx.Sent, ordered, reliable); msg != "" {
+					vs = append(vs, Violation{Invariant: id, Peer: recvPeer,
+						Message: fmt.Sprintf("channel %q: %s", label, msg),
+						Evidence: []string{fmt.Sprintf("%s sent %d; %s received %d, indices %v, corrupt %d",
+							sendPeer, tx.Sent, recvPeer, rx.Received, rx.ReceivedSeq, rx.Corrupt)}})
+				}
+			}
+		}
+		slices.SortFunc(vs, func(a, b Violation) int { return strings.Compare(a.Peer+a.Message, b.Peer+b.Message) })
+		return vs
+	}
+}
+
+// judgeDelivery returns what is wrong with the received messages, or "".
+func judgeDelivery(rx sim.DCState, sent int, ordered, reliable bool) string {
+	switch {
+	case rx.Corrupt > 0:
+		return fmt.Sprintf("%d corrupt message(s)", rx.Corrupt)
+	case rx.Received > sent:
+		return fmt.Sprintf("received %d messages but only %d were sent", rx.Received, sent)
+	}
+	seen := map[int]bool{}
+	for k, idx := range rx.ReceivedSeq {
+		switch {
+		case idx < 0 || idx >= sent:
+			return fmt.Sprintf("received message index %d, but only %d were sent", idx, sent)
+		case seen[idx] && reliable:
+			return fmt.Sprintf("message %d received twice", idx)
+		case ordered && idx != k:
+			return fmt.Sprintf("message %d arrived in position %d: not a prefix in order", idx, k)
+		}
+		seen[idx] = true
+	}
+	return ""
+}

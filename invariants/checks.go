@@ -1,0 +1,692 @@
+package invariants
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/closesim/closesim/sim"
+)
+
+// CloseBound is the longest virtual time a Close or GracefulClose call may
+// take (close.returns-bounded).
+const CloseBound = 5 * time.Second
+
+// ConsentWindow is how long after the remote closed a surviving peer is
+// given to notice (remote.not-left-connected, remote.consent-failure): ICE
+// consent expires 30 s after the last response (RFC 7675 §5.1); Pion's
+// defaults reach "failed" about 30.2 s after the remote went silent.
+const ConsentWindow = 35 * time.Second
+
+// maxEvidence bounds the trace lines one violation carries.
+const maxEvidence = 12
+
+// Invariant IDs.
+const (
+	idLeakGoroutines         = "leak.goroutines"
+	idLeakSockets            = "leak.sockets"
+	idNoWedge                = "harness.no-wedge"
+	idNoPanic                = "harness.no-panic"
+	idCloseBounded           = "close.returns-bounded"
+	idClosedStates           = "local.closed-states"
+	idGatheringUnchanged     = "local.gathering-unchanged"
+	idNoneAfterClose         = "events.none-after-close"
+	idNoneDuringClose        = "events.none-during-close"
+	idNoActivityAfterClose   = "events.no-activity-after-close"
+	idGracefulCloseWaits     = "events.graceful-close-waits"
+	idRemoteNotLeftConnected = "remote.not-left-connected"
+	idRemoteClosedByDTLS     = "remote.closed-by-dtls"
+	idRemoteConsentFailure   = "remote.consent-failure"
+	idRemoteSCTPAfterAbort   = "remote.sctp-closed-after-abort"
+	refCloseTheConnection    = "W3C webrtc-pc RTCPeerConnection.close(), \"close the connection\""
+	refGracefulCloseWaitsOn  = "Pion behaviour: PeerConnection.GracefulClose \"waits for any goroutines it started to complete\""
+)
+
+var (
+	both     = []Profile{W3C, Pion}
+	w3cOnly  = []Profile{W3C}
+	pionOnly = []Profile{Pion}
+)
+
+// All returns every invariant, in a stable order: harness and leaks first,
+// then the closing peer's own states and events, then the remote's.
+func All() []Invariant {
+	return append(coreInvariants(), apiInvariants()...)
+}
+
+func coreInvariants() []Invariant {
+	return []Invariant{
+		{
+			ID:       idNoPanic,
+			Rule:     "No step, Pion call or callback panics.",
+			Ref:      "Pion behaviour (a panic in a library goroutine kills the process)",
+			Profiles: both,
+			Check:    checkNoPanic,
+		},
+		{
+			ID:       idNoWedge,
+			Rule:     "The run never freezes: its outcome is neither a wedge (no progress in wall time) nor a deadlock (every goroutine blocked for good).",
+			Ref:      "Pion behaviour: Close and GracefulClose return, and no lock is held across a timed wait",
+			Profiles: both,
+			Check:    checkNoWedge,
+		},
+		{
+			ID:       idLeakGoroutines,
+			Rule:     "No goroutine is left in the bubble after the harness closed both peers and let 5 s of virtual time pass.",
+			Ref:      refGracefulCloseWaitsOn + " (pion/webrtc#2847)",
+			Profiles: both,
+			Check:    checkLeakGoroutines,
+		},
+		{
+			ID:       idLeakSockets,
+			Rule:     "No vnet socket is still bound after the harness closed both peers and let 5 s of virtual time pass.",
+			Ref:      refCloseTheConnection + " step 8 (destroy the ICE Agent, releasing its resources)",
+			Profiles: both,
+			Check:    checkLeakSockets,
+		},
+		{
+			ID:       idCloseBounded,
+			Rule:     fmt.Sprintf("Every Close or GracefulClose returns within %s of virtual time (not judged when the run wedged).", CloseBound),
+			Ref:      refCloseTheConnection + " runs synchronously; " + refGracefulCloseWaitsOn + ", all of which stop when closed",
+			Profiles: both,
+			Check:    checkCloseBounded,
+		},
+		{
+			ID:       idClosedStates,
+			Rule:     "A peer closed by a close step ends with signaling, connection, ICE connection, ICE transport and DTLS \"closed\", SCTP \"closed\" once an answer was applied, and every data channel \"closed\".",
+			Ref:      refCloseTheConnection + " steps 3, 5, 6, 7, 9, 10, 11 (Pion's close() cites the same steps)",
+			Profiles: both,
+			Check:    checkClosedStates,
+		},
+		{
+			ID:       idGatheringUnchanged,
+			Rule:     "Closing a peer leaves its ICE gathering state as it was when the close step started.",
+			Ref:      refCloseTheConnection + ": no step changes [[IceGatheringState]]",
+			Profiles: w3cOnly,
+			Check:    checkGatheringUnchanged,
+		},
+		{
+			ID:       idNoneAfterClose,
+			Rule:     "No callback (pc, ice, gather, signaling, dtls, sctp, dc, candidate, negotiation-needed) fires for a peer after its first close returned.",
+			Ref:      refCloseTheConnection + " steps 3, 5, 10, 11 (\"This does not fire any event\"; data channels close without the closing procedure) and every queued task aborts once [[IsClosed]] is true",
+			Profiles: w3cOnly,
+			Check:    checkNoneAfterClose,
+		},
+		{
+			ID:       idNoneDuringClose,
+			Rule:     "No state-change callback (pc, ice, gather, signaling, dtls, sctp, dc open/close) fires for a peer between the call and the return of its first close.",
+			Ref:      refCloseTheConnection + " steps 3, 10, 11 (\"This does not fire any event\") and step 5 (the data channel closing procedure is not invoked)",
+			Profiles: w3cOnly,
+			Check:    checkNoneDuringClose,
+		},
+		{
+			ID:       idNoActivityAfterClose,
+			Rule:     "After a peer's first close returned, its only callbacks are notices that an object reached \"closed\" (pc/ice/signaling/dtls closed, sctp close, dc close) or late notices of the signaling or connection state it already had at the close: no message, open, candidate, gathering or other state change.",
+			Ref:      "Pion behaviour: Close stops every transport before it returns; only handlers it already dispatched on their own goroutines (\"go handler(...)\") may run later",
+			Profiles: pionOnly,
+			Check:    checkNoActivityAfterClose,
+		},
+		{
+			ID:       idGracefulCloseWaits,
+			Rule:     "After a peer's first close, when it was GracefulClose, returned, not even the late notices events.no-activity-after-close allows fire for that peer (no callback at all).",
+			Ref:      refGracefulCloseWaitsOn,
+			Profiles: pionOnly,
+			Check:    checkGracefulCloseWaits,
+		},
+		{
+			ID:       idRemoteNotLeftConnected,
+			Rule:     fmt.Sprintf("A peer that no close step closed, whose remote was closed at least %s before the final states, does not end with connection or ICE connection \"connected\"/\"completed\".", ConsentWindow),
+			Ref:      "RFC 7675 §5.1 (consent expires 30 s after the last response); W3C webrtc-pc RTCIceTransportState \"failed\" (pairs lost consent)",
+			Profiles: both,
+			Check:    checkRemoteNotLeftConnected,
+		},
+		{
+			ID:       idRemoteClosedByDTLS,
+			Rule:     "When the remote closed with DTLS connected on both sides and DisableCloseByDTLS is false, the surviving peer ends with DTLS, SCTP and every data channel \"closed\".",
+			Ref:      "RFC 5246 §7.2.1 (close_notify); W3C webrtc-pc RTCDtlsTransportState \"closed\" (close_notify received) and " + refCloseTheConnection + " step 6 (remote sends SCTP ABORT); Pion SettingEngine.DisableCloseByDTLS(false) closes the PeerConnection",
+			Profiles: both,
+			Check:    checkRemoteClosedByDTLS,
+		},
+		{
+			ID:       idRemoteSCTPAfterAbort,
+			Rule:     "A peer that no close step closed, whose SCTP close callback fired after the remote closed (the remote's ABORT ended the association), ends with SCTP \"closed\".",
+			Ref:      refCloseTheConnection + " step 6 (the closing side sends an SCTP ABORT) and RTCSctpTransportState \"closed\"; RFC 4960 §9.1; Pion SCTPTransport.OnClose (\"invoked when the SCTP Association closes\")",
+			Profiles: both,
+			Check:    checkRemoteSCTPAfterAbort,
+		},
+		{
+			ID:       idRemoteConsentFailure,
+			Rule:     fmt.Sprintf("With DisableCloseByDTLS, a surviving peer whose ICE was connected when the remote closed goes ICE \"disconnected\" and then \"failed\" within %s.", ConsentWindow),
+			Ref:      "RFC 7675 §5.1 (consent freshness); Pion SettingEngine.DisableCloseByDTLS (\"relies on the ice failed state\")",
+			Profiles: both,
+			Check:    checkRemoteConsentFailure,
+		},
+	}
+}
+
+func checkNoPanic(obs *sim.Observation) []Violation {
+	if obs.Outcome != sim.OutcomePanic {
+		return nil
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(obs.Panic), "\n")
+	return []Violation{{
+		Invariant: idNoPanic,
+		Message:   "the run panicked: " + first,
+		Evidence:  stackHead(obs.Panic, 30),
+	}}
+}
+
+func checkNoWedge(obs *sim.Observation) []Violation {
+	if obs.Outcome != sim.OutcomeWedge && obs.Outcome != sim.OutcomeDeadlock {
+		return nil
+	}
+	var ev []string
+	if obs.Wedge != nil {
+		for _, line := range strings.Split(strings.TrimSpace(obs.Wedge.Diagnosis), "\n") {
+			if strings.TrimSpace(line) != "" {
+				ev = append(ev, line)
+			}
+		}
+	}
+	// The last events before the freeze say where it happened.
+	var tail []string
+	for i := len(obs.Events) - 1; i >= 0 && len(tail) < 6; i-- {
+		if obs.Events[i].Kind != "log" {
+			tail = append(tail, obs.Events[i].String())
+		}
+	}
+	for i := len(tail) - 1; i >= 0; i-- {
+		ev = append(ev, tail[i])
+	}
+	msg := fmt.Sprintf("the run ended in a %s", obs.Outcome)
+	if len(ev) > 0 && obs.Wedge != nil {
+		msg += ": " + headline(obs.Wedge.Diagnosis)
+	}
+	return []Violation{{Invariant: idNoWedge, Message: msg, Evidence: ev}}
+}
+
+// headline picks the line of a wedge diagnosis that says the most: the
+// first goroutine that waits on a mutex, else the first line.
+func headline(diag string) string {
+	for _, line := range strings.Split(diag, "\n") {
+		if strings.Contains(line, " waits in ") {
+			return strings.TrimSpace(line)
+		}
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(diag), "\n")
+	return first
+}
+
+func checkLeakGoroutines(obs *sim.Observation) []Violation {
+	var out []Violation
+	for _, g := range obs.Leaks {
+		ev := append([]string{"top: " + g.Top}, stackHead(g.Stack, 16)...)
+		out = append(out, Violation{
+			Invariant: idLeakGoroutines,
+			Message:   fmt.Sprintf("goroutine %d [%s] left in the bubble at %s", g.ID, g.State, g.Top),
+			Evidence:  ev,
+		})
+	}
+	return out
+}
+
+func checkLeakSockets(obs *sim.Observation) []Violation {
+	var out []Violation
+	for _, s := range obs.OpenSockets {
+		ev := []string{fmt.Sprintf("%s %s local=%s remote=%s", s.Peer, s.Kind, s.Local, s.Remote)}
+		ev = append(ev, kindEvents(obs.Events, s.Peer, maxEvidence, "socket")...)
+		out = append(out, Violation{
+			Invariant: idLeakSockets,
+			Peer:      s.Peer,
+			Message:   fmt.Sprintf("%s socket %s still bound after the harness closed everything", s.Kind, s.Local),
+			Evidence:  ev,
+		})
+	}
+	return out
+}
+
+func checkCloseBounded(obs *sim.Observation) []Violation {
+	if obs.Outcome == sim.OutcomeWedge {
+		return nil
+	}
+	var out []Violation
+	for _, c := range obs.Closes {
+		if c.Took <= CloseBound {
+			continue
+		}
+		out = append(out, Violation{
+			Invariant: idCloseBounded,
+			Peer:      c.Peer,
+			Message:   fmt.Sprintf("%s (step #%d) took %s of virtual time, more than %s", c.Mode, c.Step, c.Took, CloseBound),
+			Evidence:  closeEvidence(obs, c.Peer, kindClose),
+		})
+	}
+	// The harness's own closes are recorded only in the trace.
+	for _, p := range peers {
+		sp, ok := firstClose(obs.Events, p)
+		if !ok || sp.kind != kindHarnessClose || sp.ret < 0 {
+			continue
+		}
+		if took := obs.Events[sp.ret].At - obs.Events[sp.call].At; took > CloseBound {
+			out = append(out, Violation{
+				Invariant: idCloseBounded,
+				Peer:      p,
+				Message:   fmt.Sprintf("the harness's graceful close took %s of virtual time, more than %s", took, CloseBound),
+				Evidence:  []string{obs.Events[sp.call].String(), obs.Events[sp.ret].String()},
+			})
+		}
+	}
+	return out
+}
+
+// closeEvidence renders the close call and return events of peer.
+func closeEvidence(obs *sim.Observation, peer, kind string) []string {
+	var out []string
+	for _, e := range obs.Events {
+		if e.Peer == peer && e.Kind == kind {
+			out = append(out, e.String())
+		}
+	}
+	return out
+}
+
+// answerApplied reports whether peer completed an offer/answer exchange
+// before evs[end]: it went back to "stable" from have-local-offer or
+// have-remote-offer. Only then does W3C give it an RTCSctpTransport.
+func answerApplied(evs []sim.Event, peer string, end int) bool {
+	return find(evs, peer, "signaling", "stable", 0, end) >= 0
+}
+
+func checkClosedStates(obs *sim.Observation) []Violation {
+	var out []Violation
+	for _, p := range peers {
+		snap, ok := firstSnapshot(obs, p)
+		if !ok {
+			continue
+		}
+		final, ok := finalState(obs, p)
+		if !ok {
+			continue // no final states (wedge, panic): nothing to judge
+		}
+		callAt := len(obs.Events)
+		if sp, ok := firstStepClose(obs.Events, p); ok {
+			callAt = sp.call
+		}
+		type field struct{ name, got, kind string }
+		fields := []field{
+			{"signaling", final.Signaling, "signaling"},
+			{"connection", final.Connection, "pc"},
+			{"ICE connection", final.ICEConnection, "ice"},
+			{"ICE transport", final.ICETransport, "ice"},
+			{"DTLS", final.DTLS, "dtls"},
+		}
+		if answerApplied(obs.Events, p, callAt) {
+			fields = append(fields, field{"SCTP", final.SCTP, "sctp"})
+		}
+		for _, dc := range final.DataChannels {
+			fields = append(fields, field{fmt.Sprintf("data channel %q", dc.Label), dc.State, "dc"})
+		}
+		for _, f := range fields {
+			if f.got == "closed" {
+				continue
+			}
+			ev := []string{
+				"final " + p + ": " + formatState(final),
+				fmt.Sprintf("at close (step #%d %s, t=%.6fs) %s: %s", snap.Step, snap.Mode, snap.At.Seconds(), p, formatState(snap.Before)),
+			}
+			ev = append(ev, kindEvents(obs.Events, p, maxEvidence, f.kind, kindClose)...)
+			out = append(out, Violation{
+				Invariant: idClosedStates,
+				Peer:      p,
+				Message:   fmt.Sprintf("%s is %q after close, want \"closed\"", f.name, f.got),
+				Evidence:  ev,
+			})
+		}
+	}
+	return out
+}
+
+func checkGatheringUnchanged(obs *sim.Observation) []Violation {
+	var out []Violation
+	for _, p := range peers {
+		snap, ok := firstSnapshot(obs, p)
+		if !ok {
+			continue
+		}
+		final, ok := finalState(obs, p)
+		if !ok || final.ICEGathering == snap.Before.ICEGathering {
+			continue
+		}
+		ev := []string{
+			fmt.Sprintf("at close (step #%d %s) %s: ice_gathering=%s", snap.Step, snap.Mode, p, snap.Before.ICEGathering),
+			fmt.Sprintf("final %s: ice_gathering=%s", p, final.ICEGathering),
+		}
+		ev = append(ev, kindEvents(obs.Events, p, maxEvidence, "gather", kindClose)...)
+		out = append(out, Violation{
+			Invariant: idGatheringUnchanged,
+			Peer:      p,
+			Message:   fmt.Sprintf("ICE gathering went from %q at the close to %q", snap.Before.ICEGathering, final.ICEGathering),
+			Evidence:  ev,
+		})
+	}
+	return out
+}
+
+// eventsViolations groups the events of peer selected by pick among
+// evs[from:to] by eventKey and returns one violation per group.
+func eventsViolations(obs *sim.Observation, id, peer string, sp closeSpan, from, to int, what string, pick func(sim.Event) bool) []Violation {
+	evs := obs.Events
+	groups := map[string][]sim.Event{}
+	var keys []string
+	for i := max(from, 0); i < min(to, len(evs)); i++ {
+		e := evs[i]
+		if e.Peer != peer || !pick(e) {
+			continue
+		}
+		k := eventKey(e)
+		if groups[k] == nil {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], e)
+	}
+	var out []Violation
+	for _, k := range keys {
+		g := groups[k]
+		ev := []string{evs[sp.call].String()}
+		if sp.ret >= 0 {
+			ev = append(ev, evs[sp.ret].String())
+		}
+		for i, e := range g {
+			if i == maxEvidence {
+				ev = append(ev, fmt.Sprintf("... and %d more", len(g)-maxEvidence))
+				break
+			}
+			ev = append(ev, e.String())
+		}
+		n := "1 event"
+		if len(g) > 1 {
+			n = fmt.Sprintf("%d events", len(g))
+		}
+		out = append(out, Violation{
+			Invariant: id,
+			Peer:      peer,
+			Message:   fmt.Sprintf("%s %q %s %s (first at t=%.6fs)", n, k, what, describeClose(evs, sp), g[0].At.Seconds()),
+			Evidence:  ev,
+		})
+	}
+	return out
+}
+
+// describeClose names a close span: "its first Close()", "the harness's
+// GracefulClose()".
+func describeClose(evs []sim.Event, sp closeSpan) string {
+	call := "Close()"
+	if evs[sp.call].Detail == "call graceful" {
+		call = "GracefulClose()"
+	}
+	if sp.kind == kindHarnessClose {
+		return "the harness's " + call
+	}
+	return "its first " + call
+}
+
+// stateAtClose is peer's state tuple when the close of span sp started: the
+// close step's snapshot, or for the harness's close the final states (taken
+// just before it).
+func stateAtClose(obs *sim.Observation, peer string, sp closeSpan) (sim.PeerState, bool) {
+	if sp.kind == kindHarnessClose {
+		return finalState(obs, peer)
+	}
+	snap, ok := firstSnapshot(obs, peer)
+	return snap.Before, ok
+}
+
+// lateNotice reports whether e reports, through a handler Pion runs on a
+// goroutine of its own (signaling and connection state), the state the peer
+// was already in when the close started: a change made before the close,
+// delivered late.
+func lateNotice(e sim.Event, at sim.PeerState) bool {
+	switch e.Kind {
+	case "signaling":
+		return e.Detail == at.Signaling
+	case "pc":
+		return e.Detail == at.Connection
+	}
+	return false
+}
+
+func checkNoneAfterClose(obs *sim.Observation) []Violation {
+	var out []Violation
+	for _, p := range peers {
+		sp, ok := firstClose(obs.Events, p)
+		if !ok || sp.ret < 0 {
+			continue
+		}
+		out = append(out, eventsViolations(obs, idNoneAfterClose, p, sp, sp.ret+1, len(obs.Events),
+			"fired after the return of", func(e sim.Event) bool { return callbackKinds[e.Kind] })...)
+	}
+	return out
+}
+
+func checkNoneDuringClose(obs *sim.Observation) []Violation {
+	var out []Violation
+	for _, p := range peers {
+		sp, ok := firstClose(obs.Events, p)
+		if !ok {
+			continue
+		}
+		end := sp.ret
+		if end < 0 {
+			end = len(obs.Events)
+		}
+		out = append(out, eventsViolations(obs, idNoneDuringClose, p, sp, sp.call+1, end,
+			"fired during", isStateChange)...)
+	}
+	return out
+}
+
+func checkNoActivityAfterClose(obs *sim.Observation) []Violation {
+	var out []Violation
+	for _, p := range peers {
+		sp, ok := firstClose(obs.Events, p)
+		if !ok || sp.ret < 0 {
+			continue
+		}
+		at, known := stateAtClose(obs, p, sp)
+		out = append(out, eventsViolations(obs, idNoActivityAfterClose, p, sp, sp.ret+1, len(obs.Events),
+			"fired after the return of", func(e sim.Event) bool {
+				return callbackKinds[e.Kind] && !isClosedNotice(e) && !(known && lateNotice(e, at))
+			})...)
+	}
+	return out
+}
+
+func checkGracefulCloseWaits(obs *sim.Observation) []Violation {
+	var out []Violation
+	for _, p := range peers {
+		sp, ok := firstClose(obs.Events, p)
+		if !ok || sp.ret < 0 || obs.Events[sp.call].Detail != "call graceful" {
+			continue
+		}
+		// The late notices events.no-activity-after-close lets pass; every
+		// other late callback is already its violation.
+		at, known := stateAtClose(obs, p, sp)
+		out = append(out, eventsViolations(obs, idGracefulCloseWaits, p, sp, sp.ret+1, len(obs.Events),
+			"still fired after the return of", func(e sim.Event) bool {
+				return isClosedNotice(e) || (known && lateNotice(e, at))
+			})...)
+	}
+	return out
+}
+
+// remoteClose is the situation the remote.* invariants judge: survivor
+// was not closed by any step, its remote was, first at span sp.
+type remoteClose struct {
+	survivor, remote string
+	snap             sim.CloseSnapshot // the remote's first close
+	sp               closeSpan         // the remote's first close in the trace
+	final            sim.PeerState     // the survivor's final state
+	window           time.Duration     // virtual time from the remote's close call to Final
+}
+
+// remoteCloses lists the survivors that have final states and whose
+// remote's close is in the trace.
+func remoteCloses(obs *sim.Observation) []remoteClose {
+	var out []remoteClose
+	at, okAt := finalAt(obs)
+	for _, s := range survivors(obs) {
+		r := other(s)
+		final, ok := finalState(obs, s)
+		if !ok {
+			continue
+		}
+		snap, _ := firstSnapshot(obs, r)
+		sp, ok := firstStepClose(obs.Events, r)
+		if !ok {
+			continue
+		}
+		rc := remoteClose{survivor: s, remote: r, snap: snap, sp: sp, final: final}
+		if okAt {
+			rc.window = at - obs.Events[sp.call].At
+		}
+		out = append(out, rc)
+	}
+	return out
+}
+
+func checkRemoteNotLeftConnected(obs *sim.Observation) []Violation {
+	var out []Violation
+	for _, rc := range remoteCloses(obs) {
+		if rc.window < ConsentWindow {
+			continue // too short a settle to expect consent to have failed
+		}
+		s := rc.survivor
+		type field struct{ name, got string }
+		var bad []field
+		if rc.final.Connection == "connected" {
+			bad = append(bad, field{"connection", rc.final.Connection})
+		}
+		if rc.final.ICEConnection == "connected" || rc.final.ICEConnection == "completed" {
+			bad = append(bad, field{"ICE connection", rc.final.ICEConnection})
+		}
+		for _, f := range bad {
+			ev := []string{
+				obs.Events[rc.sp.call].String(),
+				fmt.Sprintf("final %s (%s after the remote's close): %s", s, rc.window, formatState(rc.final)),
+			}
+			ev = append(ev, kindEvents(obs.Events[rc.sp.call:], s, maxEvidence, "pc", "ice", "dtls")...)
+			out = append(out, Violation{
+				Invariant: idRemoteNotLeftConnected,
+				Peer:      s,
+				Message:   fmt.Sprintf("%s is still %q %s after %s closed", f.name, f.got, rc.window, rc.remote),
+				Evidence:  ev,
+			})
+		}
+	}
+	return out
+}
+
+func checkRemoteClosedByDTLS(obs *sim.Observation) []Violation {
+	if obs.Scenario.Settings.DisableCloseByDTLS {
+		return nil
+	}
+	var out []Violation
+	for _, rc := range remoteCloses(obs) {
+		s := rc.survivor
+		if rc.snap.Before.DTLS != "connected" {
+			continue // the remote had no DTLS session to close
+		}
+		// The survivor must have had its side of the session up: a
+		// close_notify means nothing to a handshake still in flight.
+		end := harnessCloseAt(obs.Events, s)
+		if find(obs.Events, s, "dtls", "connected", 0, end) < 0 {
+			continue
+		}
+		type field struct{ name, got string }
+		fields := []field{{"DTLS", rc.final.DTLS}, {"SCTP", rc.final.SCTP}}
+		for _, dc := range rc.final.DataChannels {
+			fields = append(fields, field{fmt.Sprintf("data channel %q", dc.Label), dc.State})
+		}
+		for _, f := range fields {
+			if f.got == "closed" {
+				continue
+			}
+			ev := []string{
+				fmt.Sprintf("at close (step #%d %s) %s: %s", rc.snap.Step, rc.snap.Mode, rc.remote, formatState(rc.snap.Before)),
+				obs.Events[rc.sp.call].String(),
+				"final " + s + ": " + formatState(rc.final),
+			}
+			ev = append(ev, kindEvents(obs.Events[rc.sp.call:end], s, maxEvidence, "dtls", "sctp", "dc", "pc")...)
+			out = append(out, Violation{
+				Invariant: idRemoteClosedByDTLS,
+				Peer:      s,
+				Message:   fmt.Sprintf("%s is %q after %s closed a connected DTLS session, want \"closed\"", f.name, f.got, rc.remote),
+				Evidence:  ev,
+			})
+		}
+	}
+	return out
+}
+
+func checkRemoteConsentFailure(obs *sim.Observation) []Violation {
+	if !obs.Scenario.Settings.DisableCloseByDTLS {
+		return nil
+	}
+	var out []Violation
+	evs := obs.Events
+	for _, rc := range remoteCloses(obs) {
+		s := rc.survivor
+		if rc.window < ConsentWindow {
+			continue
+		}
+		// Consent freshness applies to a connection ICE had established.
+		if st := lastState(evs, s, "ice", rc.sp.call); st != "connected" && st != "completed" {
+			continue
+		}
+		end := harnessCloseAt(evs, s)
+		disc := find(evs, s, "ice", "disconnected", rc.sp.call, end)
+		failed := -1
+		if disc >= 0 {
+			failed = find(evs, s, "ice", "failed", disc, end)
+		}
+		if disc >= 0 && failed >= 0 {
+			continue
+		}
+		msg := fmt.Sprintf("ICE never went \"disconnected\" in the %s after %s closed", rc.window, rc.remote)
+		if disc >= 0 {
+			msg = fmt.Sprintf("ICE went \"disconnected\" but never \"failed\" in the %s after %s closed", rc.window, rc.remote)
+		}
+		ev := []string{evs[rc.sp.call].String(), "final " + s + ": " + formatState(rc.final)}
+		ev = append(ev, kindEvents(evs[rc.sp.call:end], s, maxEvidence, "ice", "pc")...)
+		out = append(out, Violation{Invariant: idRemoteConsentFailure, Peer: s, Message: msg, Evidence: ev})
+	}
+	return out
+}
+
+func checkRemoteSCTPAfterAbort(obs *sim.Observation) []Violation {
+	var out []Violation
+	evs := obs.Events
+	for _, rc := range remoteCloses(obs) {
+		s := rc.survivor
+		if rc.final.SCTP == "closed" {
+			continue
+		}
+		end := harnessCloseAt(evs, s)
+		i := slices.IndexFunc(evs[rc.sp.call:end], func(e sim.Event) bool {
+			return e.Peer == s && e.Kind == "sctp" && firstWord(e.Detail) == "close"
+		})
+		if i < 0 {
+			continue
+		}
+		ev := []string{evs[rc.sp.call].String(), evs[rc.sp.call+i].String(), "final " + s + ": " + formatState(rc.final)}
+		ev = append(ev, kindEvents(evs[rc.sp.call:end], s, maxEvidence, "sctp", "dc", "dtls")...)
+		out = append(out, Violation{
+			Invariant: idRemoteSCTPAfterAbort,
+			Peer:      s,
+			Message:   fmt.Sprintf("SCTP is %q at the end though its close callback fired at t=%.6fs, after %s closed", rc.final.SCTP, evs[rc.sp.call+i].At.Seconds(), rc.remote),
+			Evidence:  ev,
+		})
+	}
+	return out
+}

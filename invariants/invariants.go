@@ -1,0 +1,131 @@
+package invariants
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/closesim/closesim/sim"
+)
+
+// Invariant is one rule an Observation is judged against.
+type Invariant struct {
+	// ID names the invariant, "<area>.<rule>", e.g. "leak.goroutines".
+	// Known issues and reports refer to it.
+	ID string
+	// Rule is the rule in one line.
+	Rule string
+	// Ref is where the rule comes from: a spec section and step, an RFC
+	// section, or "Pion behaviour" for a rule that only Pion's own
+	// documentation or code makes.
+	Ref string
+	// Profiles lists the profiles that expect the rule to hold ("w3c",
+	// "pion").
+	Profiles []Profile
+	// Check judges one Observation and returns every violation of the rule,
+	// or none. It never panics and never modifies the Observation.
+	Check func(*sim.Observation) []Violation
+}
+
+// In reports whether profile p expects the invariant to hold.
+func (inv Invariant) In(p Profile) bool { return slices.Contains(inv.Profiles, p) }
+
+// Violation is one breach of an invariant by one run.
+type Violation struct {
+	// Invariant is the ID of the violated invariant.
+	Invariant string `json:"invariant"`
+	// Peer is the peer at fault ("A" or "B"), or "" when the violation is
+	// not one peer's (a wedge, a leaked goroutine).
+	Peer string `json:"peer,omitempty"`
+	// Message says what went wrong in one line.
+	Message string `json:"message"`
+	// Evidence backs the message: trace lines in sim.Event.String() form,
+	// state tuples, stack excerpts.
+	Evidence []string `json:"evidence,omitempty"`
+}
+
+// String renders the violation as "[id] peer: message".
+func (v Violation) String() string {
+	if v.Peer == "" {
+		return fmt.Sprintf("[%s] %s", v.Invariant, v.Message)
+	}
+	return fmt.Sprintf("[%s] %s: %s", v.Invariant, v.Peer, v.Message)
+}
+
+// Profile names a set of expectations: the invariants that should hold for
+// a given reading of the specifications.
+type Profile string
+
+// Profiles.
+const (
+	// W3C expects the W3C webrtc-pc close algorithm to the letter: close()
+	// fires no event and leaves every object "closed".
+	W3C Profile = "w3c"
+	// Pion expects what Pion documents and intends, which differs from W3C
+	// where Pion knowingly departs from it (it dispatches state-change
+	// callbacks, including those caused by Close, on goroutines of its own).
+	// It is the default profile.
+	Pion Profile = "pion"
+)
+
+// DefaultProfile is the profile used when none is given.
+const DefaultProfile = Pion
+
+// Profiles lists every profile, default first.
+var Profiles = []Profile{Pion, W3C}
+
+// ParseProfile returns the profile named s; "" is DefaultProfile.
+func ParseProfile(s string) (Profile, error) {
+	if s == "" {
+		return DefaultProfile, nil
+	}
+	for _, p := range Profiles {
+		if string(p) == s {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("unknown profile %q (want %q or %q)", s, Pion, W3C)
+}
+
+// Of returns the invariants profile p expects, in All's order. The empty
+// profile is DefaultProfile; an unknown profile gets every invariant, so
+// that a misspelt profile never silently judges less (use ParseProfile to
+// reject one).
+func Of(p Profile) []Invariant {
+	if p == "" {
+		p = DefaultProfile
+	}
+	all := All()
+	if !slices.Contains(Profiles, p) {
+		return all
+	}
+	out := all[:0:0]
+	for _, inv := range all {
+		if inv.In(p) {
+			out = append(out, inv)
+		}
+	}
+	return out
+}
+
+// Check runs every invariant profile p expects (see Of) on obs and returns
+// the violations, in All's order. A nil Observation has no violations.
+func Check(obs *sim.Observation, p Profile) []Violation {
+	if obs == nil {
+		return nil
+	}
+	var out []Violation
+	for _, inv := range Of(p) {
+		out = append(out, inv.Check(obs)...)
+	}
+	return out
+}
+
+// Lookup returns the invariant with the given ID.
+func Lookup(id string) (Invariant, bool) {
+	for _, inv := range All() {
+		if inv.ID == id {
+			return inv, true
+		}
+	}
+	return Invariant{}, false
+}

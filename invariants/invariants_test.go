@@ -1,0 +1,607 @@
+package invariants_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/closesim/closesim/invariants"
+	"github.com/closesim/closesim/scenarios"
+	"github.com/closesim/closesim/sim"
+)
+
+// builder assembles a hand-made Observation.
+type builder struct{ obs *sim.Observation }
+
+// at converts seconds of virtual time.
+func at(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+func (b *builder) ev(t float64, peer, kind, detail string) *builder {
+	b.obs.Events = append(b.obs.Events, sim.Event{Seq: len(b.obs.Events), At: at(t), Peer: peer, Kind: kind, Detail: detail})
+	return b
+}
+
+// connected is the state tuple of a peer with everything up.
+func connected(peer string) sim.PeerState {
+	return sim.PeerState{
+		Peer: peer, Signaling: "stable", Connection: "connected", ICEConnection: "connected",
+		ICEGathering: "complete", ICETransport: "connected", DTLS: "connected", SCTP: "connected",
+		DataChannels: []sim.DCState{{Label: "dc", State: "open"}},
+	}
+}
+
+// closed is the state tuple of a peer after a clean close.
+func closed(peer string) sim.PeerState {
+	return sim.PeerState{
+		Peer: peer, Signaling: "closed", Connection: "closed", ICEConnection: "closed",
+		ICEGathering: "complete", ICETransport: "closed", DTLS: "closed", SCTP: "closed",
+		DataChannels: []sim.DCState{{Label: "dc", State: "closed"}},
+	}
+}
+
+// base is a clean run: A and B connect, A closes with Close() at t=2s, B
+// sees the DTLS close_notify and closes itself; after a 40 s settle the
+// harness closes B. It holds every invariant of both profiles.
+func base() *sim.Observation {
+	b := &builder{obs: &sim.Observation{
+		Scenario: scenarios.Scenario{Version: 1, Name: "hand-built", Seed: 1},
+		Outcome:  sim.OutcomeOK,
+	}}
+	b.ev(0, "A", "step", "#0 A create_data_channel \"dc\"").
+		ev(0, "A", "signaling", "have-local-offer").
+		ev(0, "A", "gather", "gathering").
+		ev(0, "A", "candidate", "host 10.0.0.1:10001").
+		ev(0, "A", "gather", "complete").
+		ev(0.01, "B", "signaling", "have-remote-offer").
+		ev(0.01, "B", "signaling", "stable").
+		ev(0.02, "A", "signaling", "stable").
+		ev(0.03, "A", "ice", "checking").
+		ev(0.03, "B", "ice", "checking").
+		ev(0.04, "A", "ice", "connected").
+		ev(0.04, "B", "ice", "connected").
+		ev(0.05, "B", "dtls", "connected").
+		ev(0.06, "A", "dtls", "connected").
+		ev(0.06, "A", "pc", "connected").
+		ev(0.06, "B", "pc", "connected").
+		ev(0.07, "A", "dc", "open \"dc\"").
+		ev(0.07, "B", "dc", "open \"dc\"").
+		ev(2, "A", "step", "#7 A close(close)").
+		ev(2, "A", "close", "call close").
+		ev(2, "A", "close", "return close err=<nil>").
+		ev(2, "", "harness", "settle 40s").
+		ev(2.01, "B", "dtls", "closed").
+		ev(2.01, "B", "sctp", "close err=<nil>").
+		ev(2.01, "B", "dc", "close \"dc\"").
+		ev(2.01, "B", "pc", "closed").
+		ev(2.01, "B", "ice", "closed").
+		ev(42, "B", "harness-close", "call graceful").
+		ev(42, "B", "harness-close", "return graceful err=<nil>")
+	b.obs.Closes = []sim.CloseSnapshot{{Step: 7, Peer: "A", Mode: "close", At: at(2), Before: connected("A"), Took: time.Millisecond}}
+	b.obs.Final = []sim.PeerState{closed("A"), closed("B")}
+	b.obs.Virtual = at(47)
+	return b.obs
+}
+
+// consent is a clean run with DisableCloseByDTLS: A closes at t=2s, B's ICE
+// consent fails (disconnected at 7.2 s, failed at 32.2 s).
+func consent() *sim.Observation {
+	obs := base()
+	obs.Scenario.Settings.DisableCloseByDTLS = true
+	var evs []sim.Event
+	for _, e := range obs.Events {
+		if e.Peer == "B" && e.At == at(2.01) {
+			continue // no close by DTLS
+		}
+		evs = append(evs, e)
+	}
+	obs.Events = evs
+	b := &builder{obs: obs}
+	b.insertBefore("harness-close", []sim.Event{
+		{At: at(2.01), Peer: "B", Kind: "dtls", Detail: "closed"},
+		{At: at(7.2), Peer: "B", Kind: "ice", Detail: "disconnected"},
+		{At: at(7.2), Peer: "B", Kind: "pc", Detail: "disconnected"},
+		{At: at(32.2), Peer: "B", Kind: "ice", Detail: "failed"},
+		{At: at(32.2), Peer: "B", Kind: "pc", Detail: "failed"},
+	})
+	fb := connected("B")
+	fb.Connection, fb.ICEConnection, fb.ICETransport, fb.DTLS = "failed", "failed", "failed", "closed"
+	obs.Final[1] = fb
+	return obs
+}
+
+// insertBefore inserts evs before the first event of kind, renumbering.
+func (b *builder) insertBefore(kind string, evs []sim.Event) {
+	i := slices.IndexFunc(b.obs.Events, func(e sim.Event) bool { return e.Kind == kind })
+	if i < 0 {
+		i = len(b.obs.Events)
+	}
+	b.obs.Events = slices.Insert(b.obs.Events, i, evs...)
+	for k := range b.obs.Events {
+		b.obs.Events[k].Seq = k
+	}
+}
+
+// insertAfter inserts evs right after the first event of peer with kind
+// and detail.
+func insertAfter(obs *sim.Observation, peer, kind, detail string, evs ...sim.Event) {
+	i := slices.IndexFunc(obs.Events, func(e sim.Event) bool {
+		return e.Peer == peer && e.Kind == kind && e.Detail == detail
+	})
+	if i < 0 {
+		panic("insertAfter: no event " + peer + " " + kind + " " + detail)
+	}
+	obs.Events = slices.Insert(obs.Events, i+1, evs...)
+	for k := range obs.Events {
+		obs.Events[k].Seq = k
+	}
+}
+
+func removeEvents(obs *sim.Observation, drop func(sim.Event) bool) {
+	obs.Events = slices.DeleteFunc(obs.Events, drop)
+	for k := range obs.Events {
+		obs.Events[k].Seq = k
+	}
+}
+
+func e(t float64, peer, kind, detail string) sim.Event {
+	return sim.Event{At: at(t), Peer: peer, Kind: kind, Detail: detail}
+}
+
+// cases has, for every invariant, runs that hold it and runs that do not.
+var cases = []struct {
+	name      string
+	invariant string
+	obs       func() *sim.Observation
+	fail      bool
+	want      string // substring of the first violation's message
+	evidence  string // substring of some evidence line
+	peer      string // expected Peer of the first violation
+}{
+	{name: "clean run", invariant: "harness.no-panic", obs: base},
+	{name: "panic", invariant: "harness.no-panic", fail: true, want: "boom", evidence: "goroutine 1",
+		obs: func() *sim.Observation {
+			o := base()
+			o.Outcome, o.Final = sim.OutcomePanic, nil
+			o.Panic = "step #3 A answer panicked: boom\ngoroutine 1 [running]:\nmain.f()"
+			return o
+		}},
+
+	{name: "clean run", invariant: "harness.no-wedge", obs: base},
+	{name: "wedge", invariant: "harness.no-wedge", fail: true, want: "goroutine 7 waits in", evidence: "holds r.lock",
+		obs: func() *sim.Observation {
+			o := base()
+			o.Outcome, o.Final = sim.OutcomeWedge, nil
+			o.Wedge = &sim.Wedge{Diagnosis: "goroutine 7 waits in sync.(*RWMutex).RLock\ngoroutine 9 holds r.lock across time.Sleep"}
+			return o
+		}},
+	{name: "deadlock", invariant: "harness.no-wedge", fail: true, want: "deadlock", evidence: "all goroutines",
+		obs: func() *sim.Observation {
+			o := base()
+			o.Outcome, o.Final = sim.OutcomeDeadlock, nil
+			o.Wedge = &sim.Wedge{Diagnosis: "synctest: all goroutines in bubble are blocked"}
+			return o
+		}},
+
+	{name: "clean run", invariant: "leak.goroutines", obs: base},
+	{name: "leaked goroutine", invariant: "leak.goroutines", fail: true, want: "goroutine 42 [select]",
+		evidence: "ice/v4.(*Agent).taskLoop",
+		obs: func() *sim.Observation {
+			o := base()
+			o.Outcome = sim.OutcomeLeak
+			o.Leaks = []sim.Goroutine{{ID: 42, State: "select", Top: "github.com/pion/ice/v4.(*Agent).taskLoop (agent.go:300)",
+				Stack: "goroutine 42 [select]:\ngithub.com/pion/ice/v4.(*Agent).taskLoop(...)\n\tagent.go:300"}}
+			return o
+		}},
+
+	{name: "clean run", invariant: "leak.sockets", obs: base},
+	{name: "socket bound", invariant: "leak.sockets", fail: true, peer: "B", want: "10.0.0.2:20001", evidence: "udp4",
+		obs: func() *sim.Observation {
+			o := base()
+			o.Outcome = sim.OutcomeLeak
+			o.OpenSockets = []sim.Socket{{Peer: "B", Kind: "udp4", Local: "10.0.0.2:20001"}}
+			return o
+		}},
+
+	{name: "took exactly the bound", invariant: "close.returns-bounded",
+		obs: func() *sim.Observation { o := base(); o.Closes[0].Took = invariants.CloseBound; return o }},
+	{name: "slow but wedged", invariant: "close.returns-bounded",
+		obs: func() *sim.Observation {
+			o := base()
+			o.Outcome, o.Closes[0].Took = sim.OutcomeWedge, 10*time.Second
+			return o
+		}},
+	{name: "slow close", invariant: "close.returns-bounded", fail: true, peer: "A", want: "took 6s",
+		evidence: "A close call close",
+		obs:      func() *sim.Observation { o := base(); o.Closes[0].Took = 6 * time.Second; return o }},
+	{name: "slow harness close", invariant: "close.returns-bounded", fail: true, peer: "B", want: "harness's graceful close took 7s",
+		obs: func() *sim.Observation {
+			o := base()
+			o.Events[len(o.Events)-1].At = at(49)
+			return o
+		}},
+
+	{name: "all closed", invariant: "local.closed-states", obs: base},
+	{name: "SCTP connecting before any answer", invariant: "local.closed-states",
+		obs: func() *sim.Observation {
+			o := base()
+			removeEvents(o, func(e sim.Event) bool { return e.Peer == "A" && e.Kind == "signaling" && e.Detail == "stable" })
+			o.Final[0].SCTP = "connecting"
+			return o
+		}},
+	{name: "ICE connection new", invariant: "local.closed-states", fail: true, peer: "A",
+		want: `ICE connection is "new" after close`, evidence: "ice_connection=new",
+		obs: func() *sim.Observation { o := base(); o.Final[0].ICEConnection = "new"; return o }},
+	{name: "DTLS failed", invariant: "local.closed-states", fail: true, peer: "A", want: `DTLS is "failed"`,
+		evidence: "A dtls connected",
+		obs:      func() *sim.Observation { o := base(); o.Final[0].DTLS = "failed"; return o }},
+	{name: "SCTP connecting after the answer", invariant: "local.closed-states", fail: true, peer: "A",
+		want: `SCTP is "connecting"`,
+		obs:  func() *sim.Observation { o := base(); o.Final[0].SCTP = "connecting"; return o }},
+	{name: "data channel open", invariant: "local.closed-states", fail: true, peer: "A", want: `data channel "dc" is "open"`,
+		obs: func() *sim.Observation { o := base(); o.Final[0].DataChannels[0].State = "open"; return o }},
+
+	{name: "complete stays complete", invariant: "local.gathering-unchanged", obs: base},
+	{name: "new becomes complete", invariant: "local.gathering-unchanged", fail: true, peer: "A",
+		want: `from "new" at the close to "complete"`,
+		obs:  func() *sim.Observation { o := base(); o.Closes[0].Before.ICEGathering = "new"; return o }},
+
+	{name: "nothing after return", invariant: "events.none-after-close", obs: base},
+	{name: "pc closed after return", invariant: "events.none-after-close", fail: true, peer: "A",
+		want: `"pc closed" fired after the return of its first Close()`, evidence: "A pc closed",
+		obs: func() *sim.Observation {
+			o := base()
+			insertAfter(o, "A", "close", "return close err=<nil>", e(2, "A", "pc", "closed"))
+			return o
+		}},
+	{name: "harness close then late notice", invariant: "events.none-after-close", fail: true, peer: "B",
+		want: "the harness's GracefulClose()",
+		obs: func() *sim.Observation {
+			o := base()
+			o.Events = append(o.Events, sim.Event{Seq: len(o.Events), At: at(42), Peer: "B", Kind: "pc", Detail: "closed"})
+			return o
+		}},
+
+	{name: "message during close is no state change", invariant: "events.none-during-close",
+		obs: func() *sim.Observation {
+			o := base()
+			insertAfter(o, "A", "close", "call close", e(2, "A", "dc", "message \"dc\" #3 100B"))
+			return o
+		}},
+	{name: "dtls closed during close", invariant: "events.none-during-close", fail: true, peer: "A",
+		want: `"dtls closed" fired during its first Close()`,
+		obs: func() *sim.Observation {
+			o := base()
+			insertAfter(o, "A", "close", "call close", e(2, "A", "dtls", "closed"))
+			return o
+		}},
+
+	{name: "late closed notices", invariant: "events.no-activity-after-close",
+		obs: func() *sim.Observation {
+			o := base()
+			insertAfter(o, "A", "close", "return close err=<nil>",
+				e(2, "A", "pc", "closed"), e(2, "A", "ice", "closed"), e(2, "A", "dc", "close \"dc\""), e(2, "A", "sctp", "close err=<nil>"))
+			return o
+		}},
+	{name: "late notice of the state at the close", invariant: "events.no-activity-after-close",
+		obs: func() *sim.Observation {
+			o := base()
+			insertAfter(o, "A", "close", "return close err=<nil>", e(2, "A", "signaling", "stable"), e(2, "A", "pc", "connected"))
+			return o
+		}},
+	{name: "message after return", invariant: "events.no-activity-after-close", fail: true, peer: "A",
+		want: `2 events "dc message" fired after the return of its first Close()`, evidence: `A dc message "dc" #2`,
+		obs: func() *sim.Observation {
+			o := base()
+			insertAfter(o, "A", "close", "return close err=<nil>",
+				e(2.01, "A", "dc", "message \"dc\" #1 100B"), e(2.01, "A", "dc", "message \"dc\" #2 100B"))
+			return o
+		}},
+	{name: "ICE disconnected after return", invariant: "events.no-activity-after-close", fail: true, peer: "A",
+		want: `"ice disconnected"`,
+		obs: func() *sim.Observation {
+			o := base()
+			insertAfter(o, "A", "close", "return close err=<nil>", e(7, "A", "ice", "disconnected"))
+			return o
+		}},
+
+	{name: "late notice after Close is fine", invariant: "events.graceful-close-waits",
+		obs: func() *sim.Observation {
+			o := base()
+			insertAfter(o, "A", "close", "return close err=<nil>", e(2, "A", "pc", "closed"))
+			return o
+		}},
+	{name: "late notice after GracefulClose", invariant: "events.graceful-close-waits", fail: true, peer: "B",
+		want: `"pc closed" still fired after the return of the harness's GracefulClose()`,
+		obs: func() *sim.Observation {
+			o := base()
+			o.Events = append(o.Events, sim.Event{Seq: len(o.Events), At: at(42), Peer: "B", Kind: "pc", Detail: "closed"})
+			return o
+		}},
+	{name: "late signaling notice after GracefulClose", invariant: "events.graceful-close-waits", fail: true, peer: "B",
+		want: `"signaling stable" still fired`,
+		obs: func() *sim.Observation {
+			o := base()
+			o.Final[1] = connected("B") // the harness closes B from its final state
+			removeEvents(o, func(e sim.Event) bool { return e.Peer == "B" && e.At == at(2.01) })
+			o.Events = append(o.Events, sim.Event{Seq: len(o.Events), At: at(42), Peer: "B", Kind: "signaling", Detail: "stable"})
+			return o
+		}},
+	{name: "late notice after a GracefulClose step", invariant: "events.graceful-close-waits", fail: true, peer: "A",
+		want: "its first GracefulClose()",
+		obs: func() *sim.Observation {
+			o := base()
+			for i := range o.Events {
+				if o.Events[i].Peer == "A" && o.Events[i].Kind == "close" {
+					o.Events[i].Detail = strings.Replace(o.Events[i].Detail, "close", "graceful", 1)
+				}
+			}
+			o.Closes[0].Mode = "graceful"
+			insertAfter(o, "A", "close", "return graceful err=<nil>", e(2, "A", "dc", "close \"dc\""))
+			return o
+		}},
+
+	{name: "survivor closed", invariant: "remote.not-left-connected", obs: base},
+	{name: "settle too short to judge", invariant: "remote.not-left-connected",
+		obs: func() *sim.Observation {
+			o := base()
+			o.Final[1] = connected("B")
+			for i := range o.Events {
+				if o.Events[i].Kind == "harness" {
+					o.Events[i].Detail = "settle 10s"
+				}
+			}
+			return o
+		}},
+	{name: "survivor still connected", invariant: "remote.not-left-connected", fail: true, peer: "B",
+		want: `connection is still "connected" 40s after A closed`, evidence: "A close call close",
+		obs: func() *sim.Observation {
+			o := consent()
+			o.Final[1] = connected("B")
+			return o
+		}},
+
+	{name: "survivor closed by close_notify", invariant: "remote.closed-by-dtls", obs: base},
+	{name: "remote closed during the handshake", invariant: "remote.closed-by-dtls",
+		obs: func() *sim.Observation {
+			o := base()
+			o.Closes[0].Before.DTLS = "connecting"
+			o.Final[1].SCTP = "connecting"
+			return o
+		}},
+	{name: "DisableCloseByDTLS", invariant: "remote.closed-by-dtls", obs: consent},
+	{name: "survivor SCTP still connected", invariant: "remote.closed-by-dtls", fail: true, peer: "B",
+		want: `SCTP is "connected" after A closed`, evidence: "B dtls closed",
+		obs: func() *sim.Observation { o := base(); o.Final[1].SCTP = "connected"; return o }},
+	{name: "survivor data channel open", invariant: "remote.closed-by-dtls", fail: true, peer: "B",
+		want: `data channel "dc" is "open"`,
+		obs:  func() *sim.Observation { o := base(); o.Final[1].DataChannels[0].State = "open"; return o }},
+
+	{name: "closed after the abort", invariant: "remote.sctp-closed-after-abort", obs: base},
+	{name: "no close callback", invariant: "remote.sctp-closed-after-abort", obs: consent},
+	{name: "close callback but still connected", invariant: "remote.sctp-closed-after-abort", fail: true, peer: "B",
+		want:     `SCTP is "connected" at the end though its close callback fired at t=2.010000s, after A closed`,
+		evidence: "B sctp close err=<nil>",
+		obs: func() *sim.Observation {
+			o := consent()
+			insertAfter(o, "B", "dtls", "closed", e(2.01, "B", "sctp", "close err=<nil>"))
+			return o
+		}},
+
+	{name: "disconnected then failed", invariant: "remote.consent-failure", obs: consent},
+	{name: "close_notify closes instead", invariant: "remote.consent-failure", obs: base},
+	{name: "never failed", invariant: "remote.consent-failure", fail: true, peer: "B",
+		want: `went "disconnected" but never "failed"`, evidence: "B ice disconnected",
+		obs: func() *sim.Observation {
+			o := consent()
+			removeEvents(o, func(e sim.Event) bool { return e.Peer == "B" && e.Detail == "failed" })
+			return o
+		}},
+	{name: "never disconnected", invariant: "remote.consent-failure", fail: true, peer: "B",
+		want: `never went "disconnected"`,
+		obs: func() *sim.Observation {
+			o := consent()
+			removeEvents(o, func(e sim.Event) bool { return e.Peer == "B" && e.Kind == "ice" && e.At > at(2) })
+			return o
+		}},
+}
+
+func TestInvariants(t *testing.T) {
+	for _, c := range cases {
+		t.Run(c.invariant+"/"+c.name, func(t *testing.T) {
+			inv, ok := invariants.Lookup(c.invariant)
+			if !ok {
+				t.Fatalf("no invariant %q", c.invariant)
+			}
+			vs := inv.Check(c.obs())
+			if !c.fail {
+				if len(vs) > 0 {
+					t.Fatalf("want no violation, got %d:\n%s", len(vs), dump(vs))
+				}
+				return
+			}
+			if len(vs) == 0 {
+				t.Fatal("want a violation, got none")
+			}
+			v := vs[0]
+			if v.Invariant != c.invariant {
+				t.Errorf("Invariant = %q, want %q", v.Invariant, c.invariant)
+			}
+			if v.Peer != c.peer {
+				t.Errorf("Peer = %q, want %q", v.Peer, c.peer)
+			}
+			if !strings.Contains(v.Message, c.want) {
+				t.Errorf("Message = %q, want it to contain %q", v.Message, c.want)
+			}
+			if c.evidence != "" && !slices.ContainsFunc(v.Evidence, func(s string) bool { return strings.Contains(s, c.evidence) }) {
+				t.Errorf("no evidence line contains %q:\n%s", c.evidence, strings.Join(v.Evidence, "\n"))
+			}
+		})
+	}
+}
+
+func dump(vs []invariants.Violation) string {
+	var b strings.Builder
+	for _, v := range vs {
+		b.WriteString(v.String() + "\n")
+		for _, e := range v.Evidence {
+			b.WriteString("    " + e + "\n")
+		}
+	}
+	return b.String()
+}
+
+// TestEveryInvariantHasCases keeps the table honest: each invariant has a
+// run that holds it and one that does not.
+func TestEveryInvariantHasCases(t *testing.T) {
+	for _, inv := range invariants.All() {
+		var pass, fail bool
+		for _, c := range cases {
+			if c.invariant == inv.ID {
+				pass = pass || !c.fail
+				fail = fail || c.fail
+			}
+		}
+		if !pass || !fail {
+			t.Errorf("%s: passing case %v, failing case %v; want both", inv.ID, pass, fail)
+		}
+	}
+}
+
+func TestBaseHoldsEverything(t *testing.T) {
+	for _, obs := range []*sim.Observation{base(), consent()} {
+		for _, p := range invariants.Profiles {
+			if vs := invariants.Check(obs, p); len(vs) > 0 {
+				t.Errorf("profile %s: want no violation, got:\n%s", p, dump(vs))
+			}
+		}
+	}
+}
+
+func TestAll(t *testing.T) {
+	all := invariants.All()
+	if len(all) == 0 {
+		t.Fatal("no invariants")
+	}
+	seen := map[string]bool{}
+	for i, inv := range all {
+		switch {
+		case inv.ID == "" || strings.ContainsAny(inv.ID, " \n") || !strings.Contains(inv.ID, "."):
+			t.Errorf("invariant %d: bad ID %q", i, inv.ID)
+		case seen[inv.ID]:
+			t.Errorf("duplicate ID %q", inv.ID)
+		case inv.Rule == "" || strings.Contains(inv.Rule, "\n"):
+			t.Errorf("%s: Rule must be one non-empty line, got %q", inv.ID, inv.Rule)
+		case inv.Ref == "" || strings.Contains(inv.Ref, "\n"):
+			t.Errorf("%s: Ref must be one non-empty line, got %q", inv.ID, inv.Ref)
+		case len(inv.Profiles) == 0:
+			t.Errorf("%s: no profile expects it", inv.ID)
+		case inv.Check == nil:
+			t.Errorf("%s: nil Check", inv.ID)
+		}
+		for _, p := range inv.Profiles {
+			if _, err := invariants.ParseProfile(string(p)); err != nil {
+				t.Errorf("%s: %v", inv.ID, err)
+			}
+		}
+		seen[inv.ID] = true
+	}
+	again := invariants.All()
+	for i := range all {
+		if all[i].ID != again[i].ID {
+			t.Fatalf("All's order is not stable: %q then %q at %d", all[i].ID, again[i].ID, i)
+		}
+	}
+}
+
+func TestProfiles(t *testing.T) {
+	ids := func(invs []invariants.Invariant) []string {
+		var out []string
+		for _, inv := range invs {
+			out = append(out, inv.ID)
+		}
+		return out
+	}
+	pion, w3c := ids(invariants.Of(invariants.Pion)), ids(invariants.Of(invariants.W3C))
+	for _, c := range []struct {
+		id        string
+		pion, w3c bool
+	}{
+		{"leak.goroutines", true, true},
+		{"local.closed-states", true, true},
+		{"local.gathering-unchanged", false, true},
+		{"events.none-after-close", false, true},
+		{"events.none-during-close", false, true},
+		{"events.no-activity-after-close", true, false},
+		{"events.graceful-close-waits", true, false},
+		{"remote.consent-failure", true, true},
+	} {
+		if slices.Contains(pion, c.id) != c.pion || slices.Contains(w3c, c.id) != c.w3c {
+			t.Errorf("%s: in pion %v, in w3c %v; want %v, %v", c.id, slices.Contains(pion, c.id), slices.Contains(w3c, c.id), c.pion, c.w3c)
+		}
+	}
+	if got := ids(invariants.Of("")); !slices.Equal(got, pion) {
+		t.Errorf("Of(\"\") = %v, want the default profile's %v", got, pion)
+	}
+	if got := ids(invariants.Of("bogus")); !slices.Equal(got, ids(invariants.All())) {
+		t.Errorf("Of(\"bogus\") = %v, want every invariant", got)
+	}
+
+	for _, c := range []struct {
+		in      string
+		want    invariants.Profile
+		wantErr bool
+	}{
+		{"", invariants.Pion, false},
+		{"pion", invariants.Pion, false},
+		{"w3c", invariants.W3C, false},
+		{"W3C", "", true},
+		{"chrome", "", true},
+	} {
+		got, err := invariants.ParseProfile(c.in)
+		if got != c.want || (err != nil) != c.wantErr {
+			t.Errorf("ParseProfile(%q) = %q, %v; want %q, error %v", c.in, got, err, c.want, c.wantErr)
+		}
+	}
+}
+
+func TestCheckByProfile(t *testing.T) {
+	obs := base()
+	insertAfter(obs, "A", "close", "call close", e(2, "A", "dtls", "closed"))
+	insertAfter(obs, "A", "close", "return close err=<nil>", e(2, "A", "pc", "closed"))
+	obs.Closes[0].Before.ICEGathering = "gathering"
+	if vs := invariants.Check(obs, invariants.Pion); len(vs) != 0 {
+		t.Errorf("pion: want no violation, got:\n%s", dump(vs))
+	}
+	got := map[string]bool{}
+	for _, v := range invariants.Check(obs, invariants.W3C) {
+		got[v.Invariant] = true
+	}
+	for _, id := range []string{"events.none-during-close", "events.none-after-close", "local.gathering-unchanged"} {
+		if !got[id] {
+			t.Errorf("w3c: want a violation of %s, got %v", id, got)
+		}
+	}
+	if vs := invariants.Check(nil, invariants.W3C); vs != nil {
+		t.Errorf("Check(nil) = %v, want nil", vs)
+	}
+}
+
+// TestEmptyObservations: judges never panic on partial observations.
+func TestEmptyObservations(t *testing.T) {
+	for _, obs := range []*sim.Observation{
+		{},
+		{Outcome: sim.OutcomeWedge},
+		{Outcome: sim.OutcomeDeadlock, Wedge: &sim.Wedge{}},
+		{Outcome: sim.OutcomePanic},
+		{Outcome: sim.OutcomeError, Error: "no world"},
+		{Closes: []sim.CloseSnapshot{{Peer: "A"}}, Events: []sim.Event{{Peer: "A", Kind: "close", Detail: "call close"}}},
+		{Closes: []sim.CloseSnapshot{{Peer: "A"}}, Final: []sim.PeerState{{Peer: "B", Connection: "connected"}},
+			Events: []sim.Event{{Peer: "", Kind: "harness", Detail: "settle nonsense"}, {Peer: "A", Kind: "close", Detail: "call close"}}},
+	} {
+		for _, p := range invariants.Profiles {
+			_ = invariants.Check(obs, p)
+			_ = invariants.Judge(obs, p, nil)
+		}
+	}
+}

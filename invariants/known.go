@@ -1,0 +1,201 @@
+package invariants
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/closesim/closesim/sim"
+)
+
+// KnownIssue is a violation that is understood and tracked: a run whose
+// violation matches it is labeled "known" instead of "fail".
+type KnownIssue struct {
+	// ID names the issue, unique within a file.
+	ID string `json:"id"`
+	// Invariant is the ID of the invariant whose violations it covers.
+	Invariant string `json:"invariant"`
+	// Signature is matched against the violation's Message and Evidence
+	// (joined by newlines): a plain substring, or with the prefix "re:" a
+	// regular expression (Go RE2 syntax), e.g. "re:sctp.*Abort".
+	Signature string `json:"signature"`
+	// Link points at the upstream issue or discussion, if there is one.
+	Link string `json:"link,omitempty"`
+	// Note says why the violation is accepted.
+	Note string `json:"note"`
+}
+
+// regexpPrefix marks a Signature that is a regular expression.
+const regexpPrefix = "re:"
+
+// matcher returns the function that matches a violation's text, or an
+// error if the signature is an invalid regular expression.
+func (k KnownIssue) matcher() (func(string) bool, error) {
+	if pat, ok := strings.CutPrefix(k.Signature, regexpPrefix); ok {
+		re, err := regexp.Compile(pat)
+		if err != nil {
+			return nil, err
+		}
+		return re.MatchString, nil
+	}
+	sig := k.Signature
+	return func(s string) bool { return strings.Contains(s, sig) }, nil
+}
+
+// Matches reports whether v is an instance of the known issue. An issue
+// with an empty or invalid signature matches nothing.
+func (k KnownIssue) Matches(v Violation) bool {
+	if k.Invariant != v.Invariant || k.Signature == "" {
+		return false
+	}
+	m, err := k.matcher()
+	if err != nil {
+		return false
+	}
+	return m(matchText(v))
+}
+
+// matchText is the text a signature is matched against.
+func matchText(v Violation) string {
+	return v.Message + "\n" + strings.Join(v.Evidence, "\n")
+}
+
+// LoadKnown reads a known-issues file: a JSON array of KnownIssue objects
+// (an empty array is fine). Unknown fields, a missing id, invariant,
+// signature or note, an invariant that does not exist, an invalid regular
+// expression and a duplicate id are errors naming the entry and the field.
+func LoadKnown(path string) ([]KnownIssue, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("known issues: %w", err)
+	}
+	issues, err := ParseKnown(data)
+	if err != nil {
+		return nil, fmt.Errorf("known issues %s: %w", path, err)
+	}
+	return issues, nil
+}
+
+// ParseKnown decodes and validates the contents of a known-issues file (see
+// LoadKnown).
+func ParseKnown(data []byte) ([]KnownIssue, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, errors.New("empty file: want a JSON array of known issues ([] for none)")
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("want a JSON array of known issues: %w", err)
+	}
+	if raw == nil { // JSON null
+		return nil, errors.New("want a JSON array of known issues ([] for none), got null")
+	}
+	issues := make([]KnownIssue, 0, len(raw))
+	seen := map[string]int{}
+	for i, r := range raw {
+		var k KnownIssue
+		dec := json.NewDecoder(bytes.NewReader(r))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&k); err != nil {
+			return nil, fmt.Errorf("entry %d: %w", i, err)
+		}
+		name := fmt.Sprintf("entry %d", i)
+		if k.ID != "" {
+			name = fmt.Sprintf("entry %d (%q)", i, k.ID)
+		}
+		switch {
+		case strings.TrimSpace(k.ID) == "":
+			return nil, fmt.Errorf("%s: id: must not be empty", name)
+		case k.Invariant == "":
+			return nil, fmt.Errorf("%s: invariant: must not be empty", name)
+		case k.Signature == "" || k.Signature == regexpPrefix:
+			return nil, fmt.Errorf("%s: signature: must not be empty", name)
+		case strings.TrimSpace(k.Note) == "":
+			return nil, fmt.Errorf("%s: note: must say why the violation is accepted", name)
+		}
+		if _, ok := Lookup(k.Invariant); !ok {
+			return nil, fmt.Errorf("%s: invariant: no invariant %q", name, k.Invariant)
+		}
+		if _, err := k.matcher(); err != nil {
+			return nil, fmt.Errorf("%s: signature: %w", name, err)
+		}
+		if j, dup := seen[k.ID]; dup {
+			return nil, fmt.Errorf("%s: id: duplicate of entry %d", name, j)
+		}
+		seen[k.ID] = i
+		issues = append(issues, k)
+	}
+	return issues, nil
+}
+
+// Labeled is a violation that matched a known issue.
+type Labeled struct {
+	// Violation is the violation as Check reported it.
+	Violation Violation `json:"violation"`
+	// Issue is the first known issue that matched it.
+	Issue KnownIssue `json:"issue"`
+}
+
+// Verdict is the judgement of one run under one profile.
+type Verdict struct {
+	// Profile is the profile the run was judged under.
+	Profile Profile `json:"profile"`
+	// Pass lists the IDs of the invariants that held, in All's order.
+	Pass []string `json:"pass"`
+	// Known lists the violations that matched a known issue.
+	Known []Labeled `json:"known,omitempty"`
+	// Fail lists the violations that matched none.
+	Fail []Violation `json:"fail,omitempty"`
+}
+
+// OK reports whether nothing failed (known issues aside).
+func (v Verdict) OK() bool { return len(v.Fail) == 0 }
+
+// Judge checks obs against every invariant profile p expects and sorts the
+// outcome into pass, known (a violation matching one of known, the first
+// that matches) and fail. An invariant whose every violation is known is in
+// neither Pass nor Fail.
+func Judge(obs *sim.Observation, p Profile, known []KnownIssue) Verdict {
+	if p == "" {
+		p = DefaultProfile
+	}
+	v := Verdict{Profile: p}
+	type compiled struct {
+		issue KnownIssue
+		match func(string) bool
+	}
+	var ms []compiled
+	for _, k := range known {
+		if k.Signature == "" {
+			continue
+		}
+		if m, err := k.matcher(); err == nil {
+			ms = append(ms, compiled{k, m})
+		}
+	}
+	for _, inv := range Of(p) {
+		var vs []Violation
+		if obs != nil {
+			vs = inv.Check(obs)
+		}
+		if len(vs) == 0 {
+			v.Pass = append(v.Pass, inv.ID)
+			continue
+		}
+	violations:
+		for _, viol := range vs {
+			text := matchText(viol)
+			for _, m := range ms {
+				if m.issue.Invariant == viol.Invariant && m.match(text) {
+					v.Known = append(v.Known, Labeled{Violation: viol, Issue: m.issue})
+					continue violations
+				}
+			}
+			v.Fail = append(v.Fail, viol)
+		}
+	}
+	return v
+}

@@ -1,0 +1,190 @@
+package invariants_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/closesim/closesim/invariants"
+	"github.com/closesim/closesim/sim"
+)
+
+// sctpStuck is a run whose closed peer A reports SCTP "connecting" after
+// the answer was applied: one local.closed-states violation.
+func sctpStuck() *sim.Observation {
+	o := base()
+	o.Final[0].SCTP = "connecting"
+	return o
+}
+
+func TestJudge(t *testing.T) {
+	issue := invariants.KnownIssue{
+		ID: "sctp-stop-early", Invariant: "local.closed-states",
+		Signature: `SCTP is "connecting" after close`, Note: "test",
+	}
+	for _, c := range []struct {
+		name      string
+		obs       *sim.Observation
+		known     []invariants.KnownIssue
+		wantKnown int
+		wantFail  int
+		notInPass string
+	}{
+		{name: "clean run", obs: base()},
+		{name: "no known issues", obs: sctpStuck(), wantFail: 1, notInPass: "local.closed-states"},
+		{name: "substring match", obs: sctpStuck(), known: []invariants.KnownIssue{issue}, wantKnown: 1, notInPass: "local.closed-states"},
+		{name: "regexp match", obs: sctpStuck(), wantKnown: 1, notInPass: "local.closed-states",
+			known: []invariants.KnownIssue{{ID: "re", Invariant: "local.closed-states", Signature: `re:^A?SCTP is "(connecting|new)"`, Note: "n"}}},
+		{name: "regexp over evidence", obs: sctpStuck(), wantKnown: 1,
+			known: []invariants.KnownIssue{{ID: "re", Invariant: "local.closed-states", Signature: `re:(?m)^final A: .*sctp=connecting`, Note: "n"}}},
+		{name: "other invariant", obs: sctpStuck(), wantFail: 1,
+			known: []invariants.KnownIssue{{ID: "x", Invariant: "leak.sockets", Signature: "SCTP", Note: "n"}}},
+		{name: "no match", obs: sctpStuck(), wantFail: 1,
+			known: []invariants.KnownIssue{{ID: "x", Invariant: "local.closed-states", Signature: `DTLS is "failed"`, Note: "n"}}},
+		{name: "invalid regexp matches nothing", obs: sctpStuck(), wantFail: 1,
+			known: []invariants.KnownIssue{{ID: "x", Invariant: "local.closed-states", Signature: "re:(", Note: "n"}}},
+		{name: "empty signature matches nothing", obs: sctpStuck(), wantFail: 1,
+			known: []invariants.KnownIssue{{ID: "x", Invariant: "local.closed-states", Note: "n"}}},
+		{name: "one known, one failing", wantKnown: 1, wantFail: 1, known: []invariants.KnownIssue{issue},
+			obs: func() *sim.Observation { o := sctpStuck(); o.Final[0].DTLS = "failed"; return o }()},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v := invariants.Judge(c.obs, invariants.Pion, c.known)
+			if v.Profile != invariants.Pion {
+				t.Errorf("Profile = %q", v.Profile)
+			}
+			if len(v.Known) != c.wantKnown || len(v.Fail) != c.wantFail {
+				t.Fatalf("known %d, fail %d; want %d, %d\nfail:\n%s", len(v.Known), len(v.Fail), c.wantKnown, c.wantFail, dump(v.Fail))
+			}
+			if v.OK() != (c.wantFail == 0) {
+				t.Errorf("OK() = %v", v.OK())
+			}
+			for _, l := range v.Known {
+				if l.Issue.Invariant != l.Violation.Invariant {
+					t.Errorf("labeled %s with an issue of %s", l.Violation.Invariant, l.Issue.Invariant)
+				}
+			}
+			if c.notInPass != "" && slices.Contains(v.Pass, c.notInPass) {
+				t.Errorf("%s is in Pass though it was violated", c.notInPass)
+			}
+			// Every expected invariant is accounted for exactly once.
+			judged := map[string]bool{}
+			for _, id := range v.Pass {
+				judged[id] = true
+			}
+			for _, l := range v.Known {
+				judged[l.Violation.Invariant] = true
+			}
+			for _, f := range v.Fail {
+				judged[f.Invariant] = true
+			}
+			for _, inv := range invariants.Of(invariants.Pion) {
+				if !judged[inv.ID] {
+					t.Errorf("%s is in neither Pass, Known nor Fail", inv.ID)
+				}
+			}
+			if want := len(invariants.Of(invariants.Pion)); c.wantKnown+c.wantFail == 0 && len(v.Pass) != want {
+				t.Errorf("Pass has %d IDs, want %d", len(v.Pass), want)
+			}
+		})
+	}
+	if v := invariants.Judge(nil, "", nil); v.Profile != invariants.DefaultProfile || !v.OK() {
+		t.Errorf("Judge(nil) = %+v", v)
+	}
+}
+
+func TestLoadKnown(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := `[
+  {"id": "a", "invariant": "local.closed-states", "signature": "SCTP is \"connecting\"", "link": "https://example.invalid/1", "note": "why"},
+  {"id": "b", "invariant": "leak.goroutines", "signature": "re:sctp\\.\\(\\*Association\\)", "note": "why"}
+]`
+	issues, err := invariants.LoadKnown(write("good.json", good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(issues) != 2 || issues[0].ID != "a" || issues[1].Signature != `re:sctp\.\(\*Association\)` || issues[0].Link == "" {
+		t.Errorf("LoadKnown = %+v", issues)
+	}
+	if issues, err := invariants.LoadKnown(write("empty-array.json", " [ ]\n")); err != nil || len(issues) != 0 {
+		t.Errorf("empty array: %v, %v", issues, err)
+	}
+
+	for _, c := range []struct {
+		name, content string
+		want          []string // substrings of the error
+	}{
+		{"empty file", "", []string{"empty file"}},
+		{"blank file", " \n\t", []string{"empty file"}},
+		{"null", "null", []string{"JSON array"}},
+		{"object", `{"id": "a"}`, []string{"JSON array"}},
+		{"malformed", `[{"id": "a",]`, []string{"JSON array"}},
+		{"trailing data", `[] []`, []string{"JSON array"}},
+		{"entry not an object", `[1]`, []string{"entry 0"}},
+		{"unknown field", `[{"id": "a", "invariant": "leak.sockets", "signature": "x", "note": "n", "sig": "y"}]`, []string{"entry 0", "sig"}},
+		{"wrong type", `[{"id": 7, "invariant": "leak.sockets", "signature": "x", "note": "n"}]`, []string{"entry 0", "id"}},
+		{"missing id", `[{"invariant": "leak.sockets", "signature": "x", "note": "n"}]`, []string{"entry 0", "id: must not be empty"}},
+		{"missing invariant", `[{"id": "a", "signature": "x", "note": "n"}]`, []string{`entry 0 ("a")`, "invariant: must not be empty"}},
+		{"unknown invariant", `[{"id": "a", "invariant": "leak.threads", "signature": "x", "note": "n"}]`, []string{`entry 0 ("a")`, `invariant: no invariant "leak.threads"`}},
+		{"missing signature", `[{"id": "a", "invariant": "leak.sockets", "note": "n"}]`, []string{"signature: must not be empty"}},
+		{"bare re: prefix", `[{"id": "a", "invariant": "leak.sockets", "signature": "re:", "note": "n"}]`, []string{"signature: must not be empty"}},
+		{"bad regexp", `[{"id": "a", "invariant": "leak.sockets", "signature": "re:(unclosed", "note": "n"}]`, []string{`entry 0 ("a")`, "signature:", "missing closing )"}},
+		{"missing note", `[{"id": "a", "invariant": "leak.sockets", "signature": "x"}]`, []string{"note:"}},
+		{"duplicate id", `[{"id": "a", "invariant": "leak.sockets", "signature": "x", "note": "n"},
+		                   {"id": "a", "invariant": "leak.goroutines", "signature": "y", "note": "n"}]`, []string{`entry 1 ("a")`, "duplicate of entry 0"}},
+		{"second entry bad", `[{"id": "a", "invariant": "leak.sockets", "signature": "x", "note": "n"}, {"id": "b"}]`, []string{`entry 1 ("b")`, "invariant"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := write(strings.ReplaceAll(c.name, " ", "-")+".json", c.content)
+			issues, err := invariants.LoadKnown(p)
+			if err == nil {
+				t.Fatalf("want an error, got %+v", issues)
+			}
+			for _, w := range append(c.want, p) {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+	if _, err := invariants.LoadKnown(filepath.Join(dir, "missing.json")); err == nil || !os.IsNotExist(unwrapAll(err)) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func unwrapAll(err error) error {
+	for {
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok || u.Unwrap() == nil {
+			return err
+		}
+		err = u.Unwrap()
+	}
+}
+
+// FuzzParseKnown: ParseKnown never panics, and what it accepts it accepts
+// again after a round trip through Matches.
+func FuzzParseKnown(f *testing.F) {
+	for _, s := range []string{"", "[]", "null", `[{"id":"a","invariant":"leak.sockets","signature":"re:(","note":"n"}]`,
+		`[{"id":"a","invariant":"leak.sockets","signature":"x","note":"n"}]`, `[{}]`, `[[]]`, `{"a":1}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		issues, err := invariants.ParseKnown(data)
+		if err != nil {
+			return
+		}
+		for _, k := range issues {
+			_ = k.Matches(invariants.Violation{Invariant: k.Invariant, Message: "m", Evidence: []string{"e"}})
+		}
+	})
+}
