@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// defaultPkg is the package whose test binary closesim drives by default.
+const defaultPkg = "github.com/closesim/closesim/fuzz"
+
+// errHelp is returned after -h printed a command's help.
+var errHelp = flag.ErrHelp
+
+// newFlags returns a flag set that reports errors as usage errors and whose
+// -h prints the command's synopsis and flags.
+func newFlags(name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "usage: closesim %s\n\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args, turning flag errors into usage errors.
+func parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(new(bytes.Buffer)) // report errors ourselves, in one line
+	err := fs.Parse(args)
+	fs.SetOutput(os.Stderr)
+	switch {
+	case err == flag.ErrHelp:
+		fs.Usage()
+		return errHelp
+	case err != nil:
+		return usagef("%v", err)
+	}
+	return nil
+}
+
+// buildTestBinary compiles the test binary of pkg into dir with go test -c;
+// the go build cache makes a rebuild of an unchanged package quick.
+func buildTestBinary(pkg, dir string) (string, error) {
+	bin := filepath.Join(dir, "closesim-worker.test")
+	cmd := exec.Command("go", "test", "-c", "-o", bin, pkg)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if strings.Contains(msg, "no required module provides") || strings.Contains(msg, "cannot find package") ||
+			strings.Contains(msg, "is not in std") || strings.Contains(msg, "matched no packages") {
+			return "", usagef("cannot build the test binary of %s: %s", pkg, firstLine(msg))
+		}
+		return "", fmt.Errorf("go test -c %s: %v: %s", pkg, err, msg)
+	}
+	return bin, nil
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
+}
+
+// testFlags turns closesim's replay/shrink inputs into test flags: a seed
+// or a scenario file (absolute, since the binary runs in its package dir).
+func inputFlags(seed int64, args []string) ([]string, error) {
+	switch {
+	case seed >= 0 && len(args) == 0:
+		return []string{fmt.Sprintf("-closesim.seed=%d", seed)}, nil
+	case seed < 0 && len(args) == 1:
+		path, err := filepath.Abs(args[0])
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		if _, err := os.Stat(path); err != nil {
+			return nil, usagef("cannot read %s: %v", args[0], err)
+		}
+		return []string{"-closesim.file=" + path}, nil
+	default:
+		return nil, usagef("give either -seed N or one scenario FILE")
+	}
+}
+
+// runTest runs the test binary with the given test and flags, passing its
+// output through; a test failure is a failure (exit 1), not an internal error.
+func runTest(bin, test string, flags []string) error {
+	args := append([]string{"-test.run=^" + test + "$", "-test.v", "-test.count=1"}, flags...)
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return errFailures
+		}
+		return fmt.Errorf("run %s: %w", test, err)
+	}
+	return nil
+}

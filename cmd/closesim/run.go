@@ -1,0 +1,337 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/closesim/closesim/invariants"
+	"github.com/closesim/closesim/report"
+)
+
+// resultPrefix marks a worker's result lines on its stdout.
+const resultPrefix = "closesim-result "
+
+type runConfig struct {
+	seed       uint64
+	n          int
+	duration   time.Duration
+	workers    int
+	shardI     int
+	shardN     int
+	profile    string
+	known      string
+	out        string
+	pkg        string
+	timeout    time.Duration
+	watchdog   time.Duration
+	killSeed   int64 // test hook: kill the worker that runs this seed
+	noProgress bool
+}
+
+func cmdRun(args []string) error {
+	fs := newFlags("run", "run [-seed S] [-n N | -duration D] [-workers K] [-shard i/n] [-profile pion|w3c] [-known FILE] [-out DIR]\n\nSweeps generated scenarios in worker processes at GOMAXPROCS=1, judges each against the\ninvariants of a profile, and writes summary.json, junit.xml, summary.md and a folder per failure.")
+	var c runConfig
+	seed := fs.Uint64("seed", 0, "first seed of the sweep")
+	fs.IntVar(&c.n, "n", 100, "number of seeds (before sharding)")
+	fs.DurationVar(&c.duration, "duration", 0, "run until this much wall time has passed instead of -n seeds")
+	fs.IntVar(&c.workers, "workers", runtime.NumCPU(), "worker processes")
+	shard := fs.String("shard", "", "run only shard i of n of the seed space, as i/n (0-based), e.g. 0/4")
+	fs.StringVar(&c.profile, "profile", "pion", "invariant profile: pion or w3c")
+	fs.StringVar(&c.known, "known", "", "known-issues JSON file: matching violations count as known, not failures")
+	fs.StringVar(&c.out, "out", "closesim-out", "report directory")
+	fs.StringVar(&c.pkg, "pkg", defaultPkg, "the package whose test binary registers closesim's worker")
+	fs.DurationVar(&c.watchdog, "watchdog", time.Second, "wall time after which a scenario that makes no progress is declared wedged (a typical run takes 5 ms)")
+	fs.DurationVar(&c.timeout, "timeout", time.Minute, "wall time a worker may take for one scenario before it is killed and replaced")
+	fs.Int64Var(&c.killSeed, "kill-seed", -1, "testing aid: kill the worker process while it runs this seed")
+	fs.BoolVar(&c.noProgress, "quiet", false, "no progress lines")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	c.seed = *seed
+	if err := c.validate(*shard, fs.Args()); err != nil {
+		return err
+	}
+	return withBinary(c.pkg, func(bin string) error { return sweep(bin, c) })
+}
+
+func (c *runConfig) validate(shard string, rest []string) error {
+	switch {
+	case len(rest) > 0:
+		return usagef("unexpected arguments: %s", strings.Join(rest, " "))
+	case c.n < 0:
+		return usagef("-n must be >= 0, got %d", c.n)
+	case c.duration < 0:
+		return usagef("-duration must be >= 0, got %s", c.duration)
+	case c.workers < 1:
+		return usagef("-workers must be >= 1, got %d", c.workers)
+	case c.timeout <= 0:
+		return usagef("-timeout must be > 0, got %s", c.timeout)
+	case c.watchdog <= 0 || c.watchdog >= c.timeout:
+		return usagef("-watchdog must be > 0 and below -timeout (%s), got %s", c.timeout, c.watchdog)
+	}
+	if _, err := invariants.ParseProfile(c.profile); err != nil {
+		return usagef("-profile: %v", err)
+	}
+	if c.known != "" {
+		if _, err := invariants.LoadKnown(c.known); err != nil {
+			return usagef("-known: %v", err)
+		}
+		abs, err := absPath(c.known)
+		if err != nil {
+			return err
+		}
+		c.known = abs
+	}
+	c.shardN = 1
+	if shard != "" {
+		i, n, ok := strings.Cut(shard, "/")
+		si, err1 := strconv.Atoi(i)
+		sn, err2 := strconv.Atoi(n)
+		if !ok || err1 != nil || err2 != nil || sn < 1 || si < 0 || si >= sn {
+			return usagef("-shard must be i/n with 0 <= i < n, got %q", shard)
+		}
+		c.shardI, c.shardN = si, sn
+	}
+	return nil
+}
+
+// seeds yields the seeds of this shard: S, S+1, ... filtered by seed%n == i,
+// up to -n seeds of the unsharded space (or without end under -duration).
+func (c runConfig) seeds(stop <-chan struct{}) <-chan uint64 {
+	ch := make(chan uint64)
+	go func() {
+		defer close(ch)
+		for k := uint64(0); c.duration > 0 || k < uint64(c.n); k++ {
+			s := c.seed + k
+			if int(s%uint64(c.shardN)) != c.shardI {
+				continue
+			}
+			select {
+			case ch <- s:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+// total is the number of seeds of this shard, or -1 under -duration.
+func (c runConfig) total() int {
+	if c.duration > 0 {
+		return -1
+	}
+	n := 0
+	for k := range uint64(c.n) {
+		if int((c.seed+k)%uint64(c.shardN)) == c.shardI {
+			n++
+		}
+	}
+	return n
+}
+
+func sweep(bin string, c runConfig) error {
+	start := time.Now()
+	stop := make(chan struct{})
+	var stopOnce sync.Once
+	if c.duration > 0 {
+		time.AfterFunc(c.duration, func() { stopOnce.Do(func() { close(stop) }) })
+	}
+	jobs := c.seeds(stop)
+	results := make(chan report.Result)
+	var wg sync.WaitGroup
+	for i := range c.workers {
+		wg.Go(func() { runWorker(bin, c, i, jobs, results) })
+	}
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+	prog := newProgress(c.total(), !c.noProgress)
+	var all []report.Result
+	for r := range results {
+		all = append(all, r)
+		prog.add(r)
+	}
+	prog.done()
+	sort.Slice(all, func(i, j int) bool { return all[i].Seed < all[j].Seed })
+	sw := report.Sweep{
+		Name: "closesim run", Started: start, Wall: time.Since(start), Workers: c.workers,
+		Profile: c.profile, PionVersion: pionVersion(), Results: all,
+	}
+	if c.shardN > 1 {
+		sw.Shard = fmt.Sprintf("%d/%d", c.shardI, c.shardN)
+	}
+	if err := report.Write(c.out, sw); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	failed := printSummary(sw)
+	fmt.Printf("report: %s (summary.md, summary.json, junit.xml)\n", c.out)
+	if failed > 0 {
+		return errFailures
+	}
+	return nil
+}
+
+// worker is one worker process.
+type worker struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	lines  chan string // result lines; closed when stdout ends
+	stderr *tailBuffer
+}
+
+func startWorker(bin string, c runConfig) (*worker, error) {
+	args := []string{"-test.run=^TestWorker$", "-test.count=1", "-closesim.worker",
+		"-closesim.profile=" + c.profile, "-closesim.known=" + c.known, "-closesim.watchdog=" + c.watchdog.String()}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	w := &worker{cmd: cmd, stdin: stdin, lines: make(chan string), stderr: &tailBuffer{max: 64 << 10}}
+	cmd.Stderr = w.stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	go func() {
+		defer close(w.lines)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 256<<20)
+		for sc.Scan() {
+			if line, ok := strings.CutPrefix(sc.Text(), resultPrefix); ok {
+				w.lines <- line
+				continue
+			}
+			// The test binary reports its own failures on stdout: keep
+			// them with stderr for the crash report.
+			_, _ = fmt.Fprintln(w.stderr, sc.Text())
+		}
+	}()
+	return w, nil
+}
+
+func (w *worker) kill() {
+	_ = w.cmd.Process.Kill()
+	_ = w.cmd.Wait()
+}
+
+// runWorker feeds seeds to one worker process at a time; a worker that dies
+// or does not answer in time is recorded as a crash of that seed, killed and
+// replaced, so no other scenario's result is lost.
+func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan<- report.Result) {
+	var w *worker
+	defer func() {
+		if w != nil {
+			_ = w.stdin.Close()
+			_ = w.cmd.Wait()
+		}
+	}()
+	for seed := range jobs {
+		if w == nil {
+			var err error
+			if w, err = startWorker(bin, c); err != nil {
+				results <- crashResult(seed, fmt.Sprintf("worker %d: %v", id, err))
+				continue
+			}
+		}
+		if _, err := fmt.Fprintf(w.stdin, "%d\n", seed); err != nil {
+			results <- crashResult(seed, fmt.Sprintf("worker %d: write seed: %v\n%s", id, err, w.stderr.String()))
+			w.kill()
+			w = nil
+			continue
+		}
+		if int64(seed) == c.killSeed {
+			w.kill() // testing aid: a worker dying mid-scenario
+		}
+		timer := time.NewTimer(c.timeout)
+		select {
+		case line, ok := <-w.lines:
+			timer.Stop()
+			if !ok {
+				_ = w.cmd.Wait()
+				results <- crashResult(seed, fmt.Sprintf("worker %d died while running this scenario (%v); its last output:\n%s", id, w.cmd.ProcessState, w.stderr.String()))
+				w = nil
+				continue
+			}
+			var r report.Result
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				r = crashResult(seed, fmt.Sprintf("worker %d wrote an unreadable result: %v", id, err))
+			}
+			results <- r
+		case <-timer.C:
+			w.kill()
+			results <- crashResult(seed, fmt.Sprintf("worker %d did not answer within %s and was killed; its last output:\n%s", id, c.timeout, w.stderr.String()))
+			w = nil
+		}
+	}
+}
+
+func crashResult(seed uint64, why string) report.Result {
+	return report.Result{
+		Seed: seed, Outcome: "crash", Diagnosis: why,
+		Repro: fmt.Sprintf("closesim replay -seed %d", seed),
+	}
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = t.b[len(t.b)-t.max:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
+}
+
+// withBinary builds the test binary of pkg in a temporary directory, runs fn
+// with its path and removes it.
+func withBinary(pkg string, fn func(bin string) error) error {
+	dir, err := os.MkdirTemp("", "closesim-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin, err := buildTestBinary(pkg, dir)
+	if err != nil {
+		return err
+	}
+	return fn(bin)
+}
+
+func absPath(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", usagef("%v", err)
+	}
+	return abs, nil
+}

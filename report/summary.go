@@ -1,0 +1,291 @@
+package report
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// SummarySchema names the summary.json schema; SummaryVersion is its
+// version. A reader checks both. The version changes when a field is removed
+// or changes meaning; adding a field does not change it.
+const (
+	SummarySchema  = "closesim.summary"
+	SummaryVersion = 1
+)
+
+// Summary is the content of summary.json (see the package documentation
+// and SCHEMA.md for the schema).
+type Summary struct {
+	// Schema is SummarySchema.
+	Schema string `json:"schema"`
+	// Version is SummaryVersion.
+	Version int `json:"version"`
+	// Sweep is the header of the sweep.
+	Sweep Header `json:"sweep"`
+	// Total is the number of results.
+	Total int `json:"total"`
+	// Outcomes counts results per outcome.
+	Outcomes []OutcomeCount `json:"outcomes"`
+	// Verdicts counts results per Status.
+	Verdicts VerdictCounts `json:"verdicts"`
+	// Invariants counts, per invariant, the results in which it held, was
+	// violated only in known ways, or failed.
+	Invariants []InvariantCount `json:"invariants"`
+	// KnownIssues counts, per known issue, the results it covered.
+	KnownIssues []KnownIssueCount `json:"known_issues"`
+	// Rates are throughput figures.
+	Rates Rates `json:"rates"`
+	// Coverage counts the close-point keys hit.
+	Coverage Coverage `json:"coverage"`
+	// Failures lists every failed result, in seed order.
+	Failures []Failure `json:"failures"`
+}
+
+// Header is the sweep without its results: the content of sweep.json and
+// the "sweep" object of summary.json.
+type Header struct {
+	// Version is the version of the sweep.json format (SweepVersion).
+	Version int `json:"version"`
+	// Name labels the sweep (Sweep.Name).
+	Name string `json:"name"`
+	// Started is when the sweep started (Sweep.Started).
+	Started time.Time `json:"started"`
+	// Wall is the sweep's wall time in nanoseconds (Sweep.Wall).
+	Wall time.Duration `json:"wall"`
+	// WallSeconds is Wall in seconds.
+	WallSeconds float64 `json:"wall_seconds"`
+	// Workers is the number of worker processes (Sweep.Workers).
+	Workers int `json:"workers"`
+	// Shard is "i/n" or "" (Sweep.Shard).
+	Shard string `json:"shard"`
+	// Profile is the invariants profile (Sweep.Profile).
+	Profile string `json:"profile"`
+	// PionVersion is the Pion version under test (Sweep.PionVersion).
+	PionVersion string `json:"pion_version"`
+	// Results is the number of results (lines of results.jsonl).
+	Results int `json:"results"`
+}
+
+// SweepVersion is the version of the sweep.json format.
+const SweepVersion = 1
+
+// OutcomeCount is the number of results with one outcome.
+type OutcomeCount struct {
+	Outcome string `json:"outcome"` // a sim.Outcome or "crash"
+	Count   int    `json:"count"`   // results with that outcome
+}
+
+// VerdictCounts counts results per Status.
+type VerdictCounts struct {
+	Pass  int `json:"pass"`  // results with StatusPass
+	Known int `json:"known"` // results with StatusKnown
+	Fail  int `json:"fail"`  // results with StatusFail
+}
+
+// InvariantCount is how one invariant fared over a sweep. Pass counts the
+// results that list it in Verdict.Pass; Known those with at least one known
+// violation of it; Fail those with at least one failed violation of it. A
+// result with both a known and a failed violation of the same invariant
+// counts in both.
+type InvariantCount struct {
+	ID    string `json:"id"`    // the invariant's ID
+	Pass  int    `json:"pass"`  // results in which it held
+	Known int    `json:"known"` // results with a known violation of it
+	Fail  int    `json:"fail"`  // results with a failed violation of it
+}
+
+// KnownIssueCount is how many results one known issue covered (a result
+// counts once per issue however many of its violations matched it).
+type KnownIssueCount struct {
+	ID        string `json:"id"`             // the issue's ID
+	Invariant string `json:"invariant"`      // the invariant it covers
+	Link      string `json:"link,omitempty"` // the upstream issue, if any
+	Note      string `json:"note,omitempty"` // why it is accepted
+	Count     int    `json:"count"`          // results it covered
+}
+
+// Rates are throughput figures of a sweep.
+type Rates struct {
+	// ScenariosPerSecond is Total divided by the sweep's wall time (0 when
+	// the wall time is unknown).
+	ScenariosPerSecond float64 `json:"scenarios_per_second"`
+	// RunWallSeconds is the sum of the results' wall times: the time
+	// workers spent running scenarios.
+	RunWallSeconds float64 `json:"run_wall_seconds"`
+	// MeanRunMillis is RunWallSeconds per result, in milliseconds.
+	MeanRunMillis float64 `json:"mean_run_ms"`
+	// VirtualSeconds is the sum of the results' virtual times.
+	VirtualSeconds float64 `json:"virtual_seconds"`
+	// VirtualPerWall is VirtualSeconds / RunWallSeconds: how much faster
+	// than real time the runs went.
+	VirtualPerWall float64 `json:"virtual_per_wall"`
+}
+
+// Coverage counts the close-point keys the sweep hit.
+type Coverage struct {
+	// Distinct is the number of distinct keys.
+	Distinct int `json:"distinct"`
+	// Keys has one entry per key, most hit first (ties by key).
+	Keys []KeyCount `json:"keys"`
+}
+
+// KeyCount is the number of results that hit one coverage key (a result
+// counts once per key).
+type KeyCount struct {
+	Key   string `json:"key"`   // the close-point key, as the worker reported it
+	Count int    `json:"count"` // results that hit it
+}
+
+// Failure is one failed result.
+type Failure struct {
+	Seed     uint64 `json:"seed"`     // the result's seed
+	Scenario string `json:"scenario"` // the scenario's name
+	Outcome  string `json:"outcome"`  // the run's outcome
+	// Invariants are the failed invariant IDs (see Result.FailedIDs).
+	Invariants []string `json:"invariants"`
+	// Message is Result.Message.
+	Message string `json:"message"`
+	// Repro is the one-line replay command.
+	Repro string `json:"repro"`
+	// Dir is the failure's folder relative to the report directory.
+	Dir string `json:"dir"`
+}
+
+// header returns the Sweep's header.
+func header(s Sweep) Header {
+	return Header{
+		Version: SweepVersion, Name: s.Name, Started: s.Started, Wall: s.Wall,
+		WallSeconds: s.Wall.Seconds(), Workers: s.Workers, Shard: s.Shard,
+		Profile: s.Profile, PionVersion: s.PionVersion, Results: len(s.Results),
+	}
+}
+
+// Summarize computes the summary of a sweep.
+func Summarize(s Sweep) Summary {
+	sum := Summary{
+		Schema: SummarySchema, Version: SummaryVersion, Sweep: header(s),
+		Total: len(s.Results), Invariants: []InvariantCount{}, KnownIssues: []KnownIssueCount{},
+		Failures: []Failure{}, Coverage: Coverage{Keys: []KeyCount{}},
+	}
+	outcomes := map[string]int{}
+	invs := map[string]*InvariantCount{}
+	inv := func(id string) *InvariantCount {
+		c := invs[id]
+		if c == nil {
+			c = &InvariantCount{ID: id}
+			invs[id] = c
+		}
+		return c
+	}
+	issues := map[string]*KnownIssueCount{}
+	keys := map[string]int{}
+	dirs := failureDirs(s.Results)
+	var runWall, virtual time.Duration
+	for i := range s.Results {
+		r := &s.Results[i]
+		outcomes[r.Outcome]++
+		switch r.Status() {
+		case StatusPass:
+			sum.Verdicts.Pass++
+		case StatusKnown:
+			sum.Verdicts.Known++
+		default:
+			sum.Verdicts.Fail++
+		}
+		for _, id := range dedupe(r.Verdict.Pass) {
+			inv(id).Pass++
+		}
+		seenK, seenF, seenI := map[string]bool{}, map[string]bool{}, map[string]bool{}
+		for _, l := range r.Verdict.Known {
+			if !seenK[l.Violation.Invariant] {
+				seenK[l.Violation.Invariant] = true
+				inv(l.Violation.Invariant).Known++
+			}
+			if !seenI[l.Issue.ID] {
+				seenI[l.Issue.ID] = true
+				c := issues[l.Issue.ID]
+				if c == nil {
+					c = &KnownIssueCount{ID: l.Issue.ID, Invariant: l.Issue.Invariant, Link: l.Issue.Link, Note: l.Issue.Note}
+					issues[l.Issue.ID] = c
+				}
+				c.Count++
+			}
+		}
+		for _, v := range r.Verdict.Fail {
+			if !seenF[v.Invariant] {
+				seenF[v.Invariant] = true
+				inv(v.Invariant).Fail++
+			}
+		}
+		for _, k := range dedupe(r.Coverage) {
+			keys[k]++
+		}
+		runWall += r.Wall
+		virtual += r.Virtual
+		if r.Failed() {
+			sum.Failures = append(sum.Failures, Failure{
+				Seed: r.Seed, Scenario: r.Scenario.Name, Outcome: r.Outcome,
+				Invariants: r.FailedIDs(), Message: r.Message(), Repro: r.Repro, Dir: dirs[i],
+			})
+		}
+	}
+	for _, o := range Outcomes {
+		sum.Outcomes = append(sum.Outcomes, OutcomeCount{o, outcomes[o]})
+		delete(outcomes, o)
+	}
+	var extra []OutcomeCount
+	for o, n := range outcomes {
+		extra = append(extra, OutcomeCount{o, n})
+	}
+	slices.SortFunc(extra, func(a, b OutcomeCount) int { return cmp.Compare(a.Outcome, b.Outcome) })
+	sum.Outcomes = append(sum.Outcomes, extra...)
+
+	for _, c := range invs {
+		sum.Invariants = append(sum.Invariants, *c)
+	}
+	slices.SortFunc(sum.Invariants, func(a, b InvariantCount) int { return cmp.Compare(a.ID, b.ID) })
+	for _, c := range issues {
+		sum.KnownIssues = append(sum.KnownIssues, *c)
+	}
+	slices.SortFunc(sum.KnownIssues, func(a, b KnownIssueCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.ID, b.ID))
+	})
+	for k, n := range keys {
+		sum.Coverage.Keys = append(sum.Coverage.Keys, KeyCount{k, n})
+	}
+	slices.SortFunc(sum.Coverage.Keys, func(a, b KeyCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Key, b.Key))
+	})
+	sum.Coverage.Distinct = len(sum.Coverage.Keys)
+	slices.SortStableFunc(sum.Failures, func(a, b Failure) int { return cmp.Compare(a.Seed, b.Seed) })
+
+	sum.Rates.RunWallSeconds = runWall.Seconds()
+	sum.Rates.VirtualSeconds = virtual.Seconds()
+	if s.Wall > 0 {
+		sum.Rates.ScenariosPerSecond = float64(sum.Total) / s.Wall.Seconds()
+	}
+	if sum.Total > 0 {
+		sum.Rates.MeanRunMillis = runWall.Seconds() * 1000 / float64(sum.Total)
+	}
+	if runWall > 0 {
+		sum.Rates.VirtualPerWall = virtual.Seconds() / runWall.Seconds()
+	}
+	return sum
+}
+
+// dedupe returns the distinct strings of ss in order of first appearance.
+func dedupe(ss []string) []string {
+	if len(ss) < 2 {
+		return ss
+	}
+	seen := make(map[string]bool, len(ss))
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
