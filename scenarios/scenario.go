@@ -60,6 +60,16 @@ type Settings struct {
 	// DisableCloseByDTLS keeps a peer open when the remote sends a DTLS
 	// close_notify: it then fails by ICE consent instead.
 	DisableCloseByDTLS bool `json:"disable_close_by_dtls"`
+	// ICEDisconnectedTimeout, ICEFailedTimeout and ICEKeepalive override
+	// Pion's ICE timeouts (5 s, 25 s, 2 s) when non-zero.
+	ICEDisconnectedTimeout Duration `json:"ice_disconnected_timeout,omitempty"`
+	ICEFailedTimeout       Duration `json:"ice_failed_timeout,omitempty"`
+	ICEKeepalive           Duration `json:"ice_keepalive,omitempty"`
+	// AnsweringDTLSRole is the answerer's DTLS role: "" (Pion's default,
+	// client), "client" or "server".
+	AnsweringDTLSRole string `json:"answering_dtls_role,omitempty"`
+	// SCTPMaxMessageSize overrides the SCTP max message size when non-zero.
+	SCTPMaxMessageSize uint32 `json:"sctp_max_message_size,omitempty"`
 }
 
 // Faults is the fault schedule of a scenario, fixed before the run.
@@ -102,14 +112,45 @@ const (
 	KindSleep Kind = "sleep"
 	// KindClose closes Peer's PeerConnection (Peer may be "both").
 	KindClose Kind = "close"
+	// KindCloseOn arms a close of Peer's PeerConnection from inside one of
+	// its callbacks: the first time the callback On fires (with detail
+	// State, if set), the handler itself calls Close.
+	KindCloseOn Kind = "close_on"
+	// KindCloseDataChannel closes Peer's data channel Label (Mode close or
+	// graceful).
+	KindCloseDataChannel Kind = "close_data_channel"
+	// KindRollback sets a rollback local description on Peer.
+	KindRollback Kind = "rollback"
 	// KindCustom runs a handler registered with the sim package under Name
 	// (test-only steps, user hooks).
 	KindCustom Kind = "custom"
 )
 
+// Callback names a PeerConnection or DataChannel callback, for close_on.
+type Callback string
+
+// Callbacks that close_on can close from.
+const (
+	OnICECandidate             Callback = "ice_candidate"
+	OnICEConnectionStateChange Callback = "ice_connection_state"
+	OnConnectionStateChange    Callback = "connection_state"
+	OnSignalingStateChange     Callback = "signaling_state"
+	OnICEGatheringStateChange  Callback = "ice_gathering_state"
+	OnDataChannel              Callback = "data_channel"
+	OnDataChannelOpen          Callback = "data_channel_open"
+	OnDataChannelMessage       Callback = "data_channel_message"
+	OnNegotiationNeeded        Callback = "negotiation_needed"
+	OnDTLSStateChange          Callback = "dtls_state"
+)
+
+// Callbacks lists every callback close_on can use.
+var Callbacks = []Callback{OnICECandidate, OnICEConnectionStateChange, OnConnectionStateChange,
+	OnSignalingStateChange, OnICEGatheringStateChange, OnDataChannel, OnDataChannelOpen,
+	OnDataChannelMessage, OnNegotiationNeeded, OnDTLSStateChange}
+
 // Kinds lists every step kind, in documentation order.
 var Kinds = []Kind{KindCreateDataChannel, KindOffer, KindApplyOffer, KindAnswer, KindApplyAnswer,
-	KindAwait, KindSend, KindSleep, KindClose, KindCustom}
+	KindAwait, KindSend, KindSleep, KindClose, KindCloseOn, KindCloseDataChannel, KindRollback, KindCustom}
 
 // Peer names one peer, or both.
 type Peer string
@@ -163,8 +204,12 @@ var States = []State{StateICEChecking, StateICEConnected, StateDTLSConnecting, S
 // DefaultAwaitTimeout bounds an await step when Timeout is zero.
 const DefaultAwaitTimeout = Duration(30 * time.Second)
 
-// MaxMessageSize bounds Step.Size (Pion's default SCTP max message size).
-const MaxMessageSize = 65535
+// MaxMessageSize bounds Step.Size: above 64 KiB, as messages that need
+// SCTP fragmentation and the remote's max-message-size matter.
+const MaxMessageSize = 256 << 10
+
+// MaxConcurrency bounds Step.Concurrency.
+const MaxConcurrency = 64
 
 // MaxYields bounds Step.Yields.
 const MaxYields = 10000
@@ -192,6 +237,16 @@ type Step struct {
 	Mode CloseMode `json:"mode,omitempty"`
 	// Name names the handler of a custom step.
 	Name string `json:"name,omitempty"`
+	// On is the callback of a close_on step; State optionally restricts it
+	// to one detail (a state name such as "checking", or a label).
+	On Callback `json:"on,omitempty"`
+	// Concurrency is how many goroutines call Close at once in a close step
+	// (0 or 1: one call per peer).
+	Concurrency int `json:"concurrency,omitempty"`
+	// ICERestart makes an offer step restart ICE.
+	ICERestart bool `json:"ice_restart,omitempty"`
+	// Channel holds the options of create_data_channel.
+	Channel *ChannelOptions `json:"channel,omitempty"`
 	// Immediate starts the step as soon as the previous step returned, after
 	// Yields scheduler yields, instead of first letting the world go quiet.
 	// It places the step inside one virtual instant, while goroutines that
@@ -213,11 +268,39 @@ func (s Step) String() string {
 	case KindSleep:
 		return fmt.Sprintf("sleep %s", time.Duration(s.Duration))
 	case KindClose:
+		if s.Concurrency > 1 {
+			return fmt.Sprintf("%s close(%s) x%d", s.Peer, s.Mode, s.Concurrency)
+		}
 		return fmt.Sprintf("%s close(%s)", s.Peer, s.Mode)
 	case KindCustom:
 		return fmt.Sprintf("%s custom %s", s.Peer, s.Name)
+	case KindCloseOn:
+		if s.State != "" {
+			return fmt.Sprintf("%s close_on %s(%s)", s.Peer, s.On, s.State)
+		}
+		return fmt.Sprintf("%s close_on %s", s.Peer, s.On)
+	case KindCloseDataChannel:
+		return fmt.Sprintf("%s close_data_channel %q (%s)", s.Peer, s.Label, s.Mode)
+	case KindOffer:
+		if s.ICERestart {
+			return fmt.Sprintf("%s offer (ice restart)", s.Peer)
+		}
 	}
 	return fmt.Sprintf("%s %s", s.Peer, s.Kind)
+}
+
+// ChannelOptions are the RTCDataChannelInit options of create_data_channel.
+type ChannelOptions struct {
+	// Unordered turns off in-order delivery.
+	Unordered bool `json:"unordered,omitempty"`
+	// MaxRetransmits and MaxPacketLifeTime (milliseconds) make the channel
+	// partially reliable; at most one may be set.
+	MaxRetransmits    *uint16 `json:"max_retransmits,omitempty"`
+	MaxPacketLifeTime *uint16 `json:"max_packet_lifetime,omitempty"`
+	// Negotiated with ID: the application negotiates the channel out of band
+	// (both peers must create it with the same ID).
+	Negotiated bool    `json:"negotiated,omitempty"`
+	ID         *uint16 `json:"id,omitempty"`
 }
 
 // Duration is a time.Duration that encodes in JSON as a Go duration string

@@ -167,3 +167,20 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+func TestCatalogueIsValidAndNamed(t *testing.T) {
+	cat := Catalogue()
+	if len(cat) < 40 {
+		t.Fatalf("%d catalogue scenarios, want at least 40", len(cat))
+	}
+	names := map[string]bool{}
+	for _, sc := range cat {
+		if names[sc.Name] {
+			t.Errorf("duplicate catalogue name %q", sc.Name)
+		}
+		names[sc.Name] = true
+		if err := Validate(&sc); err != nil {
+			t.Errorf("%s: %v", sc.Name, err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -46,6 +47,9 @@ func Validate(sc *Scenario) error {
 	if err := validateTopology(sc.Topology); err != nil {
 		return err
 	}
+	if err := validateSettings(sc.Settings); err != nil {
+		return err
+	}
 	if len(sc.Faults.SignalDelays) > maxDelays {
 		return fieldErr("faults.signal_delays", "at most %d entries, got %d", maxDelays, len(sc.Faults.SignalDelays))
 	}
@@ -65,6 +69,26 @@ func Validate(sc *Scenario) error {
 		if err := v.step(fmt.Sprintf("steps[%d]", i), sc.Steps[i]); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+func validateSettings(s Settings) error {
+	for _, f := range []struct {
+		name string
+		d    Duration
+	}{{"ice_disconnected_timeout", s.ICEDisconnectedTimeout}, {"ice_failed_timeout", s.ICEFailedTimeout}, {"ice_keepalive", s.ICEKeepalive}} {
+		if err := checkDuration("settings."+f.name, f.d, Duration(time.Minute)); err != nil {
+			return err
+		}
+	}
+	switch s.AnsweringDTLSRole {
+	case "", "client", "server":
+	default:
+		return fieldErr("settings.answering_dtls_role", "must be \"client\" or \"server\", got %q", s.AnsweringDTLSRole)
+	}
+	if s.SCTPMaxMessageSize != 0 && s.SCTPMaxMessageSize < 1024 {
+		return fieldErr("settings.sctp_max_message_size", "must be 0 (Pion's default) or at least 1024, got %d", s.SCTPMaxMessageSize)
 	}
 	return nil
 }
@@ -113,6 +137,9 @@ func (v *validator) step(path string, s Step) error {
 	default:
 		return fieldErr(path+".peer", "no such peer %q (the topology has A and B)", s.Peer)
 	}
+	if s.Kind != KindCloseOn && s.On != "" {
+		return fieldErr(path+".on", "only meaningful for close_on steps")
+	}
 	if err := checkCount(path+".yields", s.Yields, MaxYields); err != nil {
 		return err
 	}
@@ -123,6 +150,17 @@ func (v *validator) step(path string, s Step) error {
 	case KindCreateDataChannel:
 		if s.Label == "" {
 			return fieldErr(path+".label", "required for create_data_channel")
+		}
+		if o := s.Channel; o != nil {
+			if o.MaxRetransmits != nil && o.MaxPacketLifeTime != nil {
+				return fieldErr(path+".channel", "max_retransmits and max_packet_lifetime are exclusive")
+			}
+			if o.Negotiated != (o.ID != nil) {
+				return fieldErr(path+".channel.id", "a negotiated channel needs an id, and only a negotiated one may have one")
+			}
+			if o.ID != nil && *o.ID > 65534 {
+				return fieldErr(path+".channel.id", "must be at most 65534, got %d", *o.ID)
+			}
 		}
 		v.labels[s.Label] = true
 	case KindOffer:
@@ -160,6 +198,24 @@ func (v *validator) step(path string, s Step) error {
 		if s.Mode != ModeClose && s.Mode != ModeGraceful {
 			return fieldErr(path+".mode", "must be %q or %q, got %q", ModeClose, ModeGraceful, s.Mode)
 		}
+		if err := checkCount(path+".concurrency", s.Concurrency, MaxConcurrency); err != nil {
+			return err
+		}
+	case KindCloseOn:
+		if !slices.Contains(Callbacks, s.On) {
+			return fieldErr(path+".on", "unknown callback %q (known: %v)", s.On, Callbacks)
+		}
+		if s.Mode != ModeClose {
+			return fieldErr(path+".mode", "close_on needs mode %q: Pion documents GracefulClose as unsafe inside its callbacks", ModeClose)
+		}
+	case KindCloseDataChannel:
+		if !v.labels[s.Label] {
+			return fieldErr(path+".label", "data channel %q is not created by an earlier step", s.Label)
+		}
+		if s.Mode != ModeClose && s.Mode != ModeGraceful {
+			return fieldErr(path+".mode", "must be %q or %q, got %q", ModeClose, ModeGraceful, s.Mode)
+		}
+	case KindRollback:
 	case KindCustom:
 		if s.Name == "" {
 			return fieldErr(path+".name", "required for custom steps")

@@ -46,7 +46,7 @@ func (w *world) runStep(i int, s scenarios.Step) error {
 	switch s.Kind {
 	case scenarios.KindCreateDataChannel:
 		p := w.peers[s.Peer]
-		dc, err := p.pc.CreateDataChannel(s.Label, nil)
+		dc, err := p.pc.CreateDataChannel(s.Label, channelInit(s.Channel))
 		if err != nil {
 			return err
 		}
@@ -66,6 +66,26 @@ func (w *world) runStep(i int, s scenarios.Step) error {
 	case scenarios.KindClose:
 		w.closeStep(i, s)
 		return nil
+	case scenarios.KindCloseOn:
+		p := w.peers[s.Peer]
+		p.mu.Lock()
+		p.armed = append(p.armed, armedClose{step: i, on: s.On, state: string(s.State)})
+		p.mu.Unlock()
+		return nil
+	case scenarios.KindCloseDataChannel:
+		p := w.peers[s.Peer]
+		p.mu.Lock()
+		dc := p.dcs[s.Label]
+		p.mu.Unlock()
+		if dc == nil {
+			return fmt.Errorf("peer %s has no data channel %q", s.Peer, s.Label)
+		}
+		if s.Mode == scenarios.ModeGraceful {
+			return dc.GracefulClose()
+		}
+		return dc.Close()
+	case scenarios.KindRollback:
+		return w.peers[s.Peer].pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
 	case scenarios.KindCustom:
 		return w.cfg.steps[s.Name](&StepContext{w: w, step: s})
 	}
@@ -81,7 +101,11 @@ func (w *world) describe(s scenarios.Step) error {
 		err  error
 	)
 	if s.Kind == scenarios.KindOffer {
-		desc, err = p.pc.CreateOffer(nil)
+		var opts *webrtc.OfferOptions
+		if s.ICERestart {
+			opts = &webrtc.OfferOptions{ICERestart: true}
+		}
+		desc, err = p.pc.CreateOffer(opts)
 	} else {
 		desc, err = p.pc.CreateAnswer(nil)
 	}
@@ -201,6 +225,10 @@ func (w *world) closeStep(i int, s scenarios.Step) {
 				snaps[k].Err = err.Error()
 			}
 		})
+		// Concurrency > 1: more goroutines close the same peer at once.
+		for range s.Concurrency - 1 {
+			wg.Go(func() { _ = w.peers[name].close(s.Mode, "extra-") })
+		}
 	}
 	wg.Wait()
 	w.mu.Lock()
@@ -253,4 +281,18 @@ func decodeMessage(msg []byte) (int, bool) {
 		}
 	}
 	return i, true
+}
+
+// channelInit turns scenario channel options into Pion's DataChannelInit.
+func channelInit(o *scenarios.ChannelOptions) *webrtc.DataChannelInit {
+	if o == nil {
+		return nil
+	}
+	ordered := !o.Unordered
+	init := &webrtc.DataChannelInit{Ordered: &ordered, MaxRetransmits: o.MaxRetransmits, MaxPacketLifeTime: o.MaxPacketLifeTime}
+	if o.Negotiated {
+		init.Negotiated = &o.Negotiated
+		init.ID = o.ID
+	}
+	return init
 }

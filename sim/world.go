@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -53,6 +54,7 @@ type peer struct {
 	remoteSet bool
 	pending   []webrtc.ICECandidateInit // candidates that arrived before the remote description
 	closed    bool                      // a close action ran on this peer
+	armed     []armedClose              // close_on steps not yet fired
 }
 
 const cidr = "10.0.0.0/24"
@@ -123,6 +125,9 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 	se.SetIncludeLoopbackCandidate(false)
 	se.DisableCloseByDTLS(w.sc.Settings.DisableCloseByDTLS)
 	se.SetInterfaceFilter(func(ifName string) bool { return ifName == "eth0" })
+	if err := applySettings(&se, w.sc.Settings); err != nil {
+		return nil, err
+	}
 
 	var conf webrtc.Configuration
 	if len(w.cfg.certs) == 2 {
@@ -137,6 +142,34 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 	return p, nil
 }
 
+// applySettings applies a scenario's SettingEngine dimensions.
+func applySettings(se *webrtc.SettingEngine, st scenarios.Settings) error {
+	if st.ICEDisconnectedTimeout != 0 || st.ICEFailedTimeout != 0 || st.ICEKeepalive != 0 {
+		orDefault := func(d scenarios.Duration, def time.Duration) time.Duration {
+			if d == 0 {
+				return def
+			}
+			return time.Duration(d)
+		}
+		se.SetICETimeouts(orDefault(st.ICEDisconnectedTimeout, 5*time.Second),
+			orDefault(st.ICEFailedTimeout, 25*time.Second), orDefault(st.ICEKeepalive, 2*time.Second))
+	}
+	switch st.AnsweringDTLSRole {
+	case "client":
+		if err := se.SetAnsweringDTLSRole(webrtc.DTLSRoleClient); err != nil {
+			return fmt.Errorf("answering DTLS role: %w", err)
+		}
+	case "server":
+		if err := se.SetAnsweringDTLSRole(webrtc.DTLSRoleServer); err != nil {
+			return fmt.Errorf("answering DTLS role: %w", err)
+		}
+	}
+	if st.SCTPMaxMessageSize != 0 {
+		se.SetSCTPMaxMessageSize(st.SCTPMaxMessageSize)
+	}
+	return nil
+}
+
 // watch registers a trace-recording handler for every callback Pion offers.
 func (p *peer) watch() {
 	name, tr := string(p.name), p.w.trace
@@ -144,38 +177,50 @@ func (p *peer) watch() {
 	pc.OnSignalingStateChange(func(s webrtc.SignalingState) {
 		tr.Add(name, "signaling", "%s", s)
 		p.notify("")
+		p.fire(scenarios.OnSignalingStateChange, s.String())
 	})
 	pc.OnICEGatheringStateChange(func(s webrtc.ICEGatheringState) {
 		tr.Add(name, "gather", "%s", s)
 		p.notify("")
+		p.fire(scenarios.OnICEGatheringStateChange, s.String())
 	})
 	pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
 		tr.Add(name, "ice", "%s", s)
 		p.notify(scenarios.State("ice:" + s.String()))
+		p.fire(scenarios.OnICEConnectionStateChange, s.String())
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		tr.Add(name, "pc", "%s", s)
 		p.notify(scenarios.State("pc:" + s.String()))
+		p.fire(scenarios.OnConnectionStateChange, s.String())
 	})
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c == nil {
 			tr.Add(name, "candidate", "end-of-candidates")
+			p.fire(scenarios.OnICECandidate, "end-of-candidates")
 			return
 		}
 		tr.Add(name, "candidate", "%s %s:%d", c.Typ, c.Address, c.Port)
 		if p.w.sc.Settings.Trickle {
 			p.w.signalCandidate(p.name.Other(), c.ToJSON())
 		}
+		p.fire(scenarios.OnICECandidate, c.Typ.String())
 	})
-	pc.OnNegotiationNeeded(func() { tr.Add(name, "negotiation-needed", "") })
+	pc.OnNegotiationNeeded(func() {
+		tr.Add(name, "negotiation-needed", "")
+		p.fire(scenarios.OnNegotiationNeeded, "")
+	})
 	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
 		tr.Add(name, "dc", "remote %q", dc.Label())
 		p.addDataChannel(dc)
+		p.fire(scenarios.OnDataChannel, dc.Label())
 	})
 	dtls := pc.SCTP().Transport()
 	dtls.OnStateChange(func(s webrtc.DTLSTransportState) {
 		tr.Add(name, "dtls", "%s", s)
 		p.notify(scenarios.State("dtls:" + s.String()))
+		// Pion calls this handler with the DTLS transport's lock held.
+		p.fire(scenarios.OnDTLSStateChange, s.String())
 	})
 	pc.SCTP().OnClose(func(err error) { tr.Add(name, "sctp", "close err=%v", err) })
 	pc.SCTP().OnError(func(err error) { tr.Add(name, "sctp", "error %v", err) })
@@ -190,6 +235,7 @@ func (p *peer) addDataChannel(dc *webrtc.DataChannel) {
 	dc.OnOpen(func() {
 		tr.Add(name, "dc", "open %q", label)
 		p.notify(scenarios.StateDCOpen + scenarios.State("/"+label))
+		p.fire(scenarios.OnDataChannelOpen, label)
 	})
 	dc.OnClose(func() {
 		tr.Add(name, "dc", "close %q", label)
@@ -213,6 +259,7 @@ func (p *peer) addDataChannel(dc *webrtc.DataChannel) {
 			return
 		}
 		tr.Add(name, "dc", "message %q #%d %dB", label, n, len(msg.Data))
+		p.fire(scenarios.OnDataChannelMessage, label)
 	})
 }
 
@@ -273,6 +320,55 @@ func (p *peer) state() PeerState {
 	}
 	p.mu.Unlock()
 	return st
+}
+
+// armedClose is a close_on step waiting for its callback.
+type armedClose struct {
+	step  int
+	on    scenarios.Callback
+	state string
+}
+
+// fire runs the first armed close_on whose callback is cb (and state, if
+// set, is detail) right here, inside the callback, as an application that
+// closes from a handler would.
+func (p *peer) fire(cb scenarios.Callback, detail string) {
+	p.mu.Lock()
+	i := slices.IndexFunc(p.armed, func(a armedClose) bool {
+		return a.on == cb && (a.state == "" || a.state == detail)
+	})
+	if i < 0 {
+		p.mu.Unlock()
+		return
+	}
+	a := p.armed[i]
+	p.armed = slices.Delete(p.armed, i, i+1)
+	p.closed = true
+	p.mu.Unlock()
+	snap := CloseSnapshot{Step: a.step, Peer: string(p.name), Mode: string(scenarios.ModeClose), At: p.w.now(),
+		Before: p.stateInCallback()}
+	p.w.trace.Add(string(p.name), "callback-close", "from %s(%s)", cb, detail)
+	start := time.Now()
+	if err := p.close(scenarios.ModeClose, "callback-"); err != nil {
+		snap.Err = err.Error()
+	}
+	snap.Took = time.Since(start)
+	p.w.mu.Lock()
+	p.w.closes = append(p.w.closes, snap)
+	p.w.mu.Unlock()
+}
+
+// stateInCallback is the part of the state tuple that can be read inside a
+// Pion callback without taking Pion's locks (some handlers, such as the
+// DTLS transport's, run with a lock held; reading the DTLS, SCTP or ICE
+// transport state there would deadlock the harness, not Pion). The rest
+// reads "?".
+func (p *peer) stateInCallback() PeerState {
+	pc := p.pc
+	return PeerState{
+		Peer: string(p.name), Signaling: pc.SignalingState().String(), Connection: pc.ConnectionState().String(),
+		ICEConnection: pc.ICEConnectionState().String(), ICEGathering: "?", ICETransport: "?", DTLS: "?", SCTP: "?",
+	}
 }
 
 // isClosed reports whether a close step ran on p.

@@ -76,6 +76,12 @@ func Diagnose(gs []Goroutine) Diagnosis {
 		}
 		b := Blocked{Waiter: w, Lock: in.lock, LockAddr: in.addr, Site: w.Top()}
 		ix.findHolder(&b, i)
+		if note := reentrance(w, b); note != "" {
+			if b.Why != "" {
+				b.Why += "; "
+			}
+			b.Why += note
+		}
 		d.Blocked = append(d.Blocked, b)
 	}
 	d.Summary = summarize(d.Blocked)
@@ -590,4 +596,34 @@ func summarize(bs []Blocked) string {
 		fmt.Fprintf(&sb, "    (%s)\n", b.Why)
 	}
 	return sb.String()
+}
+
+// reentrance notes when the waiter may hold the lock itself: a method of
+// the lock site's receiver type further down its own stack, with the same
+// receiver (or with receivers not in the dump). A mutex does not record its
+// owner, so this is a possibility to check (a real-time rerun that also
+// hangs confirms a deadlock), not a verdict: a method below may well have
+// released the lock before calling on.
+func reentrance(w Goroutine, b Blocked) string {
+	rt := receiverType(b.Site.Func)
+	if rt == "" {
+		return ""
+	}
+	site, _ := b.Site.arg(0)
+	below := false
+	for _, f := range w.Frames {
+		if f.Func == b.Site.Func && !below {
+			below = true
+			continue
+		}
+		if !below || isMachinery(f.Func) || receiverType(f.Func) != rt {
+			continue
+		}
+		recv, certain := f.arg(0)
+		if recv != 0 && certain && site != 0 && recv != site {
+			continue // another object of the same type
+		}
+		return fmt.Sprintf("possible re-entrance: %s, a method of the same %s, is further down the waiter's own stack; if it holds the lock (e.g. Pion runs a callback with it held), the waiter deadlocks on itself", shortFunc(f.Func), rt)
+	}
+	return ""
 }
