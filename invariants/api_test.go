@@ -109,3 +109,21 @@ func init() {
 			obs: func() *sim.Observation { return receivedByB(withData(false, false), []int{7}, 0) }},
 	}...)
 }
+
+func init() {
+	cases = append(cases, struct {
+		name      string
+		invariant string
+		obs       func() *sim.Observation
+		fail      bool
+		want      string
+		evidence  string
+		peer      string
+	}{name: "remote closed mid ICE restart (no path for close_notify)", invariant: "remote.closed-by-dtls",
+		obs: func() *sim.Observation {
+			o := base()
+			o.Closes[0].Before.ICEConnection = "checking"
+			o.Final[1].DTLS = "connected"
+			return o
+		}})
+}

@@ -143,7 +143,7 @@ func coreInvariants() []Invariant {
 		},
 		{
 			ID:       idRemoteClosedByDTLS,
-			Rule:     "When the remote closed with DTLS connected on both sides and DisableCloseByDTLS is false, the surviving peer ends with DTLS, SCTP and every data channel \"closed\".",
+			Rule:     "When the remote closed with DTLS connected on both sides and both peers' ICE connected (a path for the close_notify), and DisableCloseByDTLS is false, the surviving peer ends with DTLS, SCTP and every data channel \"closed\".",
 			Ref:      "RFC 5246 §7.2.1 (close_notify); W3C webrtc-pc RTCDtlsTransportState \"closed\" (close_notify received) and " + refCloseTheConnection + " step 6 (remote sends SCTP ABORT); Pion SettingEngine.DisableCloseByDTLS(false) closes the PeerConnection",
 			Profiles: both,
 			Check:    checkRemoteClosedByDTLS,
@@ -390,6 +390,15 @@ func eventsViolations(obs *sim.Observation, id, peer string, sp closeSpan, from,
 		}
 		groups[k] = append(groups[k], e)
 	}
+	// A Close that finds another goroutine's close under way returns at
+	// once (F9): say so when the peer had concurrent Close calls.
+	concurrent := ""
+	for _, e := range evs {
+		if e.Peer == peer && e.Kind == "extra-close" {
+			concurrent = " (one of several concurrent Close calls)"
+			break
+		}
+	}
 	var out []Violation
 	for _, k := range keys {
 		g := groups[k]
@@ -411,7 +420,7 @@ func eventsViolations(obs *sim.Observation, id, peer string, sp closeSpan, from,
 		out = append(out, Violation{
 			Invariant: id,
 			Peer:      peer,
-			Message:   fmt.Sprintf("%s %q %s %s (first at t=%.6fs)", n, k, what, describeClose(evs, sp), g[0].At.Seconds()),
+			Message:   fmt.Sprintf("%s %q %s %s%s (first at t=%.6fs)", n, k, what, describeClose(evs, sp), concurrent, g[0].At.Seconds()),
 			Evidence:  ev,
 		})
 	}
@@ -597,6 +606,12 @@ func checkRemoteClosedByDTLS(obs *sim.Observation) []Violation {
 		if rc.snap.Before.DTLS != "connected" {
 			continue // the remote had no DTLS session to close
 		}
+		if ice := rc.snap.Before.ICEConnection; ice != "connected" && ice != "completed" {
+			continue // no selected pair to carry the close_notify (e.g. mid ICE restart)
+		}
+		if ice := lastICEState(obs.Events[:rc.sp.call], s); ice != "connected" && ice != "completed" {
+			continue // the survivor's side of the path was down (e.g. its ICE restart under way)
+		}
 		// The survivor must have had its side of the session up: a
 		// close_notify means nothing to a handshake still in flight.
 		end := harnessCloseAt(obs.Events, s)
@@ -689,4 +704,14 @@ func checkRemoteSCTPAfterAbort(obs *sim.Observation) []Violation {
 		})
 	}
 	return out
+}
+
+// lastICEState is the last ICE connection state peer reported in evs.
+func lastICEState(evs []sim.Event, peer string) string {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Peer == peer && evs[i].Kind == "ice" {
+			return evs[i].Detail
+		}
+	}
+	return ""
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -133,16 +135,101 @@ func Generate(seed uint64) Scenario {
 		}
 		sc.Faults.SignalDelays = delays
 	}
-	sc = WithClose(sc, c, 1+r.IntN(50), r.IntN(4096))
+	msgs, size := 1+r.IntN(50), r.IntN(4096)
+	// Swarm testing, as TigerBeetle's VOPR does: each seed turns a random
+	// subset of the optional features on, so rare combinations get weight.
+	swarm := r.Uint32()
+	var tags []string
+	on := func(bit int, tag string) bool {
+		if swarm&(1<<bit) == 0 {
+			return false
+		}
+		tags = append(tags, tag)
+		return true
+	}
+	if on(0, "big") {
+		// Large messages, few of them: megabytes through SCTP cost real
+		// CPU time, and a slow run would look like a wedge.
+		size, msgs = 64<<10+r.IntN(MaxMessageSize-64<<10), 1+r.IntN(3)
+	}
+	sc = WithClose(sc, c, msgs, size)
+	closeName := sc.Name
+	last := len(sc.Steps) - 1
 	if r.IntN(2) == 0 {
 		// Half the closes land inside one virtual instant, right after the
 		// previous step, while the goroutines it woke are mid-flight.
-		last := &sc.Steps[len(sc.Steps)-1]
-		last.Immediate = true
-		last.Yields = drawYields(r)
+		sc.Steps[last].Immediate = true
+		sc.Steps[last].Yields = drawYields(r)
 	}
-	sc.Name = fmt.Sprintf("gen-%d/%s", seed, sc.Name)
+	if on(1, "chan") {
+		sc.Steps[0].Channel = drawChannel(r)
+	}
+	if on(2, "timeouts") {
+		sc.Settings.ICEDisconnectedTimeout = Duration(time.Duration(1+r.IntN(5)) * time.Second)
+		sc.Settings.ICEFailedTimeout = Duration(time.Duration(1+r.IntN(10)) * time.Second)
+		sc.Settings.ICEKeepalive = Duration(time.Duration(200+r.IntN(1800)) * time.Millisecond)
+	}
+	if on(3, "dtlsrole") {
+		sc.Settings.AnsweringDTLSRole = [...]string{"client", "server"}[r.IntN(2)]
+	}
+	connected := c.Phase == PhaseDCOpen || c.Phase == PhaseMidTransfer
+	if connected && on(4, "reneg") {
+		sc.Steps = slices.Insert(sc.Steps, last, Step{Kind: KindOffer, Peer: PeerA, ICERestart: r.IntN(2) == 0},
+			Step{Kind: KindApplyOffer, Peer: PeerB})
+		last += 2
+	}
+	if c.Phase != PhaseBeforeOffer && on(5, "dcclose") {
+		sc.Steps = slices.Insert(sc.Steps, last, Step{Kind: KindCloseDataChannel, Peer: Peer([...]Peer{PeerA, PeerB}[r.IntN(2)]),
+			Label: DataChannelLabel, Mode: Modes[r.IntN(2)]})
+		last++
+	}
+	if on(6, "concurrent") {
+		sc.Steps[last].Concurrency = 2 + r.IntN(7)
+	}
+	if on(7, "twice") {
+		again := sc.Steps[last]
+		again.Immediate, again.Yields, again.Mode = r.IntN(2) == 0, 0, Modes[r.IntN(2)]
+		sc.Steps = append(sc.Steps, again)
+	}
+	if on(8, "callback") {
+		// Close from inside a callback instead: armed before anything runs.
+		cb := Callbacks[r.IntN(len(Callbacks))]
+		sc.Steps = append([]Step{{Kind: KindCloseOn, Peer: []Peer{PeerA, PeerB}[r.IntN(2)], On: cb, Mode: ModeClose}}, sc.Steps[:last]...)
+	}
+	tag := ""
+	if len(tags) > 0 {
+		tag = "+" + strings.Join(tags, "+")
+	}
+	sc.Name = fmt.Sprintf("gen-%d%s/%s", seed, tag, closeName)
 	return sc
+}
+
+// drawChannel draws data channel options: unordered, partially reliable
+// by retransmits or by lifetime.
+func drawChannel(r *rand.Rand) *ChannelOptions {
+	o := &ChannelOptions{Unordered: r.IntN(2) == 0}
+	switch r.IntN(3) {
+	case 0:
+		n := uint16(r.IntN(4))
+		o.MaxRetransmits = &n
+	case 1:
+		n := uint16(r.IntN(200))
+		o.MaxPacketLifeTime = &n
+	}
+	return o
+}
+
+// drawYields draws a number of scheduler yields, weighted toward few: most
+// races that live inside one instant need 0 to 64 yields to be reached.
+func drawYields(r *rand.Rand) int {
+	switch n := r.IntN(10); {
+	case n < 5:
+		return r.IntN(9)
+	case n < 8:
+		return 9 + r.IntN(56)
+	default:
+		return 65 + r.IntN(1000)
+	}
 }
 
 // Marshal encodes sc as indented JSON, the form written to reports and files.
@@ -170,17 +257,4 @@ func Unmarshal(data []byte) (Scenario, error) {
 		return Scenario{}, fmt.Errorf("invalid scenario: %w", err)
 	}
 	return sc, nil
-}
-
-// drawYields draws a number of scheduler yields, weighted toward few: most
-// races that live inside one instant need 0 to 64 yields to be reached.
-func drawYields(r *rand.Rand) int {
-	switch n := r.IntN(10); {
-	case n < 5:
-		return r.IntN(9)
-	case n < 8:
-		return 9 + r.IntN(56)
-	default:
-		return 65 + r.IntN(1000)
-	}
 }

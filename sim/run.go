@@ -162,6 +162,7 @@ type runner struct {
 	// the harness: the one that called synctest.Test (it joins the bubble
 	// while Run waits), the bubble's root, and the body.
 	harness  map[int64]bool
+	bodyID   int64 // the goroutine that runs the steps
 	obs      Observation
 	finished bool // the bubble body returned
 }
@@ -216,6 +217,7 @@ func (r *runner) body() {
 	r.mu.Lock()
 	r.bubbleID = self[0].Bubble
 	r.harness[self[0].ID] = true
+	r.bodyID = self[0].ID
 	r.harness[self[0].CreatorID] = true // the root: synctest's testingSynctestTest
 	r.mu.Unlock()
 	start := time.Now()
@@ -247,6 +249,13 @@ func (r *runner) body() {
 	time.Sleep(settle)
 	r.quiesce()
 	final := []PeerState{w.peers[scenarios.PeerA].state(), w.peers[scenarios.PeerB].state()}
+	for _, p := range w.peers {
+		// A close_on that has not fired by now must not fire during the
+		// harness's own close: that close is not the scenario's.
+		p.mu.Lock()
+		p.armed = nil
+		p.mu.Unlock()
+	}
 	var probes []APIProbe
 	for _, name := range []scenarios.Peer{scenarios.PeerA, scenarios.PeerB} {
 		if p := w.peers[name]; p.isClosed() {
@@ -363,14 +372,54 @@ func (r *runner) wedged() {
 	gs := r.bubbleGoroutines()
 	d := gstack.Diagnose(gs)
 	summary := d.Summary
-	if summary == "" {
-		summary = fmt.Sprintf("no goroutine of bubble %d is blocked on a mutex: the run is slow or spins in virtual time (watchdog %s)", r.bubbleID, r.cfg.watchdog)
+	if len(d.Blocked) == 0 {
+		summary = r.explainNoMutex(gs)
 	}
 	r.obs.Outcome = OutcomeWedge
 	r.obs.Wedge = &Wedge{Diagnosis: summary, Goroutines: toGoroutines(gs)}
 	if r.w != nil {
 		r.w.trace.addAfterLast("", "harness", fmt.Sprintf("watchdog: no progress after %s of wall time", r.cfg.watchdog))
 	}
+}
+
+// explainNoMutex describes a wedge without mutex waiters: goroutines that
+// synctest does not count as durably blocked (sync.Cond waits, runnable
+// ones) keep the bubble from going idle, and where the harness is stuck
+// says which call never returned.
+func (r *runner) explainNoMutex(gs []gstack.Goroutine) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "no goroutine is blocked on a sync.Mutex or sync.RWMutex; no progress for %s of wall time.\n", r.cfg.watchdog)
+	for _, g := range gs {
+		if g.ID == r.bodyID {
+			fmt.Fprintf(&b, "the harness (goroutine %d) is stuck in: %s\n", g.ID, callChain(g, 6))
+		}
+	}
+	for _, g := range gs {
+		if r.harness[g.ID] {
+			continue
+		}
+		switch g.State {
+		case "sync.Cond.Wait", "runnable", "running":
+			fmt.Fprintf(&b, "not durably blocked: goroutine %d [%s] in %s\n", g.ID, g.State, callChain(g, 3))
+		}
+	}
+	b.WriteString("(a goroutine in sync.Cond.Wait, like one on a mutex, is not durably blocked, so the fake clock stops)\n")
+	return b.String()
+}
+
+// callChain lists up to n functions of g's stack outside the runtime.
+func callChain(g gstack.Goroutine, n int) string {
+	var fs []string
+	for _, f := range g.Frames {
+		if strings.HasPrefix(f.Func, "runtime.") || strings.HasPrefix(f.Func, "internal/") || strings.HasPrefix(f.Func, "sync.") {
+			continue
+		}
+		fs = append(fs, f.Func)
+		if len(fs) == n {
+			break
+		}
+	}
+	return strings.Join(fs, " <- ")
 }
 
 // observation assembles the Observation from the runner and the world.
