@@ -17,8 +17,9 @@ import (
 )
 
 var (
-	flagWatchdog = flag.Duration("closesim.watchdog", sim.DefaultWatchdog, "TestWorker: wall-clock bound of one scenario before it is declared wedged")
-	flagWorker   = flag.Bool("closesim.worker", false, "TestWorker: read seeds from stdin, write one result line per seed (used by closesim run)")
+	flagWatchdog       = flag.Duration("closesim.watchdog", sim.DefaultWatchdog, "TestWorker: wall-clock bound of one scenario before it is declared wedged")
+	flagShrinkFailures = flag.Bool("closesim.shrinkfailures", true, "TestWorker: shrink every failing scenario and report the minimal one")
+	flagWorker         = flag.Bool("closesim.worker", false, "TestWorker: read seeds from stdin, write one result line per seed (used by closesim run)")
 )
 
 // resultPrefix marks result lines for the closesim CLI.
@@ -51,6 +52,11 @@ func TestWorker(t *testing.T) {
 			t.Fatalf("worker: seed %d: %v", seed, err)
 		}
 		r.Seed, r.Repro = seed, fmt.Sprintf("closesim replay -seed %d   # or: %s", seed, repro(seed))
+		if *flagShrinkFailures && len(r.Verdict.Fail) > 0 {
+			sc := scenarios.Generate(seed)
+			min, _ := scenarios.Shrink(sc, stillFails(t, r.Verdict.Fail[0].Invariant, false, *flagReplays))
+			r.Shrunk = &min
+		}
 		js, err := json.Marshal(r)
 		if err != nil {
 			t.Fatal(err)
@@ -58,6 +64,12 @@ func TestWorker(t *testing.T) {
 		fmt.Fprintf(out, "%s%s\n", resultPrefix, js)
 		if err := out.Flush(); err != nil {
 			t.Fatal(err)
+		}
+		if r.Outcome == string(sim.OutcomeWedge) || r.Outcome == string(sim.OutcomeDeadlock) {
+			// A wedged bubble cannot be unwound: its goroutines and heap
+			// stay in this process and slow every later run (each starts
+			// with a full GC). The CLI starts a fresh worker instead.
+			return
 		}
 	}
 }

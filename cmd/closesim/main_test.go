@@ -57,7 +57,7 @@ func TestRunSurvivesAKilledWorker(t *testing.T) {
 		t.Skip("builds the fuzz test binary")
 	}
 	out := t.TempDir()
-	code := run([]string{"run", "-n", "6", "-workers", "2", "-kill-seed", "2", "-quiet", "-out", out})
+	code := run([]string{"run", "-n", "6", "-workers", "2", "-kill-seed", "2", "-quiet", "-shrink=false", "-out", out})
 	if code != exitFailures {
 		t.Fatalf("exit %d, want %d (the killed worker is a failure)", code, exitFailures)
 	}

@@ -37,6 +37,7 @@ type runConfig struct {
 	watchdog   time.Duration
 	killSeed   int64 // test hook: kill the worker that runs this seed
 	noProgress bool
+	shrink     bool
 }
 
 func cmdRun(args []string) error {
@@ -55,6 +56,7 @@ func cmdRun(args []string) error {
 	fs.DurationVar(&c.timeout, "timeout", time.Minute, "wall time a worker may take for one scenario before it is killed and replaced")
 	fs.Int64Var(&c.killSeed, "kill-seed", -1, "testing aid: kill the worker process while it runs this seed")
 	fs.BoolVar(&c.noProgress, "quiet", false, "no progress lines")
+	fs.BoolVar(&c.shrink, "shrink", true, "shrink every failing scenario (the report gets shrunk.json)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -194,7 +196,8 @@ type worker struct {
 
 func startWorker(bin string, c runConfig) (*worker, error) {
 	args := []string{"-test.run=^TestWorker$", "-test.count=1", "-closesim.worker",
-		"-closesim.profile=" + c.profile, "-closesim.known=" + c.known, "-closesim.watchdog=" + c.watchdog.String()}
+		"-closesim.profile=" + c.profile, "-closesim.known=" + c.known, "-closesim.watchdog=" + c.watchdog.String(),
+		fmt.Sprintf("-closesim.shrinkfailures=%v", c.shrink)}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 	stdin, err := cmd.StdinPipe()
@@ -275,6 +278,13 @@ func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan
 				r = crashResult(seed, fmt.Sprintf("worker %d wrote an unreadable result: %v", id, err))
 			}
 			results <- r
+			if r.Outcome == "wedge" || r.Outcome == "deadlock" {
+				// The worker exits after a wedge (its bubble cannot be
+				// unwound); start a fresh one for the next seed.
+				_ = w.stdin.Close()
+				_ = w.cmd.Wait()
+				w = nil
+			}
 		case <-timer.C:
 			w.kill()
 			results <- crashResult(seed, fmt.Sprintf("worker %d did not answer within %s and was killed; its last output:\n%s", id, c.timeout, w.stderr.String()))
