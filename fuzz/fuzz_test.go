@@ -3,6 +3,8 @@ package fuzz
 import (
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -64,7 +66,7 @@ func FuzzClose(f *testing.F) {
 
 var (
 	flagProfile = flag.String("closesim.profile", "pion", "invariant profile: pion or w3c")
-	flagKnown   = flag.String("closesim.known", "../known-issues.json", "known-issues JSON file (\"\" for none)")
+	flagKnown   = flag.String("closesim.known", "auto", "known-issues JSON file (\"\" for none; auto: known-issues.json at the module root)")
 )
 
 func judgeConfig() (invariants.Profile, []invariants.KnownIssue, error) {
@@ -72,13 +74,42 @@ func judgeConfig() (invariants.Profile, []invariants.KnownIssue, error) {
 	if err != nil {
 		return "", nil, err
 	}
+	path := *flagKnown
+	if path == "auto" {
+		path = moduleFile("known-issues.json")
+	}
 	var known []invariants.KnownIssue
-	if *flagKnown != "" {
-		if known, err = invariants.LoadKnown(*flagKnown); err != nil {
+	if path != "" {
+		if known, err = invariants.LoadKnown(path); err != nil {
 			return "", nil, err
 		}
 	}
 	return profile, known, nil
+}
+
+// moduleFile returns name in the nearest directory at or above the working
+// directory that holds a go.mod, or "" if that directory has no such file
+// (the test binary may run in its package directory or, driven by the
+// closesim CLI, wherever the CLI runs).
+func moduleFile(name string) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			p := filepath.Join(dir, name)
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+			return ""
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
 }
 
 // judged runs the invariants of the -closesim.profile profile over obs,
