@@ -18,6 +18,7 @@ const (
 	idDataOrdered       = "data.reliable-ordered-prefix"
 	idDataUnordered     = "data.reliable-unordered-subset"
 	idDataPartial       = "data.partial-subset"
+	idLeakTimers        = "leak.timers"
 	refCloseMethodSteps = "W3C webrtc-pc: each of these methods first checks [[IsClosed]] and rejects (throws) with an InvalidStateError"
 )
 
@@ -30,6 +31,13 @@ var rejectedAfterClose = []string{
 
 func apiInvariants() []Invariant {
 	return []Invariant{
+		{
+			ID:       idLeakTimers,
+			Rule:     "Nothing happens in 10 idle virtual minutes after the harness closed both peers and counted leaks: no timer or ticker is still pending and acting.",
+			Ref:      refGracefulCloseWaitsOn + "; " + refCloseTheConnection + " step 8 (destroy the ICE Agent)",
+			Profiles: both,
+			Check:    checkLeakTimers,
+		},
 		{
 			ID:       idAPIRejected,
 			Rule:     "After a close, " + strings.Join(rejectedAfterClose, ", ") + " each fail with an InvalidStateError (rtcerr.InvalidStateError).",
@@ -225,4 +233,22 @@ func judgeDelivery(rx sim.DCState, sent int, ordered, reliable bool) string {
 		seen[idx] = true
 	}
 	return ""
+}
+
+func checkLeakTimers(obs *sim.Observation) []Violation {
+	if len(obs.LateEvents) == 0 {
+		return nil
+	}
+	var ev []string
+	for i, e := range obs.LateEvents {
+		if i == maxEvidence {
+			ev = append(ev, fmt.Sprintf("... and %d more", len(obs.LateEvents)-maxEvidence))
+			break
+		}
+		ev = append(ev, e.String())
+	}
+	first := obs.LateEvents[0]
+	return []Violation{{Invariant: idLeakTimers, Peer: first.Peer,
+		Message:  fmt.Sprintf("%d event(s) after teardown, first %s %s %q: a timer was still pending", len(obs.LateEvents), first.Peer, first.Kind, first.Detail),
+		Evidence: ev}}
 }

@@ -56,6 +56,13 @@ func init() {
 		evidence  string
 		peer      string
 	}{
+		{name: "quiet after teardown", invariant: "leak.timers", obs: base},
+		{name: "late event", invariant: "leak.timers", fail: true, peer: "B", want: "a timer was still pending", evidence: "ice checking",
+			obs: func() *sim.Observation {
+				o := base()
+				o.LateEvents = []sim.Event{e(347, "B", "ice", "checking")}
+				return o
+			}},
 		{name: "all rejected", invariant: "api.rejected-after-close", obs: withProbes},
 		{name: "no probes (peer never closed)", invariant: "api.rejected-after-close", obs: base},
 		{name: "accepted after close", invariant: "api.rejected-after-close", fail: true, peer: "A", want: "CreateDataChannel after close returned no error",

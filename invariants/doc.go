@@ -66,6 +66,9 @@
 //   - remote.consent-failure (w3c, pion): With DisableCloseByDTLS, a surviving peer whose ICE was connected when the remote closed goes ICE "disconnected" and then "failed" within 35s.
 //     Ref: RFC 7675 §5.1 (consent freshness); Pion SettingEngine.DisableCloseByDTLS ("relies on the ice failed state").
 //
+//   - leak.timers (w3c, pion): Nothing happens in 10 idle virtual minutes after the harness closed both peers and counted leaks: no timer or ticker is still pending and acting.
+//     Ref: Pion behaviour: PeerConnection.GracefulClose "waits for any goroutines it started to complete"; W3C webrtc-pc RTCPeerConnection.close(), "close the connection" step 8 (destroy the ICE Agent).
+//
 //   - api.rejected-after-close (w3c, pion): After a close, CreateOffer, CreateAnswer, SetLocalDescription, SetRemoteDescription, AddICECandidate, CreateDataChannel, AddTransceiverFromKind, SetConfiguration each fail with an InvalidStateError (rtcerr.InvalidStateError).
 //     Ref: W3C webrtc-pc: each of these methods first checks [[IsClosed]] and rejects (throws) with an InvalidStateError (createOffer, createAnswer, setLocalDescription, setRemoteDescription, addIceCandidate, createDataChannel, addTransceiver, setConfiguration).
 //

@@ -60,6 +60,9 @@ type Observation struct {
 	// Leaks are the goroutines still in the bubble after the harness closed
 	// everything and settled.
 	Leaks []Goroutine `json:"leaks,omitempty"`
+	// LateEvents are the events recorded during 10 idle virtual minutes
+	// after the leak check: a pending timer or ticker that acted.
+	LateEvents []Event `json:"late_events,omitempty"`
 	// OpenSockets are the vnet sockets still bound at the same moment.
 	OpenSockets []Socket `json:"open_sockets,omitempty"`
 	// Wedge is set for OutcomeWedge and OutcomeDeadlock.

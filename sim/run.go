@@ -38,6 +38,10 @@ const DefaultWatchdog = 3 * time.Second
 // every peer the scenario left open, before goroutines and sockets are counted.
 const harnessSettle = 5 * time.Second
 
+// lateTimerWindow is the idle virtual time after teardown in which any
+// event reveals a timer still pending.
+const lateTimerWindow = 10 * time.Minute
+
 // Real-time runs (WithRealTime) cap the settle periods and stand in for
 // synctest.Wait with a short sleep.
 const (
@@ -283,11 +287,22 @@ func (r *runner) body() {
 		leaks = r.leaked()
 	}
 	sockets := w.openSockets()
+	var late []Event
+	if !r.cfg.realTime {
+		// Pending timers: nothing may happen in a long idle stretch after
+		// teardown. A timer or ticker that fires and acts (a callback, a
+		// log line, a socket) shows up here; one that fires silently does not.
+		n0 := len(w.trace.Events())
+		time.Sleep(lateTimerWindow)
+		synctest.Wait()
+		late = w.trace.Events()[n0:]
+	}
 	virtual := time.Since(start)
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.obs.Final, r.obs.Probes, r.obs.Leaks, r.obs.OpenSockets, r.obs.Virtual = final, probes, leaks, sockets, virtual
+	r.obs.LateEvents = late
 	r.obs.Outcome = OutcomeOK
 	if len(leaks) > 0 || len(sockets) > 0 {
 		r.obs.Outcome = OutcomeLeak
