@@ -50,6 +50,10 @@ type Topology struct {
 	PortB uint16 `json:"port_b"`
 	// LinkDelay is the one-way delay the router adds to every packet.
 	LinkDelay Duration `json:"link_delay,omitempty"`
+	// BackpressureA and BackpressureB, when set, make that peer's writes
+	// block behind a bounded queue.
+	BackpressureA *Backpressure `json:"backpressure_a,omitempty"`
+	BackpressureB *Backpressure `json:"backpressure_b,omitempty"`
 }
 
 // Settings are the SettingEngine dimensions of a scenario.
@@ -77,6 +81,39 @@ type Faults struct {
 	// SignalDelays is the delay of the i-th signaling message (offer, answer,
 	// candidate), used cyclically; empty means no delay.
 	SignalDelays []Duration `json:"signal_delays,omitempty"`
+	// Packets are faults on one class of packets in one direction.
+	Packets []PacketFault `json:"packets,omitempty"`
+}
+
+// PacketClasses are the packet classes a PacketFault can select (RFC 7983
+// first-byte demultiplexing; DTLS by record content type).
+var PacketClasses = []string{"stun", "dtls-handshake", "dtls-change-cipher-spec", "dtls-alert",
+	"dtls-application-data", "dtls-other", "srtp", "srtcp", "turn-channel", "zrtp", "unknown"}
+
+// PacketFault drops, delays or duplicates the packets of one class sent by
+// one peer (or either), for the first N or from a virtual time on.
+type PacketFault struct {
+	// Class is one of PacketClasses, or "" for every packet.
+	Class string `json:"class,omitempty"`
+	// From is the sending peer, A or B, or "" for both directions.
+	From Peer `json:"from,omitempty"`
+	// Action is "drop", "delay" or "duplicate".
+	Action string `json:"action"`
+	// FirstN limits the fault to the first N packets it acts on; 0 = all.
+	FirstN int `json:"first_n,omitempty"`
+	// After limits the fault to packets sent at or after this virtual time.
+	After Duration `json:"after,omitempty"`
+	// Delay is how long a delayed packet is held, or how long after the
+	// original a duplicate follows (rounded up to whole milliseconds).
+	Delay Duration `json:"delay,omitempty"`
+}
+
+// Backpressure bounds a peer's UDP send queue and drains it at a rate in
+// virtual time, so that writes block as with a full kernel buffer.
+type Backpressure struct {
+	QueueBytes int `json:"queue_bytes"`
+	// Rate is in bytes per second.
+	Rate int `json:"rate"`
 }
 
 // SignalDelay returns the delay of the i-th signaling message.

@@ -58,6 +58,11 @@ func Validate(sc *Scenario) error {
 			return err
 		}
 	}
+	for i, f := range sc.Faults.Packets {
+		if err := validatePacketFault(fmt.Sprintf("faults.packets[%d]", i), f); err != nil {
+			return err
+		}
+	}
 	if err := checkDuration("settle", sc.Settle, maxSettle); err != nil {
 		return err
 	}
@@ -93,7 +98,47 @@ func validateSettings(s Settings) error {
 	return nil
 }
 
+func validatePacketFault(path string, f PacketFault) error {
+	if f.Class != "" && !slices.Contains(PacketClasses, f.Class) {
+		return fieldErr(path+".class", "unknown packet class %q (known: %v)", f.Class, PacketClasses)
+	}
+	if f.From != "" && f.From != PeerA && f.From != PeerB {
+		return fieldErr(path+".from", "must be A, B or empty, got %q", f.From)
+	}
+	switch f.Action {
+	case "drop", "delay", "duplicate":
+	default:
+		return fieldErr(path+".action", "must be drop, delay or duplicate, got %q", f.Action)
+	}
+	if err := checkCount(path+".first_n", f.FirstN, MaxCount); err != nil {
+		return err
+	}
+	if err := checkDuration(path+".after", f.After, maxSleep); err != nil {
+		return err
+	}
+	return checkDuration(path+".delay", f.Delay, maxLinkDelay)
+}
+
+func validateBackpressure(path string, b *Backpressure) error {
+	if b == nil {
+		return nil
+	}
+	if b.QueueBytes < 1500 || b.QueueBytes > 64<<20 {
+		return fieldErr(path+".queue_bytes", "must be between 1500 and 64 MiB, got %d", b.QueueBytes)
+	}
+	if b.Rate < 1000 || b.Rate > 1<<30 {
+		return fieldErr(path+".rate", "must be between 1000 and 1 GiB/s, got %d", b.Rate)
+	}
+	return nil
+}
+
 func validateTopology(t Topology) error {
+	if err := validateBackpressure("topology.backpressure_a", t.BackpressureA); err != nil {
+		return err
+	}
+	if err := validateBackpressure("topology.backpressure_b", t.BackpressureB); err != nil {
+		return err
+	}
 	if t.PortA < minPort {
 		return fieldErr("topology.port_a", "must be >= %d, got %d", minPort, t.PortA)
 	}

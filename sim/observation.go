@@ -57,6 +57,11 @@ type Observation struct {
 	// Probes are the results of API calls made on each closed peer after the
 	// settle period (see APIProbe).
 	Probes []APIProbe `json:"probes,omitempty"`
+	// Packets counts the packets routed, per direction and class.
+	Packets []PacketCount `json:"packets,omitempty"`
+	// Parked is, per peer with backpressure, the most writers that were
+	// parked at once on a full send queue.
+	Parked map[string]int `json:"parked,omitempty"`
 	// Leaks are the goroutines still in the bubble after the harness closed
 	// everything and settled.
 	Leaks []Goroutine `json:"leaks,omitempty"`
@@ -152,4 +157,13 @@ type Wedge struct {
 	Diagnosis string `json:"diagnosis"`
 	// Goroutines are all goroutines of the bubble at detection.
 	Goroutines []Goroutine `json:"goroutines"`
+}
+
+// PacketCount is how many packets of one class went from one peer to the
+// other.
+type PacketCount struct {
+	From    string `json:"from"`
+	To      string `json:"to"`
+	Class   string `json:"class"`
+	Packets int    `json:"packets"`
 }

@@ -278,6 +278,9 @@ func (r *runner) body() {
 	} else {
 		time.Sleep(harnessSettle)
 	}
+	if w.injector != nil {
+		_ = w.injector.Close()
+	}
 	if err := w.router.Stop(); err != nil {
 		w.trace.Add("", "harness", "router stop: %v", err)
 	}
@@ -303,6 +306,15 @@ func (r *runner) body() {
 	defer r.mu.Unlock()
 	r.obs.Final, r.obs.Probes, r.obs.Leaks, r.obs.OpenSockets, r.obs.Virtual = final, probes, leaks, sockets, virtual
 	r.obs.LateEvents = late
+	r.obs.Packets = w.packetCounts()
+	for name, p := range w.peers {
+		if p.bp != nil {
+			if r.obs.Parked == nil {
+				r.obs.Parked = map[string]int{}
+			}
+			r.obs.Parked[string(name)] = p.bp.Stats().MaxParked
+		}
+	}
 	r.obs.Outcome = OutcomeOK
 	if len(leaks) > 0 || len(sockets) > 0 {
 		r.obs.Outcome = OutcomeLeak

@@ -11,17 +11,23 @@ import (
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/pion/transport/v5"
+
+	"github.com/closesim/closesim/internal/backpressure"
 	"github.com/closesim/closesim/internal/netcount"
+	"github.com/closesim/closesim/internal/pktclass"
 	"github.com/closesim/closesim/scenarios"
 )
 
 // world is everything one run builds inside its bubble.
 type world struct {
-	sc     scenarios.Scenario
-	cfg    *config
-	trace  *Trace
-	router *vnet.Router
-	peers  map[scenarios.Peer]*peer
+	sc       scenarios.Scenario
+	cfg      *config
+	trace    *Trace
+	router   *vnet.Router
+	peers    map[scenarios.Peer]*peer
+	packets  pktclass.Counter
+	injector *pktclass.Injector // nil without packet faults
 
 	pumpMu sync.Mutex // serializes signaling delivery
 
@@ -41,6 +47,7 @@ type peer struct {
 	w    *world
 	pc   *webrtc.PeerConnection
 	net  *netcount.Net
+	bp   *backpressure.Net // nil without backpressure
 
 	mu        sync.Mutex
 	changed   chan struct{} // closed and replaced on every state change
@@ -79,6 +86,18 @@ func newWorld(sc scenarios.Scenario, cfg *config) (*world, error) {
 		return nil, fmt.Errorf("vnet router: %w", err)
 	}
 	w.router = router
+	// Count every packet by class, then apply the scenario's packet faults.
+	router.AddChunkFilter(w.packets.ChunkFilter())
+	if len(sc.Faults.Packets) > 0 {
+		inj, err := pktclass.NewInjector(router, w.trace.start, packetFaults(sc.Faults.Packets), func(f pktclass.Fault, c pktclass.Class) {
+			w.trace.Add("", "fault", "%s on %s", f, c)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("packet faults: %w", err)
+		}
+		w.injector = inj
+		router.AddChunkFilter(inj.ChunkFilter())
+	}
 	for _, name := range []scenarios.Peer{scenarios.PeerA, scenarios.PeerB} {
 		port := sc.Topology.PortA
 		if name == scenarios.PeerB {
@@ -111,7 +130,16 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 		dcs: map[string]*webrtc.DataChannel{}, sent: map[string]int{}, received: map[string]int{},
 		recvSeq: map[string][]int{}, corrupt: map[string]int{},
 	}
-	p.net = netcount.New(vn, netcount.WithOnEvent(func(ev netcount.Event) {
+	var inner transport.Net = vn
+	bp := w.sc.Topology.BackpressureA
+	if name == scenarios.PeerB {
+		bp = w.sc.Topology.BackpressureB
+	}
+	if bp != nil {
+		p.bp = backpressure.New(vn, backpressure.Config{QueueBytes: bp.QueueBytes, Rate: bp.Rate})
+		inner = p.bp
+	}
+	p.net = netcount.New(inner, netcount.WithOnEvent(func(ev netcount.Event) {
 		w.trace.Add(string(name), "socket", "%s %s %s", ev.Op, ev.Socket.Kind, ev.Socket.Local)
 	}))
 
@@ -140,6 +168,29 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 	p.pc = pc
 	p.watch()
 	return p, nil
+}
+
+// packetFaults turns scenario packet faults into injector faults.
+func packetFaults(fs []scenarios.PacketFault) []pktclass.Fault {
+	out := make([]pktclass.Fault, len(fs))
+	for i, f := range fs {
+		out[i] = pktclass.Fault{Class: pktclass.Class(f.Class), Action: f.Action, FirstN: f.FirstN,
+			After: time.Duration(f.After), Delay: time.Duration(f.Delay)}
+		if f.From != "" {
+			out[i].From, out[i].To = peerIPs[f.From], peerIPs[f.From.Other()]
+		}
+	}
+	return out
+}
+
+// packetCounts summarizes the packets routed, per direction and class.
+func (w *world) packetCounts() []PacketCount {
+	var out []PacketCount
+	names := map[string]string{peerIPs[scenarios.PeerA]: "A", peerIPs[scenarios.PeerB]: "B"}
+	for _, e := range w.packets.Snapshot() {
+		out = append(out, PacketCount{From: names[e.From], To: names[e.To], Class: string(e.Class), Packets: e.Packets})
+	}
+	return out
 }
 
 // applySettings applies a scenario's SettingEngine dimensions.

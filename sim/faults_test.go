@@ -1,0 +1,120 @@
+package sim_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/closesim/closesim/scenarios"
+	"github.com/closesim/closesim/sim"
+)
+
+func packets(obs *sim.Observation, from, class string) int {
+	n := 0
+	for _, c := range obs.Packets {
+		if c.From == from && c.Class == class {
+			n += c.Packets
+		}
+	}
+	return n
+}
+
+// TestPacketClassesOnRealTraffic counts packets per class in a connect,
+// data, close run: ICE's STUN, the DTLS handshake, SCTP inside DTLS
+// application data, and the close_notify alert. (No media yet, so no
+// SRTP/SRTCP.)
+func TestPacketClassesOnRealTraffic(t *testing.T) {
+	obs := mustRun(t, scenarios.ConnectDataClose(11, 10))
+	for _, class := range []string{"stun", "dtls-handshake", "dtls-application-data", "dtls-alert"} {
+		for _, from := range []string{"A", "B"} {
+			if packets(obs, from, class) == 0 {
+				t.Errorf("no %s packets from %s: %+v", class, from, obs.Packets)
+			}
+		}
+	}
+	t.Logf("packets: %+v", obs.Packets)
+}
+
+func lastEvent(obs *sim.Observation, peer, kind, detail string) (sim.Event, bool) {
+	for i := len(obs.Events) - 1; i >= 0; i-- {
+		e := obs.Events[i]
+		if e.Peer == peer && e.Kind == kind && e.Detail == detail {
+			return e, true
+		}
+	}
+	return sim.Event{}, false
+}
+
+// TestDroppedCloseNotify drops A's DTLS alerts (its close_notify). With a
+// data channel up, Pion's close sends the SCTP ABORT before the
+// close_notify, and B closes on the ABORT alone: B ends closed either way,
+// and what B observes after A's close is recorded for both runs.
+func TestDroppedCloseNotify(t *testing.T) {
+	base := scenarios.WithClose(scenarios.Base(12), scenarios.CloseAt{Phase: scenarios.PhaseDCOpen, Closer: scenarios.PeerA, Mode: scenarios.ModeClose}, 0, 0)
+	base.Settle = scenarios.Duration(time.Second)
+	dropped := base
+	dropped.Faults.Packets = []scenarios.PacketFault{{Class: "dtls-alert", From: scenarios.PeerA, Action: "drop"}}
+	clean, faulted := mustRun(t, base), mustRun(t, dropped)
+	seen := func(obs *sim.Observation) string {
+		var b strings.Builder
+		after := false
+		for _, e := range obs.Events {
+			after = after || (e.Peer == "A" && e.Kind == "close")
+			if after && e.Peer == "B" && (e.Kind == "dtls" || e.Kind == "sctp" || e.Kind == "pc") {
+				b.WriteString(e.Kind + " " + e.Detail + "; ")
+			}
+		}
+		return b.String()
+	}
+	hits := 0
+	for _, e := range faulted.Events {
+		if e.Kind == "fault" && strings.Contains(e.Detail, "dtls-alert") {
+			hits++
+		}
+	}
+	if hits == 0 {
+		t.Fatal("the fault never acted")
+	}
+	if n := packets(faulted, "A", "dtls-alert"); n == 0 {
+		t.Fatal("A sent no alert to drop")
+	}
+	for _, obs := range []*sim.Observation{clean, faulted} {
+		if obs.Final[1].Connection != "closed" {
+			t.Errorf("B ends %s, want closed (by close_notify or by the SCTP ABORT)", obs.Final[1].Connection)
+		}
+	}
+	t.Logf("B after A's close, clean:   %s", seen(clean))
+	t.Logf("B after A's close, dropped: %s", seen(faulted))
+}
+
+// TestParkedWriterAndClose: A's sends queue behind a slow, small send
+// buffer, so Pion's writers park; A closes 200 ms into the transfer.
+// The run records whether Close released them (a wedge would be a finding).
+func TestParkedWriterAndClose(t *testing.T) {
+	sc := scenarios.WithClose(scenarios.Base(13), scenarios.CloseAt{Phase: scenarios.PhaseMidTransfer, Closer: scenarios.PeerA, Mode: scenarios.ModeClose}, 40, 8000)
+	sc.Topology.BackpressureA = &scenarios.Backpressure{QueueBytes: 1500, Rate: 2000}
+	last := len(sc.Steps) - 1
+	sc.Steps = append(sc.Steps[:last], scenarios.Step{Kind: scenarios.KindSleep, Duration: scenarios.Duration(200 * time.Millisecond)}, sc.Steps[last])
+	obs := mustRun(t, sc)
+	if obs.Outcome == sim.OutcomeWedge {
+		// F1 reached through backpressure: the ABORT cannot be written
+		// behind the full queue, Abort waits under SCTPTransport.lock.
+		if !strings.Contains(obs.Wedge.Diagnosis, "(*Association).Abort") {
+			t.Fatalf("wedge that is not F1:\n%s", obs.Wedge.Diagnosis)
+		}
+		t.Logf("FINDING (F1 via a full send queue): %s", firstLineOf(obs.Wedge.Diagnosis))
+		return
+	}
+	if obs.Parked["A"] == 0 {
+		t.Fatalf("no writer ever parked on A's send queue: %+v", obs.Parked)
+	}
+	t.Logf("max parked writers %d; outcome %s; A closed in %s", obs.Parked["A"], obs.Outcome, obs.Closes[0].Took)
+}
+
+func firstLineOf(s string) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > 1 {
+		return lines[1]
+	}
+	return lines[0]
+}
