@@ -106,7 +106,17 @@ func coverageKeys(obs *sim.Observation) []string {
 		}
 		imm := "quiet"
 		if c.Step < len(obs.Scenario.Steps) && obs.Scenario.Steps[c.Step].Immediate {
-			imm = "instant"
+			// The K dimension of a sub-instant close point, bucketed.
+			switch k := obs.Scenario.Steps[c.Step].Yields; {
+			case k == 0:
+				imm = "instant K=0"
+			case k <= 8:
+				imm = "instant K=1-8"
+			case k <= 64:
+				imm = "instant K=9-64"
+			default:
+				imm = "instant K>64"
+			}
 		}
 		keys = append(keys, fmt.Sprintf("sig=%s ice=%s dtls=%s sctp=%s dc=%s %s", b.Signaling, b.ICEConnection, b.DTLS, b.SCTP, dc, imm))
 	}

@@ -196,12 +196,40 @@ func Generate(seed uint64) Scenario {
 		cb := Callbacks[r.IntN(len(Callbacks))]
 		sc.Steps = append([]Step{{Kind: KindCloseOn, Peer: []Peer{PeerA, PeerB}[r.IntN(2)], On: cb, Mode: ModeClose}}, sc.Steps[:last]...)
 	}
+	if on(9, "pktfault") {
+		sc.Faults.Packets = []PacketFault{drawPacketFault(r)}
+	}
+	if on(10, "backpressure") {
+		bp := &Backpressure{QueueBytes: 1500 + r.IntN(64<<10), Rate: 2000 + r.IntN(1<<20)}
+		if r.IntN(2) == 0 {
+			sc.Topology.BackpressureA = bp
+		} else {
+			sc.Topology.BackpressureB = bp
+		}
+	}
 	tag := ""
 	if len(tags) > 0 {
 		tag = "+" + strings.Join(tags, "+")
 	}
 	sc.Name = fmt.Sprintf("gen-%d%s/%s", seed, tag, closeName)
 	return sc
+}
+
+// drawPacketFault draws a fault on one control or data packet class, in
+// one direction, for the first few packets or from a time on.
+func drawPacketFault(r *rand.Rand) PacketFault {
+	classes := []string{"stun", "dtls-handshake", "dtls-change-cipher-spec", "dtls-alert", "dtls-application-data"}
+	f := PacketFault{Class: classes[r.IntN(len(classes))], From: []Peer{PeerA, PeerB}[r.IntN(2)],
+		Action: []string{"drop", "delay", "duplicate"}[r.IntN(3)]}
+	if r.IntN(2) == 0 {
+		f.FirstN = 1 + r.IntN(5)
+	} else {
+		f.After = Duration(time.Duration(r.IntN(200)) * time.Millisecond)
+	}
+	if f.Action != "drop" {
+		f.Delay = Duration(time.Duration(1+r.IntN(500)) * time.Millisecond)
+	}
+	return f
 }
 
 // drawChannel draws data channel options: unordered, partially reliable

@@ -27,9 +27,10 @@
 // goroutine only runs while the queue is non-empty, and Close waits for it
 // to exit.
 //
-// Close discards the datagrams still queued (counted in Stats.Discarded),
-// unlike a kernel, which would still transmit them: a DTLS close_notify
-// queued behind a full buffer is lost when the socket is closed right away.
+// Close sends the datagrams already accepted into the queue at once
+// (counted in Stats.Flushed), as a kernel still transmits what is in a
+// closed UDP socket's buffer; writers still parked fail with net.ErrClosed,
+// their datagrams never having been accepted.
 package backpressure
 
 import (
@@ -78,8 +79,9 @@ type Stats struct {
 	// queue the writer has already been told the write succeeded (as with
 	// UDP); with Rate <= 0 the writer gets the error.
 	SendErrors int
-	// Discarded is the number of queued datagrams thrown away by Close.
-	Discarded int
+	// Flushed is the number of queued datagrams Close sent at once (without
+	// waiting for the link), as a kernel sends a closed UDP socket's buffer.
+	Flushed int
 }
 
 // Net is a transport.Net whose UDP sockets have a bounded, rate-limited

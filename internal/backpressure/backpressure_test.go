@@ -472,19 +472,19 @@ func TestDeadlineFailsAllParkedWriters(t *testing.T) {
 
 func TestClose(t *testing.T) {
 	tests := []struct {
-		name          string
-		prefill       int // 100-byte datagrams written first (queue 300, 100ms each)
-		parked        int // writers parked behind them
-		closeAt       time.Duration
-		wantArrived   int
-		wantDiscarded int
+		name        string
+		prefill     int // 100-byte datagrams written first (queue 300, 100ms each)
+		parked      int // writers parked behind them
+		closeAt     time.Duration
+		wantArrived int
+		wantFlushed int
 	}{
 		{name: "idle", closeAt: 50 * ms},
 		{name: "idle after draining", prefill: 2, closeAt: 500 * ms, wantArrived: 2},
 		{name: "on the link", prefill: 1, closeAt: 50 * ms, wantArrived: 1},
-		{name: "queued", prefill: 3, closeAt: 150 * ms, wantArrived: 2, wantDiscarded: 1},
-		{name: "parked writers", prefill: 3, parked: 2, closeAt: 50 * ms, wantArrived: 1, wantDiscarded: 2},
-		{name: "parked writers at once", prefill: 3, parked: 3, closeAt: 0, wantArrived: 1, wantDiscarded: 2},
+		{name: "queued", prefill: 3, closeAt: 150 * ms, wantArrived: 2, wantFlushed: 1},
+		{name: "parked writers", prefill: 3, parked: 2, closeAt: 50 * ms, wantArrived: 1, wantFlushed: 2},
+		{name: "parked writers at once", prefill: 3, parked: 3, closeAt: 0, wantArrived: 1, wantFlushed: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -534,16 +534,16 @@ func TestClose(t *testing.T) {
 				}
 
 				time.Sleep(time.Second)
-				if got := len(w.arrivals()); got != tt.wantArrived {
-					t.Errorf("%d datagrams arrived, want %d", got, tt.wantArrived)
+				if got := len(w.arrivals()); got != tt.wantArrived+tt.wantFlushed {
+					t.Errorf("%d datagrams arrived, want %d (%d sent on the link, %d flushed by Close)", got, tt.wantArrived+tt.wantFlushed, tt.wantArrived, tt.wantFlushed)
 				}
 				st := w.a.Stats()
 				want := Stats{
 					MaxParked: tt.parked,
 					Parks:     tt.parked,
-					Sent:      tt.wantArrived,
-					SentBytes: 100 * tt.wantArrived,
-					Discarded: tt.wantDiscarded,
+					Sent:      tt.wantArrived + tt.wantFlushed,
+					SentBytes: 100 * (tt.wantArrived + tt.wantFlushed),
+					Flushed:   tt.wantFlushed,
 				}
 				if st != want {
 					t.Errorf("Stats() = %+v, want %+v", st, want)

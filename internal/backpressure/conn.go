@@ -261,8 +261,11 @@ func (s *sender) drain(done chan struct{}) {
 	}
 }
 
-// close discards the queue, fails parked writers, waits for the drain
-// goroutine and reports whether this was the first close.
+// close fails parked writers, waits for the drain goroutine, then flushes
+// the datagrams already accepted into the queue to the inner socket (a
+// kernel sends what is in a UDP socket's buffer after close; a writer that
+// was still parked never had its datagram accepted) and reports whether
+// this was the first close.
 func (s *sender) close() bool {
 	s.mu.Lock()
 	if s.closed {
@@ -271,7 +274,7 @@ func (s *sender) close() bool {
 		return false
 	}
 	s.closed = true
-	discarded, queuedBytes := len(s.queue), s.queued
+	pending, queuedBytes := s.queue, s.queued
 	s.queue, s.queued, s.waiters = nil, 0, nil
 	var drained chan struct{}
 	if s.draining {
@@ -279,14 +282,25 @@ func (s *sender) close() bool {
 	}
 	s.n.update(func(st *Stats) {
 		st.QueuedBytes -= queuedBytes
-		st.QueuedPackets -= discarded
-		st.Discarded += discarded
+		st.QueuedPackets -= len(pending)
 	})
 	s.mu.Unlock()
 
 	close(s.closedCh)
 	if drained != nil {
 		<-drained
+	}
+	for _, p := range pending {
+		err := s.send(p)
+		s.n.update(func(st *Stats) {
+			st.Flushed++
+			if err != nil {
+				st.SendErrors++
+				return
+			}
+			st.Sent++
+			st.SentBytes += len(p.b)
+		})
 	}
 
 	return true
@@ -363,8 +377,8 @@ func (c *udpConn) SetWriteDeadline(t time.Time) error {
 	return nil
 }
 
-// Close discards the queue, fails parked writers, stops the drain and
-// closes the inner socket.
+// Close fails parked writers, stops the drain, flushes the datagrams
+// already queued and closes the inner socket.
 func (c *udpConn) Close() error {
 	if !c.s.close() {
 		return c.s.opError("close", nil, net.ErrClosed)
@@ -413,8 +427,8 @@ func (c *packetConn) SetWriteDeadline(t time.Time) error {
 	return nil
 }
 
-// Close discards the queue, fails parked writers, stops the drain and
-// closes the inner socket.
+// Close fails parked writers, stops the drain, flushes the datagrams
+// already queued and closes the inner socket.
 func (c *packetConn) Close() error {
 	if !c.s.close() {
 		return c.s.opError("close", nil, net.ErrClosed)
