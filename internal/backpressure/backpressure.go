@@ -87,8 +87,11 @@ type Stats struct {
 // Net is a transport.Net whose UDP sockets have a bounded, rate-limited
 // send queue. It is safe for concurrent use.
 type Net struct {
-	inner transport.Net
-	cfg   Config
+	// The embedded inner Net serves every method not overridden here
+	// (TCP, Dial, resolvers, interfaces, dialers, listen configs), so
+	// those sockets are not wrapped.
+	transport.Net
+	cfg Config
 
 	mu    sync.Mutex // guards stats; innermost lock, never held while blocking
 	stats Stats
@@ -99,12 +102,12 @@ var _ transport.Net = (*Net)(nil)
 // New returns a Net that forwards to inner and gives every UDP socket it
 // opens a send queue as set by cfg.
 func New(inner transport.Net, cfg Config) *Net {
-	return &Net{inner: inner, cfg: cfg}
+	return &Net{Net: inner, cfg: cfg}
 }
 
 // Inner returns the wrapped transport.Net.
 func (n *Net) Inner() transport.Net {
-	return n.inner
+	return n.Net
 }
 
 // Config returns the configuration given to New.
@@ -142,7 +145,7 @@ func (n *Net) txTime(size int) time.Duration {
 // ListenPacket opens a socket on the inner Net and wraps it. A
 // transport.UDPConn (what vnet returns) stays a transport.UDPConn.
 func (n *Net) ListenPacket(network string, address string) (net.PacketConn, error) {
-	pc, err := n.inner.ListenPacket(network, address)
+	pc, err := n.Net.ListenPacket(network, address)
 	if err != nil || pc == nil {
 		return pc, err
 	}
@@ -155,7 +158,7 @@ func (n *Net) ListenPacket(network string, address string) (net.PacketConn, erro
 
 // ListenUDP opens a UDP socket on the inner Net and wraps it.
 func (n *Net) ListenUDP(network string, locAddr *net.UDPAddr) (transport.UDPConn, error) {
-	c, err := n.inner.ListenUDP(network, locAddr)
+	c, err := n.Net.ListenUDP(network, locAddr)
 	if err != nil || c == nil {
 		return c, err
 	}
@@ -165,68 +168,12 @@ func (n *Net) ListenUDP(network string, locAddr *net.UDPAddr) (transport.UDPConn
 
 // DialUDP opens a connected UDP socket on the inner Net and wraps it.
 func (n *Net) DialUDP(network string, laddr, raddr *net.UDPAddr) (transport.UDPConn, error) {
-	c, err := n.inner.DialUDP(network, laddr, raddr)
+	c, err := n.Net.DialUDP(network, laddr, raddr)
 	if err != nil || c == nil {
 		return c, err
 	}
 
 	return n.wrapUDPConn(c), nil
-}
-
-// ListenTCP is passed to the inner Net.
-func (n *Net) ListenTCP(network string, laddr *net.TCPAddr) (transport.TCPListener, error) {
-	return n.inner.ListenTCP(network, laddr)
-}
-
-// Dial is passed to the inner Net; the socket is not wrapped, even for UDP.
-func (n *Net) Dial(network, address string) (net.Conn, error) {
-	return n.inner.Dial(network, address)
-}
-
-// DialTCP is passed to the inner Net.
-func (n *Net) DialTCP(network string, laddr, raddr *net.TCPAddr) (transport.TCPConn, error) {
-	return n.inner.DialTCP(network, laddr, raddr)
-}
-
-// ResolveIPAddr is passed to the inner Net.
-func (n *Net) ResolveIPAddr(network, address string) (*net.IPAddr, error) {
-	return n.inner.ResolveIPAddr(network, address)
-}
-
-// ResolveUDPAddr is passed to the inner Net.
-func (n *Net) ResolveUDPAddr(network, address string) (*net.UDPAddr, error) {
-	return n.inner.ResolveUDPAddr(network, address)
-}
-
-// ResolveTCPAddr is passed to the inner Net.
-func (n *Net) ResolveTCPAddr(network, address string) (*net.TCPAddr, error) {
-	return n.inner.ResolveTCPAddr(network, address)
-}
-
-// Interfaces is passed to the inner Net.
-func (n *Net) Interfaces() ([]*transport.Interface, error) {
-	return n.inner.Interfaces()
-}
-
-// InterfaceByIndex is passed to the inner Net.
-func (n *Net) InterfaceByIndex(index int) (*transport.Interface, error) {
-	return n.inner.InterfaceByIndex(index)
-}
-
-// InterfaceByName is passed to the inner Net.
-func (n *Net) InterfaceByName(name string) (*transport.Interface, error) {
-	return n.inner.InterfaceByName(name)
-}
-
-// CreateDialer is passed to the inner Net; its sockets are not wrapped.
-func (n *Net) CreateDialer(dialer *net.Dialer) transport.Dialer {
-	return n.inner.CreateDialer(dialer)
-}
-
-// CreateListenConfig is passed to the inner Net; its sockets are not
-// wrapped.
-func (n *Net) CreateListenConfig(listenerConfig *net.ListenConfig) transport.ListenConfig {
-	return n.inner.CreateListenConfig(listenerConfig)
 }
 
 // Compile-time checks.
