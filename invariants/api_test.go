@@ -46,16 +46,20 @@ func receivedByB(o *sim.Observation, seq []int, corrupt int) *sim.Observation {
 	return o
 }
 
+// invCase is the element type of cases (declared there as an anonymous
+// struct).
+type invCase = struct {
+	name      string
+	invariant string
+	obs       func() *sim.Observation
+	fail      bool
+	want      string
+	evidence  string
+	peer      string
+}
+
 func init() {
-	cases = append(cases, []struct {
-		name      string
-		invariant string
-		obs       func() *sim.Observation
-		fail      bool
-		want      string
-		evidence  string
-		peer      string
-	}{
+	cases = append(cases, []invCase{
 		{name: "quiet after teardown", invariant: "leak.timers", obs: base},
 		{name: "late event", invariant: "leak.timers", fail: true, peer: "B", want: "a timer was still pending", evidence: "ice checking",
 			obs: func() *sim.Observation {
@@ -118,15 +122,7 @@ func init() {
 }
 
 func init() {
-	cases = append(cases, struct {
-		name      string
-		invariant string
-		obs       func() *sim.Observation
-		fail      bool
-		want      string
-		evidence  string
-		peer      string
-	}{name: "remote closed mid ICE restart (no path for close_notify)", invariant: "remote.closed-by-dtls",
+	cases = append(cases, invCase{name: "remote closed mid ICE restart (no path for close_notify)", invariant: "remote.closed-by-dtls",
 		obs: func() *sim.Observation {
 			o := base()
 			o.Closes[0].Before.ICEConnection = "checking"
