@@ -34,7 +34,8 @@ func TestCatalogue(t *testing.T) {
 						b.WriteString("    " + e + "\n")
 					}
 				}
-				t.Errorf("outcome %s\n%s\nscenario:\n%s", obs.Outcome, b.String(), js)
+				t.Errorf("outcome %s\n%s\nscenario:\n%s\nrepro: go test ./fuzz -run 'TestCatalogue/%s$' -v -count=1",
+					obs.Outcome, b.String(), js, sc.Name)
 			}
 		})
 	}

@@ -35,16 +35,6 @@ func TestPacketClassesOnRealTraffic(t *testing.T) {
 	t.Logf("packets: %+v", obs.Packets)
 }
 
-func lastEvent(obs *sim.Observation, peer, kind, detail string) (sim.Event, bool) {
-	for i := len(obs.Events) - 1; i >= 0; i-- {
-		e := obs.Events[i]
-		if e.Peer == peer && e.Kind == kind && e.Detail == detail {
-			return e, true
-		}
-	}
-	return sim.Event{}, false
-}
-
 // TestDroppedCloseNotify drops A's DTLS alerts (its close_notify). With a
 // data channel up, Pion's close sends the SCTP ABORT before the
 // close_notify, and B closes on the ABORT alone: B ends closed either way,

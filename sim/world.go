@@ -31,14 +31,13 @@ type world struct {
 
 	pumpMu sync.Mutex // serializes signaling delivery
 
-	mu       sync.Mutex
-	signalN  int         // signaling messages sent so far (index into the delay schedule)
-	queue    []signalMsg // signaling messages in flight
-	offer    string
-	answer   string
-	steps    []StepResult
-	closes   []CloseSnapshot
-	stepping int // index of the step being executed
+	mu      sync.Mutex
+	signalN int         // signaling messages sent so far (index into the delay schedule)
+	queue   []signalMsg // signaling messages in flight
+	offer   string
+	answer  string
+	steps   []StepResult
+	closes  []CloseSnapshot
 }
 
 // peer is one side: its PeerConnection, network and what it has seen.

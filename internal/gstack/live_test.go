@@ -47,7 +47,7 @@ func byID(gs []Goroutine, id int64) (Goroutine, bool) {
 // guarded has its mutex at a non-zero offset, so the lock is a field of
 // the receiver the holder's frame shows.
 type guarded struct {
-	pad     [64]byte
+	_       [64]byte
 	mu      sync.Mutex
 	n       int
 	release chan struct{}

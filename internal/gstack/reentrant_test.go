@@ -11,9 +11,9 @@ import (
 // of closing a PeerConnection from DTLSTransport.OnStateChange, which Pion
 // runs with the transport's lock held.
 type reent struct {
-	pad [8]uint64
-	mu  sync.Mutex
-	cb  func()
+	_  [8]uint64
+	mu sync.Mutex
+	cb func()
 }
 
 //go:noinline
