@@ -70,6 +70,13 @@ type Observation struct {
 	LateEvents []Event `json:"late_events,omitempty"`
 	// OpenSockets are the vnet sockets still bound at the same moment.
 	OpenSockets []Socket `json:"open_sockets,omitempty"`
+	// UserPeers lists the peers built by a user's PeerFactory (WithPeer).
+	// Their handlers may have replaced closesim's, so their trace can lack
+	// callback events; judges that read a peer's callbacks skip them.
+	UserPeers []string `json:"user_peers,omitempty"`
+	// Reports holds the values of the user's reporters (PeerEnv.Report),
+	// read after the harness closed both peers and the world settled.
+	Reports map[string]string `json:"reports,omitempty"`
 	// Wedge is set for OutcomeWedge and OutcomeDeadlock.
 	Wedge *Wedge `json:"wedge,omitempty"`
 	// Panic is the panic value and stack for OutcomePanic.

@@ -57,6 +57,7 @@ type config struct {
 	watchdog   time.Duration
 	gomaxprocs int
 	steps      map[string]StepFunc
+	factories  map[scenarios.Peer]PeerFactory
 }
 
 // Option configures Run.
@@ -103,7 +104,7 @@ func WithStep(name string, fn StepFunc) Option {
 // Observation. On a wedge the bubble's goroutines cannot be unwound: they
 // stay parked in this process, and Run returns once the watchdog fires.
 func Run(t *testing.T, sc scenarios.Scenario, opts ...Option) (*Observation, error) {
-	cfg := &config{watchdog: DefaultWatchdog, gomaxprocs: 1, steps: map[string]StepFunc{}}
+	cfg := &config{watchdog: DefaultWatchdog, gomaxprocs: 1, steps: map[string]StepFunc{}, factories: map[scenarios.Peer]PeerFactory{}}
 	for _, o := range opts {
 		o(cfg)
 	}
@@ -113,6 +114,11 @@ func Run(t *testing.T, sc scenarios.Scenario, opts ...Option) (*Observation, err
 	for i, s := range sc.Steps {
 		if s.Kind == scenarios.KindCustom && cfg.steps[s.Name] == nil {
 			return nil, fmt.Errorf("invalid scenario: steps[%d].name: no custom step %q is registered (sim.WithStep)", i, s.Name)
+		}
+	}
+	for p := range cfg.factories {
+		if p != scenarios.PeerA && p != scenarios.PeerB {
+			return nil, fmt.Errorf("sim.WithPeer: peer %q: want A or B", p)
 		}
 	}
 	if sc.Version == 0 {
@@ -278,6 +284,7 @@ func (r *runner) body() {
 	} else {
 		time.Sleep(harnessSettle)
 	}
+	reported := w.reports.collect()
 	if w.injector != nil {
 		_ = w.injector.Close()
 	}
@@ -306,6 +313,12 @@ func (r *runner) body() {
 	defer r.mu.Unlock()
 	r.obs.Final, r.obs.Probes, r.obs.Leaks, r.obs.OpenSockets, r.obs.Virtual = final, probes, leaks, sockets, virtual
 	r.obs.LateEvents = late
+	r.obs.Reports = reported
+	for _, name := range []scenarios.Peer{scenarios.PeerA, scenarios.PeerB} {
+		if w.peers[name].user {
+			r.obs.UserPeers = append(r.obs.UserPeers, string(name))
+		}
+	}
 	r.obs.Packets = w.packetCounts()
 	for name, p := range w.peers {
 		if p.bp != nil {

@@ -171,6 +171,14 @@ func (w *world) await(s scenarios.Step) error {
 	if s.State == scenarios.StateDCOpen {
 		key += scenarios.State("/" + s.Label)
 	}
+	if p.user {
+		// Handlers the service replaced do not notify: ask the getters too
+		// (outside p.mu: a Pion handler may hold a Pion lock and want p.mu).
+		if !p.awaitUser(timeout, key) {
+			return fmt.Errorf("%s not reached within %s", s.State, timeout)
+		}
+		return nil
+	}
 	if !p.await(timeout, func() bool { return p.seen[key] }) {
 		return fmt.Errorf("%s not reached within %s", s.State, timeout)
 	}

@@ -29,7 +29,8 @@ type world struct {
 	packets  pktclass.Counter
 	injector *pktclass.Injector // nil without packet faults
 
-	pumpMu sync.Mutex // serializes signaling delivery
+	pumpMu  sync.Mutex // serializes signaling delivery
+	reports reports    // user reporters (PeerEnv.Report)
 
 	mu      sync.Mutex
 	signalN int         // signaling messages sent so far (index into the delay schedule)
@@ -47,6 +48,7 @@ type peer struct {
 	pc   *webrtc.PeerConnection
 	net  *netcount.Net
 	bp   *backpressure.Net // nil without backpressure
+	user bool              // built by a user's PeerFactory (WithPeer)
 
 	mu        sync.Mutex
 	changed   chan struct{} // closed and replaced on every state change
@@ -159,6 +161,12 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 	var conf webrtc.Configuration
 	if len(w.cfg.certs) == 2 {
 		conf.Certificates = []webrtc.Certificate{w.cfg.certs[peerIndex(name)]}
+	}
+	if f := w.cfg.factories[name]; f != nil {
+		if err := p.userPeerConnection(f, se, conf); err != nil {
+			return nil, err
+		}
+		return p, nil
 	}
 	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(conf)
 	if err != nil {
@@ -532,7 +540,9 @@ func (w *world) pump() {
 // closeAll closes whatever the world built; used on setup failure.
 func (w *world) closeAll() {
 	for _, p := range w.peers {
-		_ = p.pc.Close()
+		if p.pc != nil {
+			_ = p.pc.Close()
+		}
 	}
 }
 
