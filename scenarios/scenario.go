@@ -161,7 +161,33 @@ const (
 	// KindCustom runs a handler registered with the sim package under Name
 	// (test-only steps, user hooks).
 	KindCustom Kind = "custom"
+	// KindAddTrack adds a media track (Media "audio" or "video", id Label)
+	// to Peer: with AddTrack when Direction is empty, else with
+	// AddTransceiverFromTrack in Direction ("sendrecv" or "sendonly"), or,
+	// for "recvonly", a receive-only transceiver of that kind with no track.
+	// Negotiate afterwards (offer/answer steps) for it to flow.
+	KindAddTrack Kind = "add_track"
+	// KindWriteMedia writes Count media samples of Size bytes on Peer's
+	// track Label, Duration apart in virtual time (0: back to back).
+	KindWriteMedia Kind = "write_media"
+	// KindRemoveTrack removes Peer's track Label (PeerConnection.RemoveTrack).
+	KindRemoveTrack Kind = "remove_track"
+	// KindStopTransceiver stops the transceiver of Peer's track Label
+	// (RTPTransceiver.Stop).
+	KindStopTransceiver Kind = "stop_transceiver"
 )
+
+// Media kinds of add_track.
+const (
+	MediaAudio = "audio"
+	MediaVideo = "video"
+)
+
+// Directions of add_track; "" uses PeerConnection.AddTrack.
+var Directions = []string{"", "sendrecv", "sendonly", "recvonly"}
+
+// MaxSampleSize bounds Step.Size for write_media.
+const MaxSampleSize = 64 << 10
 
 // Callback names a PeerConnection or DataChannel callback, for close_on.
 type Callback string
@@ -178,16 +204,18 @@ const (
 	OnDataChannelMessage       Callback = "data_channel_message"
 	OnNegotiationNeeded        Callback = "negotiation_needed"
 	OnDTLSStateChange          Callback = "dtls_state"
+	OnTrack                    Callback = "track"
 )
 
 // Callbacks lists every callback close_on can use.
 var Callbacks = []Callback{OnICECandidate, OnICEConnectionStateChange, OnConnectionStateChange,
 	OnSignalingStateChange, OnICEGatheringStateChange, OnDataChannel, OnDataChannelOpen,
-	OnDataChannelMessage, OnNegotiationNeeded, OnDTLSStateChange}
+	OnDataChannelMessage, OnNegotiationNeeded, OnDTLSStateChange, OnTrack}
 
 // Kinds lists every step kind, in documentation order.
 var Kinds = []Kind{KindCreateDataChannel, KindOffer, KindApplyOffer, KindAnswer, KindApplyAnswer,
-	KindAwait, KindSend, KindSleep, KindClose, KindCloseOn, KindCloseDataChannel, KindRollback, KindCustom}
+	KindAwait, KindSend, KindSleep, KindClose, KindCloseOn, KindCloseDataChannel, KindRollback, KindCustom,
+	KindAddTrack, KindWriteMedia, KindRemoveTrack, KindStopTransceiver}
 
 // Peer names one peer, or both.
 type Peer string
@@ -259,9 +287,14 @@ type Step struct {
 	Kind Kind `json:"kind"`
 	// Peer is who acts: "A", "B", or "both" for close.
 	Peer Peer `json:"peer,omitempty"`
-	// Label names the data channel (create_data_channel, send, await dc:open).
+	// Label names the data channel (create_data_channel, send, await dc:open)
+	// or the track (add_track and the media steps).
 	Label string `json:"label,omitempty"`
-	// Count and Size describe messages for send.
+	// Media is the kind of add_track: "audio" or "video".
+	Media string `json:"media,omitempty"`
+	// Direction is the transceiver direction of add_track (see Directions).
+	Direction string `json:"direction,omitempty"`
+	// Count and Size describe messages for send, samples for write_media.
 	Count int `json:"count,omitempty"`
 	Size  int `json:"size,omitempty"`
 	// State is the await target.
@@ -318,6 +351,15 @@ func (s Step) String() string {
 		return fmt.Sprintf("%s close_on %s", s.Peer, s.On)
 	case KindCloseDataChannel:
 		return fmt.Sprintf("%s close_data_channel %q (%s)", s.Peer, s.Label, s.Mode)
+	case KindAddTrack:
+		if s.Direction != "" {
+			return fmt.Sprintf("%s add_track %s %q %s", s.Peer, s.Media, s.Label, s.Direction)
+		}
+		return fmt.Sprintf("%s add_track %s %q", s.Peer, s.Media, s.Label)
+	case KindWriteMedia:
+		return fmt.Sprintf("%s write_media %dx%dB on %q", s.Peer, s.Count, s.Size, s.Label)
+	case KindRemoveTrack, KindStopTransceiver:
+		return fmt.Sprintf("%s %s %q", s.Peer, s.Kind, s.Label)
 	case KindOffer:
 		if s.ICERestart {
 			return fmt.Sprintf("%s offer (ice restart)", s.Peer)

@@ -69,7 +69,8 @@ func Validate(sc *Scenario) error {
 	if len(sc.Steps) > maxSteps {
 		return fieldErr("steps", "at most %d steps, got %d", maxSteps, len(sc.Steps))
 	}
-	v := validator{labels: map[string]bool{}, done: map[Peer]map[Kind]bool{PeerA: {}, PeerB: {}}}
+	v := validator{labels: map[string]bool{}, done: map[Peer]map[Kind]bool{PeerA: {}, PeerB: {}},
+		tracks: map[Peer]map[string]string{PeerA: {}, PeerB: {}}}
 	for i := range sc.Steps {
 		if err := v.step(fmt.Sprintf("steps[%d]", i), sc.Steps[i]); err != nil {
 			return err
@@ -166,6 +167,7 @@ func checkCount(field string, n, maxN int) error {
 type validator struct {
 	labels map[string]bool
 	done   map[Peer]map[Kind]bool
+	tracks map[Peer]map[string]string // peer -> track label -> direction
 }
 
 func (v *validator) step(path string, s Step) error {
@@ -184,6 +186,12 @@ func (v *validator) step(path string, s Step) error {
 	}
 	if s.Kind != KindCloseOn && s.On != "" {
 		return fieldErr(path+".on", "only meaningful for close_on steps")
+	}
+	if s.Kind != KindAddTrack && s.Media != "" {
+		return fieldErr(path+".media", "only meaningful for add_track steps")
+	}
+	if s.Kind != KindAddTrack && s.Direction != "" {
+		return fieldErr(path+".direction", "only meaningful for add_track steps")
 	}
 	if err := checkCount(path+".yields", s.Yields, MaxYields); err != nil {
 		return err
@@ -259,6 +267,39 @@ func (v *validator) step(path string, s Step) error {
 		}
 		if s.Mode != ModeClose && s.Mode != ModeGraceful {
 			return fieldErr(path+".mode", "must be %q or %q, got %q", ModeClose, ModeGraceful, s.Mode)
+		}
+	case KindAddTrack:
+		if s.Label == "" {
+			return fieldErr(path+".label", "required for add_track (the track id)")
+		}
+		if _, dup := v.tracks[s.Peer][s.Label]; dup {
+			return fieldErr(path+".label", "peer %s already has a track %q", s.Peer, s.Label)
+		}
+		if s.Media != MediaAudio && s.Media != MediaVideo {
+			return fieldErr(path+".media", "must be %q or %q, got %q", MediaAudio, MediaVideo, s.Media)
+		}
+		if !slices.Contains(Directions, s.Direction) {
+			return fieldErr(path+".direction", "unknown direction %q (known: %q)", s.Direction, Directions)
+		}
+		v.tracks[s.Peer][s.Label] = s.Direction
+	case KindWriteMedia, KindRemoveTrack, KindStopTransceiver:
+		dir, ok := v.tracks[s.Peer][s.Label]
+		if !ok {
+			return fieldErr(path+".label", "peer %s has no track %q added by an earlier add_track step", s.Peer, s.Label)
+		}
+		if s.Kind != KindStopTransceiver && dir == "recvonly" {
+			return fieldErr(path+".label", "track %q of peer %s is a recvonly transceiver: nothing to %s", s.Label, s.Peer, s.Kind)
+		}
+		if s.Kind == KindWriteMedia {
+			if err := checkCount(path+".count", s.Count, MaxCount); err != nil {
+				return err
+			}
+			if err := checkCount(path+".size", s.Size, MaxSampleSize); err != nil {
+				return err
+			}
+			if err := checkDuration(path+".duration", s.Duration, maxSleep); err != nil {
+				return err
+			}
 		}
 	case KindRollback:
 	case KindCustom:

@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -20,17 +21,33 @@ func packets(obs *sim.Observation, from, class string) int {
 }
 
 // TestPacketClassesOnRealTraffic counts packets per class in a connect,
-// data, close run: ICE's STUN, the DTLS handshake, SCTP inside DTLS
-// application data, and the close_notify alert. (No media yet, so no
-// SRTP/SRTCP.)
+// data, media and close run: ICE's STUN, the DTLS handshake, SCTP inside
+// DTLS application data, SRTP (A's audio and video), SRTCP (reports both
+// ways: sender reports from A, receiver reports from B) and the
+// close_notify alert.
 func TestPacketClassesOnRealTraffic(t *testing.T) {
-	obs := mustRun(t, scenarios.ConnectDataClose(11, 10))
-	for _, class := range []string{"stun", "dtls-handshake", "dtls-application-data", "dtls-alert"} {
-		for _, from := range []string{"A", "B"} {
-			if packets(obs, from, class) == 0 {
-				t.Errorf("no %s packets from %s: %+v", class, from, obs.Packets)
-			}
+	obs := mustRun(t, scenarios.ConnectMediaClose(11, true, scenarios.PeerA, scenarios.ModeGraceful))
+	for _, tc := range []struct{ class, from string }{
+		{"stun", "A"}, {"stun", "B"},
+		{"dtls-handshake", "A"}, {"dtls-handshake", "B"},
+		{"dtls-application-data", "A"}, {"dtls-application-data", "B"},
+		{"dtls-alert", "A"},
+		{"srtp", "A"},
+		{"srtcp", "A"}, {"srtcp", "B"},
+	} {
+		if packets(obs, tc.from, tc.class) == 0 {
+			t.Errorf("no %s packets from %s", tc.class, tc.from)
 		}
+	}
+	if packets(obs, "B", "srtp") != 0 {
+		t.Errorf("B sent SRTP but has no track")
+	}
+	var got []string
+	for _, tr := range obs.Final[1].Tracks {
+		got = append(got, fmt.Sprintf("%s:%s>0=%v", tr.Label, tr.Kind, tr.Packets > 0))
+	}
+	if want := "audio:audio>0=true video:video>0=true"; strings.Join(got, " ") != want {
+		t.Errorf("B's received tracks %q, want %q", strings.Join(got, " "), want)
 	}
 	t.Logf("packets: %+v", obs.Packets)
 }
@@ -120,4 +137,46 @@ func firstLineOf(s string) string {
 		return lines[1]
 	}
 	return lines[0]
+}
+
+// TestDroppedAlertChangesRemote: with media only (no SCTP, so no ABORT to
+// carry the news), A's DTLS close_notify is the only way B learns of A's
+// close. Delivered, B closes at once; dropped, B notices only when ICE
+// consent fails, tens of virtual seconds later, and ends failed.
+func TestDroppedAlertChangesRemote(t *testing.T) {
+	base := scenarios.ConnectMediaClose(21, false, scenarios.PeerA, scenarios.ModeClose)
+	base.Settle = scenarios.Duration(40 * time.Second)
+	dropped := base
+	dropped.Faults.Packets = []scenarios.PacketFault{{Class: "dtls-alert", From: scenarios.PeerA, Action: "drop"}}
+	for _, tc := range []struct {
+		name    string
+		sc      scenarios.Scenario
+		last    string        // B's last connection state
+		minTime time.Duration // B's last state at least this long after A's close
+		maxTime time.Duration
+	}{
+		{"alert delivered", base, "closed", 0, time.Second},
+		{"alert dropped", dropped, "failed", 5 * time.Second, 35 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			obs := mustRun(t, tc.sc)
+			var closeAt, lastAt time.Duration
+			last := ""
+			for _, e := range obs.Events {
+				if e.Kind == "harness-close" {
+					break // the harness's own close after settling is not the scenario's
+				}
+				switch {
+				case e.Peer == "A" && e.Kind == "close" && strings.HasPrefix(e.Detail, "call"):
+					closeAt = e.At
+				case e.Peer == "B" && e.Kind == "pc" && closeAt > 0:
+					last, lastAt = e.Detail, e.At
+				}
+			}
+			if last != tc.last || lastAt-closeAt < tc.minTime || lastAt-closeAt > tc.maxTime {
+				t.Errorf("B's last state %q %v after A's close; want %q within [%v, %v]", last, lastAt-closeAt, tc.last, tc.minTime, tc.maxTime)
+			}
+			t.Logf("B %s %v after A's close", last, lastAt-closeAt)
+		})
+	}
 }

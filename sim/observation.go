@@ -107,6 +107,20 @@ type PeerState struct {
 	DTLS          string    `json:"dtls"`
 	SCTP          string    `json:"sctp"`
 	DataChannels  []DCState `json:"data_channels,omitempty"`
+	// Tracks are the peer's media tracks: those it added, then those it
+	// received.
+	Tracks []TrackState `json:"tracks,omitempty"`
+}
+
+// TrackState is one media track of a peer.
+type TrackState struct {
+	// Label is the track id.
+	Label string `json:"label"`
+	// Local is true for a track the peer added (Packets counts samples
+	// written), false for one it received (Packets counts RTP packets read).
+	Local   bool   `json:"local,omitempty"`
+	Kind    string `json:"kind"`
+	Packets int    `json:"packets"`
 }
 
 // DCState is one data channel's state.

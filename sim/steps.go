@@ -88,6 +88,14 @@ func (w *world) runStep(i int, s scenarios.Step) error {
 		return w.peers[s.Peer].pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
 	case scenarios.KindCustom:
 		return w.cfg.steps[s.Name](&StepContext{w: w, step: s})
+	case scenarios.KindAddTrack:
+		return w.addTrack(s)
+	case scenarios.KindWriteMedia:
+		return w.writeMedia(s)
+	case scenarios.KindRemoveTrack:
+		return w.removeTrack(s)
+	case scenarios.KindStopTransceiver:
+		return w.stopTransceiver(s)
 	}
 	return fmt.Errorf("unknown step kind %q", s.Kind)
 }

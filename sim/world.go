@@ -61,6 +61,8 @@ type peer struct {
 	inbox     []webrtc.SessionDescription // descriptions that arrived over signaling
 	remoteSet bool
 	pending   []webrtc.ICECandidateInit // candidates that arrived before the remote description
+	tracks    map[string]*localTrack    // tracks added by steps, by label
+	remote    map[string]*remoteTrack   // tracks received, by id
 	closed    bool                      // a close action ran on this peer
 	armed     []armedClose              // close_on steps not yet fired
 }
@@ -130,6 +132,7 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 		name: name, w: w, changed: make(chan struct{}), seen: map[scenarios.State]bool{},
 		dcs: map[string]*webrtc.DataChannel{}, sent: map[string]int{}, received: map[string]int{},
 		recvSeq: map[string][]int{}, corrupt: map[string]int{},
+		tracks: map[string]*localTrack{}, remote: map[string]*remoteTrack{},
 	}
 	var inner transport.Net = vn
 	bp := w.sc.Topology.BackpressureA
@@ -273,6 +276,7 @@ func (p *peer) watch() {
 		p.addDataChannel(dc)
 		p.fire(scenarios.OnDataChannel, dc.Label())
 	})
+	pc.OnTrack(p.onTrack)
 	dtls := pc.SCTP().Transport()
 	dtls.OnStateChange(func(s webrtc.DTLSTransportState) {
 		tr.Add(name, "dtls", "%s", s)
@@ -376,6 +380,7 @@ func (p *peer) state() PeerState {
 			ReceivedSeq: append([]int(nil), p.recvSeq[l]...), Corrupt: p.corrupt[l],
 		})
 	}
+	st.Tracks = p.trackStates()
 	p.mu.Unlock()
 	return st
 }

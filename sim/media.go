@@ -1,0 +1,198 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
+
+	"github.com/closesim/closesim/scenarios"
+)
+
+// localTrack is a track (or a receive-only transceiver) a step added.
+type localTrack struct {
+	media       string
+	track       *webrtc.TrackLocalStaticSample // nil for recvonly
+	sender      *webrtc.RTPSender
+	transceiver *webrtc.RTPTransceiver
+	written     int
+}
+
+// remoteTrack counts what arrived on a track the peer received.
+type remoteTrack struct {
+	kind    string
+	packets int
+}
+
+// addTrack runs an add_track step.
+func (w *world) addTrack(s scenarios.Step) error {
+	p := w.peers[s.Peer]
+	kind := webrtc.RTPCodecTypeAudio
+	codec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
+	if s.Media == scenarios.MediaVideo {
+		kind = webrtc.RTPCodecTypeVideo
+		codec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+	}
+	lt := &localTrack{media: s.Media}
+	var err error
+	switch s.Direction {
+	case "recvonly":
+		lt.transceiver, err = p.pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
+		if err != nil {
+			return fmt.Errorf("add recvonly transceiver: %w", err)
+		}
+	default:
+		lt.track, err = webrtc.NewTrackLocalStaticSample(codec, s.Label, "closesim-"+string(s.Peer))
+		if err != nil {
+			return fmt.Errorf("new track: %w", err)
+		}
+		if s.Direction == "" {
+			if lt.sender, err = p.pc.AddTrack(lt.track); err != nil {
+				return fmt.Errorf("add track: %w", err)
+			}
+			for _, tr := range p.pc.GetTransceivers() {
+				if tr.Sender() == lt.sender {
+					lt.transceiver = tr
+				}
+			}
+		} else {
+			dir := webrtc.NewRTPTransceiverDirection(s.Direction)
+			if lt.transceiver, err = p.pc.AddTransceiverFromTrack(lt.track, webrtc.RTPTransceiverInit{Direction: dir}); err != nil {
+				return fmt.Errorf("add transceiver: %w", err)
+			}
+			lt.sender = lt.transceiver.Sender()
+		}
+		// Read RTCP, as Pion asks of every sender: interceptors (NACK,
+		// reports) only run when someone reads.
+		go p.readRTCP(s.Label, lt.sender)
+	}
+	p.mu.Lock()
+	p.tracks[s.Label] = lt
+	p.mu.Unlock()
+	return nil
+}
+
+// readRTCP drains sender's RTCP until the sender is closed.
+func (p *peer) readRTCP(label string, sender *webrtc.RTPSender) {
+	n := 0
+	for {
+		if _, _, err := sender.ReadRTCP(); err != nil {
+			p.w.trace.Add(string(p.name), "track", "rtcp reader %q done after %d err=%v", label, n, err)
+			return
+		}
+		n++
+	}
+}
+
+// onTrack traces a received track and reads its RTP until it ends.
+func (p *peer) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	name, id := string(p.name), t.ID()
+	p.w.trace.Add(name, "track", "remote %s %q", t.Kind(), id)
+	p.mu.Lock()
+	rt := &remoteTrack{kind: t.Kind().String()}
+	p.remote[id] = rt
+	p.mu.Unlock()
+	p.fire(scenarios.OnTrack, id)
+	go func() {
+		for {
+			if _, _, err := t.ReadRTP(); err != nil {
+				p.mu.Lock()
+				n := rt.packets
+				p.mu.Unlock()
+				p.w.trace.Add(name, "track", "remote %q ended after %d rtp err=%v", id, n, err)
+				return
+			}
+			p.mu.Lock()
+			rt.packets++
+			first := rt.packets == 1
+			p.mu.Unlock()
+			if first {
+				p.w.trace.Add(name, "track", "remote %q first rtp", id)
+			}
+		}
+	}()
+}
+
+var errNoTrack = errors.New("no such track")
+
+// track returns p's track label.
+func (p *peer) track(label string) (*localTrack, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if lt := p.tracks[label]; lt != nil {
+		return lt, nil
+	}
+	return nil, fmt.Errorf("peer %s: %w %q", p.name, errNoTrack, label)
+}
+
+// writeMedia runs a write_media step.
+func (w *world) writeMedia(s scenarios.Step) error {
+	p := w.peers[s.Peer]
+	lt, err := p.track(s.Label)
+	if err != nil {
+		return err
+	}
+	dur := 20 * time.Millisecond
+	if lt.media == scenarios.MediaVideo {
+		dur = 33 * time.Millisecond
+	}
+	for i := range s.Count {
+		data := make([]byte, s.Size)
+		for j := range data {
+			data[j] = byte(i + j)
+		}
+		if err := lt.track.WriteSample(media.Sample{Data: data, Duration: dur}); err != nil {
+			return fmt.Errorf("write sample %d of %d: %w", i+1, s.Count, err)
+		}
+		p.mu.Lock()
+		lt.written++
+		p.mu.Unlock()
+		if s.Duration > 0 {
+			time.Sleep(time.Duration(s.Duration))
+		}
+	}
+	return nil
+}
+
+// removeTrack runs a remove_track step.
+func (w *world) removeTrack(s scenarios.Step) error {
+	p := w.peers[s.Peer]
+	lt, err := p.track(s.Label)
+	if err != nil {
+		return err
+	}
+	return p.pc.RemoveTrack(lt.sender)
+}
+
+// stopTransceiver runs a stop_transceiver step.
+func (w *world) stopTransceiver(s scenarios.Step) error {
+	p := w.peers[s.Peer]
+	lt, err := p.track(s.Label)
+	if err != nil {
+		return err
+	}
+	if lt.transceiver == nil {
+		return fmt.Errorf("track %q has no transceiver", s.Label)
+	}
+	return lt.transceiver.Stop()
+}
+
+// trackStates lists p's tracks, local then remote, by label; p.mu held.
+func (p *peer) trackStates() []TrackState {
+	var out []TrackState
+	for _, l := range sortedKeys(p.tracks) {
+		lt := p.tracks[l]
+		out = append(out, TrackState{Label: l, Local: true, Kind: lt.media, Packets: lt.written})
+	}
+	for _, l := range sortedKeys(p.remote) {
+		rt := p.remote[l]
+		out = append(out, TrackState{Label: l, Kind: rt.kind, Packets: rt.packets})
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
