@@ -54,7 +54,18 @@ type Topology struct {
 	// block behind a bounded queue.
 	BackpressureA *Backpressure `json:"backpressure_a,omitempty"`
 	BackpressureB *Backpressure `json:"backpressure_b,omitempty"`
+	// NAT, when set, puts B behind a NAT (a child vnet router) of this type
+	// (see NATTypes): A then reaches B only through the mapping B's own
+	// connectivity checks open, as a peer-reflexive candidate.
+	NAT string `json:"nat,omitempty"`
 }
+
+// NATTypes are the NAT types of Topology.NAT (RFC 4787 behaviours):
+// "full-cone" (endpoint-independent mapping and filtering), "restricted"
+// (address-dependent filtering), "port-restricted" (address- and
+// port-dependent filtering) and "symmetric" (address- and port-dependent
+// mapping and filtering).
+var NATTypes = []string{"full-cone", "restricted", "port-restricted", "symmetric"}
 
 // Settings are the SettingEngine dimensions of a scenario.
 type Settings struct {
@@ -74,6 +85,10 @@ type Settings struct {
 	AnsweringDTLSRole string `json:"answering_dtls_role,omitempty"`
 	// SCTPMaxMessageSize overrides the SCTP max message size when non-zero.
 	SCTPMaxMessageSize uint32 `json:"sctp_max_message_size,omitempty"`
+	// DetachDataChannels turns on SettingEngine.DetachDataChannels: every
+	// data channel is detached in OnOpen and read through the detached
+	// ReadWriteCloser by a goroutine of closesim's, instead of OnMessage.
+	DetachDataChannels bool `json:"detach_data_channels,omitempty"`
 }
 
 // Faults is the fault schedule of a scenario, fixed before the run.
@@ -103,9 +118,17 @@ type PacketFault struct {
 	FirstN int `json:"first_n,omitempty"`
 	// After limits the fault to packets sent at or after this virtual time.
 	After Duration `json:"after,omitempty"`
+	// Until, if not zero, ends the fault at this virtual time: with After it
+	// is a window, e.g. a partition (class "", action drop) that heals;
+	// From set makes it one-way.
+	Until Duration `json:"until,omitempty"`
 	// Delay is how long a delayed packet is held, or how long after the
 	// original a duplicate follows (rounded up to whole milliseconds).
 	Delay Duration `json:"delay,omitempty"`
+	// Probability, if in (0, 1), applies the fault to each matching packet
+	// with that probability, drawn from a generator seeded by the
+	// scenario's seed (seeded loss with action drop); 0 means always.
+	Probability float64 `json:"probability,omitempty"`
 }
 
 // Backpressure bounds a peer's UDP send queue and drains it at a rate in

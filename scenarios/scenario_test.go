@@ -107,6 +107,26 @@ func TestValidateRejectsBadInput(t *testing.T) {
 		{"negative link delay", func(s *Scenario) { s.Topology.LinkDelay = -1 }, "topology.link_delay"},
 		{"huge signal delay", func(s *Scenario) { s.Faults.SignalDelays = []Duration{Duration(time.Hour)} }, "faults.signal_delays[0]"},
 		{"future version", func(s *Scenario) { s.Version = 99 }, "version"},
+		{"unknown NAT", func(s *Scenario) { s.Topology.NAT = "carrier-grade" }, "topology.nat"},
+		{"partition that heals before it starts", func(s *Scenario) {
+			s.Faults.Packets = []PacketFault{{Action: "drop", After: Duration(2 * time.Second), Until: Duration(time.Second)}}
+		}, "faults.packets[0].until"},
+		{"loss probability over 1", func(s *Scenario) { s.Faults.Packets = []PacketFault{{Action: "drop", Probability: 2}} }, "faults.packets[0].probability"},
+		{"track without media", func(s *Scenario) { s.Steps = append(s.Steps, Step{Kind: KindAddTrack, Peer: PeerA, Label: "t"}) }, "steps[12].media"},
+		{"duplicate track", func(s *Scenario) {
+			s.Steps = append(s.Steps, Step{Kind: KindAddTrack, Peer: PeerA, Label: "t", Media: MediaAudio}, Step{Kind: KindAddTrack, Peer: PeerA, Label: "t", Media: MediaVideo})
+		}, "steps[13].label"},
+		{"bad direction", func(s *Scenario) {
+			s.Steps = append(s.Steps, Step{Kind: KindAddTrack, Peer: PeerA, Label: "t", Media: MediaAudio, Direction: "sideways"})
+		}, "steps[12].direction"},
+		{"write on a track never added", func(s *Scenario) { s.Steps = append(s.Steps, Step{Kind: KindWriteMedia, Peer: PeerB, Label: "t", Count: 1}) }, "steps[12].label"},
+		{"write on a recvonly transceiver", func(s *Scenario) {
+			s.Steps = append(s.Steps, Step{Kind: KindAddTrack, Peer: PeerA, Label: "t", Media: MediaAudio, Direction: "recvonly"}, Step{Kind: KindWriteMedia, Peer: PeerA, Label: "t", Count: 1})
+		}, "steps[13].label"},
+		{"oversized sample", func(s *Scenario) {
+			s.Steps = append(s.Steps, Step{Kind: KindAddTrack, Peer: PeerA, Label: "t", Media: MediaVideo}, Step{Kind: KindWriteMedia, Peer: PeerA, Label: "t", Count: 1, Size: MaxSampleSize + 1})
+		}, "steps[13].size"},
+		{"media on a send step", func(s *Scenario) { s.Steps[len(s.Steps)-2].Media = MediaAudio }, "steps[10].media"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -117,6 +117,15 @@ func validatePacketFault(path string, f PacketFault) error {
 	if err := checkDuration(path+".after", f.After, maxSleep); err != nil {
 		return err
 	}
+	if err := checkDuration(path+".until", f.Until, maxSleep); err != nil {
+		return err
+	}
+	if f.Until != 0 && f.Until <= f.After {
+		return fieldErr(path+".until", "must be later than after (%s), got %s", time.Duration(f.After), time.Duration(f.Until))
+	}
+	if !(f.Probability >= 0 && f.Probability <= 1) {
+		return fieldErr(path+".probability", "must be between 0 and 1, got %v", f.Probability)
+	}
 	return checkDuration(path+".delay", f.Delay, maxLinkDelay)
 }
 
@@ -139,6 +148,9 @@ func validateTopology(t Topology) error {
 	}
 	if err := validateBackpressure("topology.backpressure_b", t.BackpressureB); err != nil {
 		return err
+	}
+	if t.NAT != "" && !slices.Contains(NATTypes, t.NAT) {
+		return fieldErr("topology.nat", "unknown NAT type %q (known: %v)", t.NAT, NATTypes)
 	}
 	if t.PortA < minPort {
 		return fieldErr("topology.port_a", "must be >= %d, got %d", minPort, t.PortA)

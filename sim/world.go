@@ -92,7 +92,7 @@ func newWorld(sc scenarios.Scenario, cfg *config) (*world, error) {
 	// Count every packet by class, then apply the scenario's packet faults.
 	router.AddChunkFilter(w.packets.ChunkFilter())
 	if len(sc.Faults.Packets) > 0 {
-		inj, err := pktclass.NewInjector(router, w.trace.start, packetFaults(sc.Faults.Packets), func(f pktclass.Fault, c pktclass.Class) {
+		inj, err := pktclass.NewInjector(router, w.trace.start, packetFaults(sc.Seed, sc.Faults.Packets), func(f pktclass.Fault, c pktclass.Class) {
 			w.trace.Add("", "fault", "%s on %s", f, c)
 		})
 		if err != nil {
@@ -121,12 +121,16 @@ func newWorld(sc scenarios.Scenario, cfg *config) (*world, error) {
 }
 
 func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
-	vn, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{peerIPs[name]}})
+	ip := peerIPs[name]
+	if name == scenarios.PeerB && w.sc.Topology.NAT != "" {
+		ip = natPrivateIP
+	}
+	vn, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{ip}})
 	if err != nil {
 		return nil, fmt.Errorf("vnet net: %w", err)
 	}
-	if err := w.router.AddNet(vn); err != nil {
-		return nil, fmt.Errorf("add net to router: %w", err)
+	if err := w.attach(name, vn); err != nil {
+		return nil, err
 	}
 	p := &peer{
 		name: name, w: w, changed: make(chan struct{}), seen: map[scenarios.State]bool{},
@@ -156,6 +160,9 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 	}
 	se.SetIncludeLoopbackCandidate(false)
 	se.DisableCloseByDTLS(w.sc.Settings.DisableCloseByDTLS)
+	if w.sc.Settings.DetachDataChannels {
+		se.DetachDataChannels()
+	}
 	se.SetInterfaceFilter(func(ifName string) bool { return ifName == "eth0" })
 	if err := applySettings(&se, w.sc.Settings); err != nil {
 		return nil, err
@@ -181,11 +188,12 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 }
 
 // packetFaults turns scenario packet faults into injector faults.
-func packetFaults(fs []scenarios.PacketFault) []pktclass.Fault {
+func packetFaults(seed uint64, fs []scenarios.PacketFault) []pktclass.Fault {
 	out := make([]pktclass.Fault, len(fs))
 	for i, f := range fs {
 		out[i] = pktclass.Fault{Class: pktclass.Class(f.Class), Action: f.Action, FirstN: f.FirstN,
-			After: time.Duration(f.After), Delay: time.Duration(f.Delay)}
+			After: time.Duration(f.After), Until: time.Duration(f.Until), Delay: time.Duration(f.Delay),
+			Probability: f.Probability, Seed: seed ^ uint64(i)<<32}
 		if f.From != "" {
 			out[i].From, out[i].To = peerIPs[f.From], peerIPs[f.From.Other()]
 		}
@@ -296,6 +304,9 @@ func (p *peer) addDataChannel(dc *webrtc.DataChannel) {
 	p.mu.Unlock()
 	dc.OnOpen(func() {
 		tr.Add(name, "dc", "open %q", label)
+		if p.w.sc.Settings.DetachDataChannels {
+			p.detach(dc)
+		}
 		p.notify(scenarios.StateDCOpen + scenarios.State("/"+label))
 		p.fire(scenarios.OnDataChannelOpen, label)
 	})
@@ -304,25 +315,51 @@ func (p *peer) addDataChannel(dc *webrtc.DataChannel) {
 		p.notify("")
 	})
 	dc.OnError(func(err error) { tr.Add(name, "dc", "error %q %v", label, err) })
-	dc.OnMessage(func(msg webrtc.DataChannelMessage) {
-		idx, ok := decodeMessage(msg.Data)
-		p.mu.Lock()
-		p.received[label]++
-		n := p.received[label]
-		if idx >= 0 {
-			p.recvSeq[label] = append(p.recvSeq[label], idx)
+	dc.OnMessage(func(msg webrtc.DataChannelMessage) { p.onMessage(label, msg.Data) })
+}
+
+// onMessage records one message received on channel label.
+func (p *peer) onMessage(label string, data []byte) {
+	name, tr := string(p.name), p.w.trace
+	idx, ok := decodeMessage(data)
+	p.mu.Lock()
+	p.received[label]++
+	n := p.received[label]
+	if idx >= 0 {
+		p.recvSeq[label] = append(p.recvSeq[label], idx)
+	}
+	if !ok {
+		p.corrupt[label]++
+	}
+	p.mu.Unlock()
+	if !ok {
+		tr.Add(name, "dc", "message %q #%d %dB CORRUPT (index %d)", label, n, len(data), idx)
+		return
+	}
+	tr.Add(name, "dc", "message %q #%d %dB", label, n, len(data))
+	p.fire(scenarios.OnDataChannelMessage, label)
+}
+
+// detach detaches dc (in its OnOpen, as Pion requires) and reads it on a
+// goroutine until it is closed.
+func (p *peer) detach(dc *webrtc.DataChannel) {
+	name, tr, label := string(p.name), p.w.trace, dc.Label()
+	raw, err := dc.Detach()
+	if err != nil {
+		tr.Add(name, "dc", "detach %q: %v", label, err)
+		return
+	}
+	go func() {
+		buf := make([]byte, scenarios.MaxMessageSize+1)
+		for {
+			n, _, err := raw.ReadDataChannel(buf)
+			if err != nil {
+				tr.Add(name, "dc", "detached reader %q done err=%v", label, err)
+				return
+			}
+			p.onMessage(label, buf[:n])
 		}
-		if !ok {
-			p.corrupt[label]++
-		}
-		p.mu.Unlock()
-		if !ok {
-			tr.Add(name, "dc", "message %q #%d %dB CORRUPT (index %d)", label, n, len(msg.Data), idx)
-			return
-		}
-		tr.Add(name, "dc", "message %q #%d %dB", label, n, len(msg.Data))
-		p.fire(scenarios.OnDataChannelMessage, label)
-	})
+	}()
 }
 
 // notify records that state st was reached (if not empty) and wakes awaits.
@@ -560,4 +597,52 @@ func (w *world) openSockets() []Socket {
 		}
 	}
 	return out
+}
+
+// B's address behind a NAT, and the NAT's private network.
+const (
+	natPrivateIP   = "192.168.1.2"
+	natPrivateCIDR = "192.168.1.0/24"
+)
+
+// natTypes maps scenarios.NATTypes to vnet's NAT behaviours.
+var natTypes = map[string]vnet.NATType{
+	"full-cone":       {MappingBehavior: vnet.EndpointIndependent, FilteringBehavior: vnet.EndpointIndependent},
+	"restricted":      {MappingBehavior: vnet.EndpointIndependent, FilteringBehavior: vnet.EndpointAddrDependent},
+	"port-restricted": {MappingBehavior: vnet.EndpointIndependent, FilteringBehavior: vnet.EndpointAddrPortDependent},
+	"symmetric":       {MappingBehavior: vnet.EndpointAddrPortDependent, FilteringBehavior: vnet.EndpointAddrPortDependent},
+}
+
+// attach connects a peer's network to the world: to the main router, or,
+// for B behind a NAT, to a child router whose public address is B's usual
+// one (so packet faults and counts on the main router see the same
+// addresses either way).
+func (w *world) attach(name scenarios.Peer, vn *vnet.Net) error {
+	if name != scenarios.PeerB || w.sc.Topology.NAT == "" {
+		if err := w.router.AddNet(vn); err != nil {
+			return fmt.Errorf("add net to router: %w", err)
+		}
+		return nil
+	}
+	nt, ok := natTypes[w.sc.Topology.NAT]
+	if !ok {
+		return fmt.Errorf("unknown NAT type %q", w.sc.Topology.NAT)
+	}
+	nat, err := vnet.NewRouter(&vnet.RouterConfig{
+		Name:          "nat",
+		CIDR:          natPrivateCIDR,
+		StaticIPs:     []string{peerIPs[scenarios.PeerB]},
+		NATType:       &nt,
+		LoggerFactory: &traceLoggerFactory{trace: w.trace},
+	})
+	if err != nil {
+		return fmt.Errorf("NAT router: %w", err)
+	}
+	if err := w.router.AddRouter(nat); err != nil {
+		return fmt.Errorf("add NAT router: %w", err)
+	}
+	if err := nat.AddNet(vn); err != nil {
+		return fmt.Errorf("add net to NAT router: %w", err)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package pktclass
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"strings"
 	"sync"
@@ -43,9 +44,20 @@ type Fault struct {
 	// After limits the fault to packets routed at or after this virtual
 	// time, measured from the start time given to Filter or NewInjector.
 	After time.Duration `json:"after,omitempty"`
+	// Until, if not zero, ends the fault: packets routed at or after this
+	// virtual time pass. With After it bounds a window, e.g. a partition
+	// that heals.
+	Until time.Duration `json:"until,omitempty"`
 	// Delay is how long ActionDelay holds a packet back, and how long after
 	// the original ActionDuplicate delivers the copy. Ignored for drops.
 	Delay time.Duration `json:"delay,omitempty"`
+	// Probability, if in (0, 1), makes the fault act on each matching
+	// packet with that probability (seeded loss, for instance); 0 and 1
+	// act on every matching packet. The draws come from a generator seeded
+	// with Seed, one draw per matching packet, so the same packets in the
+	// same order meet the same fate.
+	Probability float64 `json:"probability,omitempty"`
+	Seed        uint64  `json:"seed,omitempty"`
 }
 
 // String describes the fault for traces, e.g.
@@ -70,6 +82,12 @@ func (f Fault) String() string {
 	fmt.Fprintf(&b, " %s %s->%s", class, from, to)
 	if f.After > 0 {
 		fmt.Fprintf(&b, " after %v", f.After)
+	}
+	if f.Until > 0 {
+		fmt.Fprintf(&b, " until %v", f.Until)
+	}
+	if f.Probability > 0 && f.Probability < 1 {
+		fmt.Fprintf(&b, " p=%g", f.Probability)
 	}
 	if f.FirstN > 0 {
 		fmt.Fprintf(&b, " first %d", f.FirstN)
@@ -103,6 +121,12 @@ func (f Fault) Validate() error {
 	}
 	if f.Delay < 0 {
 		errs = append(errs, fmt.Errorf("negative delay %v", f.Delay))
+	}
+	if f.Until < 0 || (f.Until > 0 && f.Until <= f.After) {
+		errs = append(errs, fmt.Errorf("until %v must be after after %v", f.Until, f.After))
+	}
+	if !(f.Probability >= 0 && f.Probability <= 1) { // also rejects NaN
+		errs = append(errs, fmt.Errorf("probability %v outside [0, 1]", f.Probability))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("pktclass: fault %q: %w", f.String(), err)
@@ -246,6 +270,7 @@ func (in *Injector) Close() error {
 type compiledFault struct {
 	Fault
 	from, to net.IP
+	rng      *rand.Rand // nil unless 0 < Probability < 1
 }
 
 // engine is the matching state shared by Filter and Injector.
@@ -273,6 +298,9 @@ func newEngine(start time.Time, faults []Fault, onHit func(Fault, Class)) *engin
 	}
 	for i, f := range faults {
 		e.faults[i] = compiledFault{Fault: f, from: net.ParseIP(f.From), to: net.ParseIP(f.To)}
+		if f.Probability > 0 && f.Probability < 1 {
+			e.faults[i].rng = rand.New(rand.NewPCG(f.Seed, uint64(i)))
+		}
 	}
 
 	return e
@@ -286,7 +314,7 @@ func (f *compiledFault) matches(payload []byte, src, dst net.IP, elapsed time.Du
 	if f.to != nil && !f.to.Equal(dst) {
 		return false
 	}
-	if elapsed < f.After {
+	if elapsed < f.After || (f.Until > 0 && elapsed >= f.Until) {
 		return false
 	}
 
@@ -321,7 +349,8 @@ func (e *engine) filter(c vnet.Chunk) bool {
 	hit := -1
 	for i := range e.faults {
 		f := &e.faults[i]
-		if (f.FirstN == 0 || e.used[i] < f.FirstN) && f.matches(payload, src, dst, elapsed) {
+		if (f.FirstN == 0 || e.used[i] < f.FirstN) && f.matches(payload, src, dst, elapsed) &&
+			(f.rng == nil || f.rng.Float64() < f.Probability) {
 			hit = i
 
 			break

@@ -640,6 +640,10 @@ func TestFaultValidate(t *testing.T) {
 		{"bad class", Fault{Class: "rtp", Action: ActionDrop}, []string{`unknown class "rtp"`}},
 		{"bad ips", Fault{From: "peer-a", To: "10.0.0.300", Action: ActionDrop}, []string{`from "peer-a"`, `to "10.0.0.300"`}},
 		{"negatives", Fault{Action: ActionDelay, FirstN: -1, After: -1, Delay: -1}, []string{"negative first_n", "negative after", "negative delay"}},
+		{"window", Fault{Action: ActionDrop, After: time.Second, Until: 2 * time.Second}, nil},
+		{"empty window", Fault{Action: ActionDrop, After: time.Second, Until: time.Second}, []string{"until 1s must be after"}},
+		{"probability", Fault{Action: ActionDrop, Probability: 1.5}, []string{"probability 1.5 outside"}},
+		{"loss", Fault{Action: ActionDrop, Probability: 0.1, Seed: 3}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -681,6 +685,7 @@ func TestFaultString(t *testing.T) {
 		{Fault{Class: SRTP, To: ipB, Action: ActionDuplicate}, "duplicate srtp *->10.0.0.2"},
 		{Fault{Class: SRTP, Action: ActionDuplicate, Delay: time.Millisecond}, "duplicate 1ms srtp *->*"},
 		{Fault{Class: STUN, Action: ActionDrop, Delay: time.Second}, "drop stun *->*"},
+		{Fault{From: ipA, Action: ActionDrop, After: time.Second, Until: 3 * time.Second, Probability: 0.25}, "drop any 10.0.0.1->* after 1s until 3s p=0.25"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
@@ -688,5 +693,56 @@ func TestFaultString(t *testing.T) {
 				t.Errorf("String() = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestFilterWindow drops every packet from A in [1s, 2s): a one-way
+// partition that heals.
+func TestFilterWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		w.router.AddChunkFilter(Filter(w.start, []Fault{{From: ipA, Action: ActionDrop, After: time.Second, Until: 2 * time.Second}}, nil))
+		w.run(slices.Concat(everyClass(0, 0), everyClass(time.Second, 1), everyClass(2*time.Second, 2)))
+		w.finish()
+		wantB := cat(at(0, labels(0)...), at(2*time.Second, labels(2)...))
+		if got := w.b.arrivals(); !sameArrivals(got, wantB) {
+			t.Errorf("B got\n%v\nwant\n%v", got, wantB)
+		}
+	})
+}
+
+// TestFilterProbability: seeded loss drops some packets, the same ones for
+// the same seed, and a share near the probability.
+func TestFilterProbability(t *testing.T) {
+	lost := func(seed uint64) []string {
+		var got []arrival
+		synctest.Test(t, func(t *testing.T) {
+			w := newWorld(t)
+			w.router.AddChunkFilter(Filter(w.start, []Fault{{From: ipA, Action: ActionDrop, Probability: 0.5, Seed: seed}}, nil))
+			var sends []send
+			for i := range 20 {
+				sends = append(sends, everyClass(time.Duration(i)*time.Second, byte(i))...)
+			}
+			w.run(sends)
+			w.finish()
+			got = w.b.arrivals()
+		})
+		out := make([]string, len(got))
+		for i, a := range got {
+			out[i] = a.label
+		}
+		slices.Sort(out)
+		return out
+	}
+	a, b, c := lost(1), lost(1), lost(2)
+	total := 20 * len(Classes())
+	if !slices.Equal(a, b) {
+		t.Errorf("same seed, different losses:\n%v\n%v", a, b)
+	}
+	if slices.Equal(a, c) {
+		t.Errorf("seeds 1 and 2 lost the same packets")
+	}
+	if n := len(a); n < total*3/10 || n > total*7/10 {
+		t.Errorf("%d of %d packets arrived with p=0.5", n, total)
 	}
 }

@@ -1,0 +1,95 @@
+package sim_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/closesim/closesim/scenarios"
+	"github.com/closesim/closesim/sim"
+)
+
+// TestNetworkFaults runs connect + data + close through each network fault
+// and NAT type, and checks that the fault happened and that the reliable
+// channel still delivered every message in order.
+func TestNetworkFaults(t *testing.T) {
+	const msgs = 10
+	partitioned := func(from scenarios.Peer) scenarios.Scenario {
+		// Connect, then cut the link for 8 s (ICE goes disconnected after
+		// 5 s of silence) and heal it before ICE fails; send after healing.
+		sc := scenarios.ConnectDataClose(31, msgs)
+		i := len(sc.Steps) - 5 // before the two send steps, the sleep and the close
+		pre := append([]scenarios.Step(nil), sc.Steps[:i]...)
+		sc.Steps = append(append(pre, scenarios.Step{Kind: scenarios.KindSleep, Duration: scenarios.Duration(12 * time.Second)}), sc.Steps[i:]...)
+		sc.Faults.Packets = []scenarios.PacketFault{{From: from, Action: "drop",
+			After: scenarios.Duration(2 * time.Second), Until: scenarios.Duration(10 * time.Second)}}
+		return sc
+	}
+	for _, tc := range []struct {
+		name  string
+		sc    func() scenarios.Scenario
+		trace []string // substrings the trace must hold
+		sdp   string   // substring of the answer
+	}{
+		{"two-way partition heals", func() scenarios.Scenario { return partitioned("") },
+			[]string{"A ice disconnected", "B ice disconnected", "fault drop any"}, ""},
+		{"one-way partition heals", func() scenarios.Scenario { return partitioned(scenarios.PeerA) },
+			[]string{"B ice disconnected", "fault drop any 10.0.0.1->10.0.0.2 after 2s until 10s"}, ""},
+		{"20% loss", func() scenarios.Scenario {
+			sc := scenarios.ConnectDataClose(32, msgs)
+			sc.Faults.Packets = []scenarios.PacketFault{{Action: "drop", Probability: 0.2}}
+			return sc
+		}, []string{"fault drop any *->* p=0.2"}, ""},
+		{"duplicate every packet", func() scenarios.Scenario {
+			sc := scenarios.ConnectDataClose(33, msgs)
+			sc.Faults.Packets = []scenarios.PacketFault{{Action: "duplicate"}}
+			return sc
+		}, []string{"fault duplicate any"}, ""},
+		{"detached data channels", func() scenarios.Scenario {
+			sc := scenarios.ConnectDataClose(34, msgs)
+			sc.Settings.DetachDataChannels = true
+			return sc
+		}, []string{`A dc detached reader "dc" done`, `B dc detached reader "dc" done`}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) { checkNetworkRun(t, tc.sc(), msgs, tc.trace, tc.sdp) })
+	}
+	for _, nat := range scenarios.NATTypes {
+		t.Run("NAT "+nat, func(t *testing.T) {
+			sc := scenarios.ConnectDataClose(35, msgs)
+			sc.Topology.NAT = nat
+			checkNetworkRun(t, sc, msgs, nil, "192.168.1.2")
+		})
+	}
+}
+
+func checkNetworkRun(t *testing.T, sc scenarios.Scenario, msgs int, trace []string, sdp string) {
+	t.Helper()
+	obs := mustRun(t, sc)
+	text := sim.Text(obs.Events)
+	if obs.Outcome != sim.OutcomeOK {
+		t.Fatalf("outcome %s\n%s", obs.Outcome, text)
+	}
+	for _, peer := range []string{"A", "B"} {
+		dcs := peerState(obs, peer).DataChannels
+		if len(dcs) != 1 || dcs[0].Received != msgs || fmt.Sprint(dcs[0].ReceivedSeq) != fmt.Sprint(seq(msgs)) {
+			t.Errorf("%s's channel: %+v, want %d messages in order", peer, dcs, msgs)
+		}
+	}
+	for _, want := range trace {
+		if !strings.Contains(text, want) {
+			t.Errorf("trace lacks %q", want)
+		}
+	}
+	if !strings.Contains(obs.Answer, sdp) {
+		t.Errorf("answer lacks %q:\n%s", sdp, obs.Answer)
+	}
+}
+
+func seq(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
