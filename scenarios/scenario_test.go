@@ -119,7 +119,9 @@ func TestValidateRejectsBadInput(t *testing.T) {
 		{"bad direction", func(s *Scenario) {
 			s.Steps = append(s.Steps, Step{Kind: KindAddTrack, Peer: PeerA, Label: "t", Media: MediaAudio, Direction: "sideways"})
 		}, "steps[12].direction"},
-		{"write on a track never added", func(s *Scenario) { s.Steps = append(s.Steps, Step{Kind: KindWriteMedia, Peer: PeerB, Label: "t", Count: 1}) }, "steps[12].label"},
+		{"write on a track never added", func(s *Scenario) {
+			s.Steps = append(s.Steps, Step{Kind: KindWriteMedia, Peer: PeerB, Label: "t", Count: 1})
+		}, "steps[12].label"},
 		{"write on a recvonly transceiver", func(s *Scenario) {
 			s.Steps = append(s.Steps, Step{Kind: KindAddTrack, Peer: PeerA, Label: "t", Media: MediaAudio, Direction: "recvonly"}, Step{Kind: KindWriteMedia, Peer: PeerA, Label: "t", Count: 1})
 		}, "steps[13].label"},
