@@ -325,7 +325,7 @@ func checkClosedStates(obs *sim.Observation) []Violation {
 			fields = append(fields, field{"SCTP", final.SCTP, "sctp"})
 		}
 		for _, dc := range final.DataChannels {
-			fields = append(fields, field{fmt.Sprintf("data channel %q", dc.Label), dc.State, "dc"})
+			fields = append(fields, field{dcName(dc), dc.State, "dc"})
 		}
 		for _, f := range fields {
 			if f.got == "closed" {
@@ -621,7 +621,7 @@ func checkRemoteClosedByDTLS(obs *sim.Observation) []Violation {
 		type field struct{ name, got string }
 		fields := []field{{"DTLS", rc.final.DTLS}, {"SCTP", rc.final.SCTP}}
 		for _, dc := range rc.final.DataChannels {
-			fields = append(fields, field{fmt.Sprintf("data channel %q", dc.Label), dc.State})
+			fields = append(fields, field{dcName(dc), dc.State})
 		}
 		for _, f := range fields {
 			if f.got == "closed" {
@@ -714,4 +714,13 @@ func lastICEState(evs []sim.Event, peer string) string {
 		}
 	}
 	return ""
+}
+
+// dcName names a data channel in a violation: its label, and whether it
+// was detached (Pion handles detached channels apart).
+func dcName(dc sim.DCState) string {
+	if dc.Detached {
+		return fmt.Sprintf("data channel %q (detached)", dc.Label)
+	}
+	return fmt.Sprintf("data channel %q", dc.Label)
 }

@@ -207,12 +207,82 @@ func Generate(seed uint64) Scenario {
 			sc.Topology.BackpressureB = bp
 		}
 	}
+	if on(11, "media") {
+		addMedia(r, &sc, connected, on(12, "mediaop"))
+	}
+	if on(13, "loss") {
+		sc.Faults.Packets = append(sc.Faults.Packets, PacketFault{From: []Peer{"", PeerA, PeerB}[r.IntN(3)], Action: "drop",
+			Probability: float64(1+r.IntN(30)) / 100})
+	}
+	if on(14, "partition") {
+		after := time.Duration(r.IntN(3000)) * time.Millisecond
+		sc.Faults.Packets = append(sc.Faults.Packets, PacketFault{From: []Peer{"", PeerA, PeerB}[r.IntN(3)], Action: "drop",
+			After: Duration(after), Until: Duration(after + time.Duration(1+r.IntN(10000))*time.Millisecond)})
+	}
+	if on(15, "nat") {
+		sc.Topology.NAT = NATTypes[r.IntN(len(NATTypes))]
+	}
+	if on(16, "detach") {
+		sc.Settings.DetachDataChannels = true
+	}
+	if on(17, "dup") {
+		sc.Faults.Packets = append(sc.Faults.Packets, PacketFault{Action: "duplicate", Probability: float64(1+r.IntN(50)) / 100,
+			Delay: Duration(time.Duration(r.IntN(20)) * time.Millisecond)})
+	}
 	tag := ""
 	if len(tags) > 0 {
 		tag = "+" + strings.Join(tags, "+")
 	}
 	sc.Name = fmt.Sprintf("gen-%d%s/%s", seed, tag, closeName)
 	return sc
+}
+
+// addMedia adds tracks to a generated scenario: A (and sometimes B) adds
+// an audio or video track before the first offer, in a random direction;
+// once connected, the track's owner writes samples, and with op it then
+// removes the track or stops its transceiver before the close.
+func addMedia(r *rand.Rand, sc *Scenario, connected, op bool) {
+	offer := slices.IndexFunc(sc.Steps, func(s Step) bool { return s.Kind == KindOffer })
+	if offer < 0 {
+		offer = len(sc.Steps) // closed before any offer: the track never negotiates
+	}
+	type added struct {
+		peer Peer
+		dir  string
+	}
+	var tracks []added
+	var adds []Step
+	for i, peer := range []Peer{PeerA, PeerB} {
+		if i == 1 && r.IntN(3) != 0 {
+			break
+		}
+		media := []string{MediaAudio, MediaVideo}[r.IntN(2)]
+		dir := Directions[r.IntN(len(Directions))]
+		adds = append(adds, Step{Kind: KindAddTrack, Peer: peer, Label: media, Media: media, Direction: dir})
+		tracks = append(tracks, added{peer, dir})
+	}
+	sc.Steps = slices.Insert(sc.Steps, max(offer, 0), adds...)
+	if !connected {
+		return
+	}
+	// Media flows before the data (or, without data, before the close).
+	at := slices.IndexFunc(sc.Steps, func(s Step) bool { return s.Kind == KindSend || s.Kind == KindClose })
+	if at < 0 {
+		at = len(sc.Steps) // closed from a callback
+	}
+	var ops []Step
+	for k, t := range tracks {
+		if t.dir == "recvonly" {
+			continue
+		}
+		label := adds[k].Label
+		ops = append(ops, Step{Kind: KindWriteMedia, Peer: t.peer, Label: label, Count: 1 + r.IntN(50), Size: 100 + r.IntN(1200),
+			Duration: Duration(time.Duration(r.IntN(3)*10) * time.Millisecond)})
+		if op {
+			ops = append(ops, Step{Kind: []Kind{KindRemoveTrack, KindStopTransceiver}[r.IntN(2)], Peer: t.peer, Label: label})
+		}
+	}
+	sc.Steps = slices.Insert(sc.Steps, at, ops...)
 }
 
 // drawPacketFault draws a fault on one control or data packet class, in

@@ -54,3 +54,30 @@ func TestFindingSCTPAbortStall(t *testing.T) {
 	// not hit the same window, so its close time is logged, not asserted.
 	t.Logf("wedged at close point %d of up to %d (%d yields); real-time rerun: %s, slowest close %s", tried, 27, wedged.Scenario.Steps[len(wedged.Scenario.Steps)-1].Yields, rt.Outcome, slowest)
 }
+
+// TestFindingDetachedChannelNotClosed keeps docs/findings.md F11 honest: in
+// pion/webrtc v4.2.26, DataChannel.Detach removes the channel from
+// SCTPTransport.dataChannels, and PeerConnection.Close sets "closed" only on
+// the channels in that list (close step 5), while the read loop that would
+// set it on EOF is not started for a detached channel. So a detached
+// channel reports ReadyState "open" after its PeerConnection closed, on the
+// closing peer and on the remote, though its reader has ended.
+func TestFindingDetachedChannelNotClosed(t *testing.T) {
+	sc := scenarios.WithClose(scenarios.Base(41), scenarios.CloseAt{Phase: scenarios.PhaseDCOpen,
+		Closer: scenarios.PeerA, Mode: scenarios.ModeGraceful}, 0, 0)
+	sc.Settings.DetachDataChannels = true
+	obs := mustRun(t, sc)
+	text := sim.Text(obs.Events)
+	for _, peer := range []string{"A", "B"} {
+		ps := peerState(obs, peer)
+		if ps.Connection != "closed" || len(ps.DataChannels) != 1 {
+			t.Fatalf("%s: connection %s, channels %+v", peer, ps.Connection, ps.DataChannels)
+		}
+		if dc := ps.DataChannels[0]; !dc.Detached || dc.State != "open" {
+			t.Errorf("%s's detached channel: %+v; F11 no longer reproduces: update docs/findings.md", peer, dc)
+		}
+		if !strings.Contains(text, peer+` dc detached reader "dc" done`) {
+			t.Errorf("%s's detached reader did not end", peer)
+		}
+	}
+}

@@ -131,6 +131,8 @@ type DCState struct {
 	// maxRetransmits and no maxPacketLifeTime).
 	Ordered  bool `json:"ordered"`
 	Reliable bool `json:"reliable"`
+	// Detached is true once the channel was detached (DataChannel.Detach).
+	Detached bool `json:"detached,omitempty"`
 	// Sent counts messages this peer sent successfully; Received those it
 	// received on the channel.
 	Sent     int `json:"sent"`

@@ -58,6 +58,7 @@ type peer struct {
 	received  map[string]int
 	recvSeq   map[string][]int            // indices of indexed messages, in arrival order
 	corrupt   map[string]int              // messages whose payload did not match their index
+	detached  map[string]bool             // channels detached
 	inbox     []webrtc.SessionDescription // descriptions that arrived over signaling
 	remoteSet bool
 	pending   []webrtc.ICECandidateInit // candidates that arrived before the remote description
@@ -135,7 +136,7 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 	p := &peer{
 		name: name, w: w, changed: make(chan struct{}), seen: map[scenarios.State]bool{},
 		dcs: map[string]*webrtc.DataChannel{}, sent: map[string]int{}, received: map[string]int{},
-		recvSeq: map[string][]int{}, corrupt: map[string]int{},
+		recvSeq: map[string][]int{}, corrupt: map[string]int{}, detached: map[string]bool{},
 		tracks: map[string]*localTrack{}, remote: map[string]*remoteTrack{},
 	}
 	var inner transport.Net = vn
@@ -349,6 +350,9 @@ func (p *peer) detach(dc *webrtc.DataChannel) {
 		tr.Add(name, "dc", "detach %q: %v", label, err)
 		return
 	}
+	p.mu.Lock()
+	p.detached[label] = true
+	p.mu.Unlock()
 	go func() {
 		buf := make([]byte, scenarios.MaxMessageSize+1)
 		for {
@@ -414,7 +418,7 @@ func (p *peer) state() PeerState {
 			Label: l, State: dc.ReadyState().String(), Ordered: dc.Ordered(),
 			Reliable: dc.MaxRetransmits() == nil && dc.MaxPacketLifeTime() == nil,
 			Sent:     p.sent[l], Received: p.received[l],
-			ReceivedSeq: append([]int(nil), p.recvSeq[l]...), Corrupt: p.corrupt[l],
+			ReceivedSeq: append([]int(nil), p.recvSeq[l]...), Corrupt: p.corrupt[l], Detached: p.detached[l],
 		})
 	}
 	st.Tracks = p.trackStates()
