@@ -54,7 +54,7 @@ func FromFuzz(data []byte) Scenario {
 	for _, d := range h.Delays {
 		sc.Faults.SignalDelays = append(sc.Faults.SignalDelays, Duration(time.Duration(d%64)*time.Millisecond))
 	}
-	b := fuzzBuilder{sc: &sc}
+	b := fuzzBuilder{sc: &sc, tracks: map[Peer]map[string]string{PeerA: {}, PeerB: {}}}
 	for len(data) >= FuzzStepSize && len(sc.Steps) < maxFuzzSteps {
 		var st fuzzStep
 		fuzz.NewFromGoFuzz(data[:FuzzStepSize]).NilChance(0).Fuzz(&st)
@@ -74,6 +74,22 @@ type fuzzBuilder struct {
 	sc      *Scenario
 	negDone int  // steps of negotiation added so far
 	dc      bool // the data channel exists
+	// tracks holds, per peer, the tracks added so far and their direction.
+	tracks map[Peer]map[string]string
+}
+
+// sendable returns a track of peer that can carry media (not recvonly).
+func (b *fuzzBuilder) sendable(peer Peer, pick uint8) (string, bool) {
+	var out []string
+	for _, l := range []string{AudioLabel, VideoLabel} {
+		if dir, ok := b.tracks[peer][l]; ok && dir != "recvonly" {
+			out = append(out, l)
+		}
+	}
+	if len(out) == 0 {
+		return "", false
+	}
+	return out[int(pick)%len(out)], true
 }
 
 func (b *fuzzBuilder) add(st fuzzStep) {
@@ -82,7 +98,8 @@ func (b *fuzzBuilder) add(st fuzzStep) {
 		peer = PeerB
 	}
 	var s Step
-	switch st.Op % 8 {
+	sleep := Step{Kind: KindSleep, Duration: Duration(time.Duration(st.A) * time.Millisecond)}
+	switch st.Op % 16 {
 	case 0, 1: // advance the negotiation; create the channel first if none yet
 		switch {
 		case !b.dc:
@@ -105,15 +122,64 @@ func (b *fuzzBuilder) add(st fuzzStep) {
 		}
 	case 3, 4:
 		if !b.dc {
-			s = Step{Kind: KindSleep, Duration: Duration(time.Duration(st.A) * time.Millisecond)}
+			s = sleep
 			break
 		}
 		s = Step{Kind: KindSend, Peer: peer, Label: DataChannelLabel, Count: int(st.A % 64), Size: int(st.B) * 64}
-	case 5:
+	case 5, 15:
 		s = Step{Kind: KindSleep, Duration: Duration(time.Duration(st.A) * time.Duration(1+st.B%100) * time.Millisecond)}
-	default: // 6, 7: close
+	case 6, 7: // close
 		closer := Closers[int(st.Peer)%len(Closers)]
-		s = Step{Kind: KindClose, Peer: closer, Mode: Modes[int(st.A)%len(Modes)]}
+		s = Step{Kind: KindClose, Peer: closer, Mode: Modes[int(st.A)%len(Modes)], Concurrency: int(st.B % 4)}
+	case 8: // add a track (each peer has at most one audio and one video)
+		label := []string{AudioLabel, VideoLabel}[st.A%2]
+		if _, dup := b.tracks[peer][label]; dup {
+			s = sleep
+			break
+		}
+		dir := Directions[int(st.B)%len(Directions)]
+		b.tracks[peer][label] = dir
+		s = Step{Kind: KindAddTrack, Peer: peer, Label: label, Media: label, Direction: dir}
+	case 9: // write media on a track that can send
+		label, ok := b.sendable(peer, st.A)
+		if !ok {
+			s = sleep
+			break
+		}
+		s = Step{Kind: KindWriteMedia, Peer: peer, Label: label, Count: 1 + int(st.B%32), Size: 100 + int(st.A)*4,
+			Duration: Duration(time.Duration(st.B%3*10) * time.Millisecond)}
+	case 10: // remove a track or stop its transceiver
+		label, ok := b.sendable(peer, st.A)
+		if !ok {
+			s = sleep
+			break
+		}
+		s = Step{Kind: []Kind{KindRemoveTrack, KindStopTransceiver}[st.B%2], Peer: peer, Label: label}
+	case 11: // close the data channel
+		if !b.dc {
+			s = sleep
+			break
+		}
+		s = Step{Kind: KindCloseDataChannel, Peer: peer, Label: DataChannelLabel, Mode: Modes[int(st.A)%len(Modes)]}
+	case 12: // close from inside a callback, armed now
+		s = Step{Kind: KindCloseOn, Peer: peer, On: Callbacks[int(st.A)%len(Callbacks)], Mode: ModeClose}
+	case 13: // a network fault: seeded loss, or a partition that heals
+		f := PacketFault{From: []Peer{"", PeerA, PeerB}[st.Peer%3], Action: "drop"}
+		if st.A%2 == 0 {
+			f.Probability = float64(1+st.B%30) / 100
+		} else {
+			f.After = Duration(time.Duration(st.B) * 20 * time.Millisecond)
+			f.Until = f.After + Duration(time.Duration(1+int(st.A))*40*time.Millisecond)
+		}
+		b.sc.Faults.Packets = append(b.sc.Faults.Packets, f)
+		s = sleep
+	case 14: // topology and settings: a NAT in front of B, detached channels
+		if st.A%2 == 0 {
+			b.sc.Topology.NAT = NATTypes[int(st.B)%len(NATTypes)]
+		} else {
+			b.sc.Settings.DetachDataChannels = true
+		}
+		s = sleep
 	}
 	if st.Immediate {
 		s.Immediate, s.Yields = true, int(st.Yields%65)
@@ -122,8 +188,10 @@ func (b *fuzzBuilder) add(st fuzzStep) {
 }
 
 // FuzzChoice is the meaning of one step chunk, for building corpus entries:
-// Op is "advance", "await", "send", "sleep" or "close"; Closer matters for
-// close (A, B or both), Peer for the others.
+// Op is "advance", "await", "send", "sleep", "close", "add_track",
+// "write_media", "track_op", "close_data_channel", "close_on", "fault" or
+// "topology"; Peer is the closer for close (A, B or both), the actor for
+// the others.
 type FuzzChoice struct {
 	Op        string
 	Peer      Peer
@@ -131,7 +199,8 @@ type FuzzChoice struct {
 }
 
 func opName(op uint8) string {
-	return [...]string{"advance", "advance", "await", "send", "send", "sleep", "close", "close"}[op%8]
+	return [...]string{"advance", "advance", "await", "send", "send", "sleep", "close", "close",
+		"add_track", "write_media", "track_op", "close_data_channel", "close_on", "fault", "topology", "sleep"}[op%16]
 }
 
 // EncodeFuzz returns fuzz bytes that FromFuzz decodes into the given choices

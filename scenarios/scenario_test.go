@@ -47,6 +47,55 @@ func TestGenerateCoversEveryCloserAndMode(t *testing.T) {
 	}
 }
 
+// TestGenerateUsesEveryDimension: over 300 seeds the swarm switches each
+// optional dimension on somewhere, and the scenario then holds it.
+func TestGenerateUsesEveryDimension(t *testing.T) {
+	seen := map[string]bool{}
+	for seed := range uint64(300) {
+		sc := Generate(seed)
+		for _, s := range sc.Steps {
+			seen[string(s.Kind)] = true
+			if s.Direction != "" {
+				seen["direction "+s.Direction] = true
+			}
+			if s.Immediate {
+				seen["immediate"] = true
+			}
+		}
+		for _, f := range sc.Faults.Packets {
+			switch {
+			case f.Until > 0:
+				seen["partition"] = true
+			case f.Probability > 0:
+				seen["p-"+f.Action] = true
+			}
+		}
+		if sc.Topology.NAT != "" {
+			seen["nat "+sc.Topology.NAT] = true
+		}
+		if sc.Settings.DetachDataChannels {
+			seen["detach"] = true
+		}
+	}
+	want := []string{"partition", "p-drop", "p-duplicate", "detach", "immediate"}
+	for _, k := range Kinds {
+		if k != KindCustom && k != KindRollback && k != KindSleep {
+			want = append(want, string(k))
+		}
+	}
+	for _, d := range Directions[1:] {
+		want = append(want, "direction "+d)
+	}
+	for _, n := range NATTypes {
+		want = append(want, "nat "+n)
+	}
+	for _, w := range want {
+		if !seen[w] {
+			t.Errorf("300 generated scenarios never use %s", w)
+		}
+	}
+}
+
 func TestWithClosePlacesCloseAtPhase(t *testing.T) {
 	tests := []struct {
 		phase Phase
