@@ -143,7 +143,7 @@ func coreInvariants() []Invariant {
 		},
 		{
 			ID:       idRemoteClosedByDTLS,
-			Rule:     "When the remote closed with DTLS connected on both sides and both peers' ICE connected (a path for the close_notify), and DisableCloseByDTLS is false, the surviving peer ends with DTLS, SCTP and every data channel \"closed\".",
+			Rule:     "When the remote closed with DTLS connected on both sides and both peers' ICE connected (a path for the close_notify), no packet fault dropped both its close_notify and its SCTP ABORT (if SCTP was up), and DisableCloseByDTLS is false, the surviving peer ends with DTLS, SCTP and every data channel \"closed\".",
 			Ref:      "RFC 5246 §7.2.1 (close_notify); W3C webrtc-pc RTCDtlsTransportState \"closed\" (close_notify received) and " + refCloseTheConnection + " step 6 (remote sends SCTP ABORT); Pion SettingEngine.DisableCloseByDTLS(false) closes the PeerConnection",
 			Profiles: both,
 			Check:    checkRemoteClosedByDTLS,
@@ -612,6 +612,12 @@ func checkRemoteClosedByDTLS(obs *sim.Observation) []Violation {
 		if ice := lastICEState(obs.Events[:rc.sp.call], s); ice != "connected" && ice != "completed" {
 			continue // the survivor's side of the path was down (e.g. its ICE restart under way)
 		}
+		if after := obs.Events[rc.sp.call:]; dropped(after, "dtls-alert", rc.remote, s) &&
+			(rc.snap.Before.SCTP != "connected" || dropped(after, "dtls-application-data", rc.remote, s)) {
+			// A packet fault dropped the close_notify, and there was no
+			// SCTP ABORT to bring the news or it was dropped too.
+			continue
+		}
 		// The survivor must have had its side of the session up: a
 		// close_notify means nothing to a handshake still in flight.
 		end := harnessCloseAt(obs.Events, s)
@@ -723,4 +729,17 @@ func dcName(dc sim.DCState) string {
 		return fmt.Sprintf("data channel %q (detached)", dc.Label)
 	}
 	return fmt.Sprintf("data channel %q", dc.Label)
+}
+
+// dropped reports whether a packet fault dropped a packet of class sent
+// from peer from to peer to among evs (sim traces each packet a fault acts
+// on as "<fault> on <class> <from>-><to>").
+func dropped(evs []sim.Event, class, from, to string) bool {
+	suffix := " on " + class + " " + from + "->" + to
+	for _, e := range evs {
+		if e.Kind == "fault" && strings.HasPrefix(e.Detail, "drop ") && strings.HasSuffix(e.Detail, suffix) {
+			return true
+		}
+	}
+	return false
 }

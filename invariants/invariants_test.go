@@ -377,6 +377,31 @@ var cases = []struct {
 		want: `data channel "dc" is "open"`,
 		obs:  func() *sim.Observation { o := base(); o.Final[1].DataChannels[0].State = "open"; return o }},
 
+	{name: "close_notify and ABORT dropped by a fault", invariant: "remote.closed-by-dtls",
+		obs: func() *sim.Observation {
+			o := base()
+			o.Final[1].DTLS, o.Final[1].SCTP = "connected", "connected"
+			insertAfter(o, "A", "close", "call close",
+				e(1.5, "", "fault", "drop any *->* after 1s on dtls-application-data A->B"),
+				e(1.5, "", "fault", "drop any *->* after 1s on dtls-alert A->B"))
+			return o
+		}},
+	{name: "close_notify dropped but the ABORT got through", invariant: "remote.closed-by-dtls", fail: true, peer: "B",
+		want: `DTLS is "connected" after A closed`,
+		obs: func() *sim.Observation {
+			o := base()
+			o.Final[1].DTLS = "connected"
+			insertAfter(o, "A", "close", "call close", e(1.5, "", "fault", "drop dtls-alert A->* on dtls-alert A->B"))
+			return o
+		}},
+	{name: "detached channel named in the message", invariant: "remote.closed-by-dtls", fail: true, peer: "B",
+		want: `data channel "dc" (detached) is "open"`,
+		obs: func() *sim.Observation {
+			o := base()
+			o.Final[1].DataChannels[0].State, o.Final[1].DataChannels[0].Detached = "open", true
+			return o
+		}},
+
 	{name: "closed after the abort", invariant: "remote.sctp-closed-after-abort", obs: base},
 	{name: "no close callback", invariant: "remote.sctp-closed-after-abort", obs: consent},
 	{name: "close callback but still connected", invariant: "remote.sctp-closed-after-abort", fail: true, peer: "B",

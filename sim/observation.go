@@ -151,6 +151,9 @@ type CloseSnapshot struct {
 	Mode   string        `json:"mode"`
 	At     time.Duration `json:"at"`
 	Before PeerState     `json:"before"`
+	// Callback is the callback a close_on close ran inside ("" for a close
+	// step).
+	Callback string `json:"callback,omitempty"`
 	// Took is the virtual time Close or GracefulClose took to return.
 	Took time.Duration `json:"took"`
 	Err  string        `json:"err,omitempty"`

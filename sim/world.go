@@ -93,8 +93,9 @@ func newWorld(sc scenarios.Scenario, cfg *config) (*world, error) {
 	// Count every packet by class, then apply the scenario's packet faults.
 	router.AddChunkFilter(w.packets.ChunkFilter())
 	if len(sc.Faults.Packets) > 0 {
-		inj, err := pktclass.NewInjector(router, w.trace.start, packetFaults(sc.Seed, sc.Faults.Packets), func(f pktclass.Fault, c pktclass.Class) {
-			w.trace.Add("", "fault", "%s on %s", f, c)
+		names := map[string]string{peerIPs[scenarios.PeerA]: "A", peerIPs[scenarios.PeerB]: "B"}
+		inj, err := pktclass.NewInjector(router, w.trace.start, packetFaults(sc.Seed, sc.Faults.Packets), func(h pktclass.Hit) {
+			w.trace.Add("", "fault", "%s on %s %s->%s", h.Fault, h.Class, names[h.Src.String()], names[h.Dst.String()])
 		})
 		if err != nil {
 			return nil, fmt.Errorf("packet faults: %w", err)
@@ -450,7 +451,7 @@ func (p *peer) fire(cb scenarios.Callback, detail string) {
 	p.closed = true
 	p.mu.Unlock()
 	snap := CloseSnapshot{Step: a.step, Peer: string(p.name), Mode: string(scenarios.ModeClose), At: p.w.now(),
-		Before: p.stateInCallback()}
+		Before: p.stateInCallback(), Callback: string(cb)}
 	p.w.trace.Add(string(p.name), "callback-close", "from %s(%s)", cb, detail)
 	start := time.Now()
 	if err := p.close(scenarios.ModeClose, "callback-"); err != nil {

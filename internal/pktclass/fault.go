@@ -164,7 +164,7 @@ func ValidateFaults(faults []Fault) error {
 //
 // The filter reads the clock when the router routes a packet (time.Now, so
 // the fake clock in a synctest bubble); start is the origin of Fault.After.
-func Filter(start time.Time, faults []Fault, onHit func(f Fault, c Class)) vnet.ChunkFilter {
+func Filter(start time.Time, faults []Fault, onHit func(Hit)) vnet.ChunkFilter {
 	if err := ValidateFaults(faults); err != nil {
 		panic(err)
 	}
@@ -207,7 +207,7 @@ type Injector struct {
 // must be the router whose AddChunkFilter receives ChunkFilter). start and
 // onHit are as for [Filter]; onHit is called once per acted-on packet, not
 // again for the copy.
-func NewInjector(router *vnet.Router, start time.Time, faults []Fault, onHit func(f Fault, c Class)) (*Injector, error) {
+func NewInjector(router *vnet.Router, start time.Time, faults []Fault, onHit func(Hit)) (*Injector, error) {
 	if router == nil {
 		return nil, errors.New("pktclass: NewInjector needs the router")
 	}
@@ -266,6 +266,14 @@ func (in *Injector) Close() error {
 	return errors.Join(errs...)
 }
 
+// Hit is one packet a fault acted on: the fault, the packet's class by
+// [Classify] and its source and destination IPs as the router saw them.
+type Hit struct {
+	Fault    Fault
+	Class    Class
+	Src, Dst net.IP
+}
+
 // compiledFault is a validated Fault with its IPs parsed.
 type compiledFault struct {
 	Fault
@@ -276,7 +284,7 @@ type compiledFault struct {
 // engine is the matching state shared by Filter and Injector.
 type engine struct {
 	start  time.Time
-	onHit  func(Fault, Class)
+	onHit  func(Hit)
 	faults []compiledFault
 	// reinject maps a delay to the ChunkFilter of a DuplicationFilter with
 	// that extra delay; nil for Filter. Read-only after construction.
@@ -288,7 +296,7 @@ type engine struct {
 	closed  bool
 }
 
-func newEngine(start time.Time, faults []Fault, onHit func(Fault, Class)) *engine {
+func newEngine(start time.Time, faults []Fault, onHit func(Hit)) *engine {
 	e := &engine{
 		start:   start,
 		onHit:   onHit,
@@ -374,7 +382,7 @@ func (e *engine) filter(c vnet.Chunk) bool {
 	e.mu.Unlock()
 
 	if e.onHit != nil {
-		e.onHit(f, Classify(payload))
+		e.onHit(Hit{Fault: f, Class: Classify(payload), Src: src, Dst: dst})
 	}
 
 	return pass

@@ -448,7 +448,8 @@ func TestInjectorPingPong(t *testing.T) {
 					mu sync.Mutex
 					on []string
 				)
-				onHit := func(f Fault, c Class) {
+				onHit := func(h Hit) {
+					f, c := h.Fault, h.Class
 					mu.Lock()
 					defer mu.Unlock()
 					on = append(on, fmt.Sprintf("%d/%s", slices.IndexFunc(tt.faults, func(g Fault) bool { return g == f }), c))
@@ -578,7 +579,7 @@ func TestFilterDrop(t *testing.T) {
 		w.router.AddChunkFilter(Filter(w.start, []Fault{
 			{Class: DTLSAlert, From: ipB, Action: ActionDrop},
 			{Class: SRTP, Action: ActionDrop, After: time.Second, FirstN: 1},
-		}, func(f Fault, c Class) { hits = append(hits, f.String()+" / "+string(c)) }))
+		}, func(h Hit) { hits = append(hits, h.Fault.String()+" / "+string(h.Class)) }))
 
 		w.run(slices.Concat(everyClass(0, 0), everyClass(time.Second, 1)))
 		w.finish()
