@@ -145,6 +145,48 @@ func Catalogue() []Scenario {
 	sc.Settings.Trickle = true
 	add("settings/slow-link-trickle-graceful-in-handshake", sc)
 
+	// Media.
+	add("media/A-close-mid-media", ConnectMediaClose(next().Seed, false, PeerA, ModeClose))
+	add("media/both-graceful-media-and-data", ConnectMediaClose(next().Seed, true, PeerBoth, ModeGraceful))
+	mediaConnected := func() Scenario { // A's audio and video flowing to B, no close yet
+		sc := ConnectMediaClose(next().Seed, false, PeerA, ModeClose)
+		sc.Steps = sc.Steps[:len(sc.Steps)-1]
+		return sc
+	}
+	add("media/remove-track-then-close", then(mediaConnected(),
+		Step{Kind: KindRemoveTrack, Peer: PeerA, Label: AudioLabel}, closeA))
+	add("media/stop-transceiver-then-B-close", then(mediaConnected(),
+		Step{Kind: KindStopTransceiver, Peer: PeerA, Label: VideoLabel},
+		Step{Kind: KindClose, Peer: PeerB, Mode: ModeClose, Immediate: true}))
+	sc = WithClose(next(), CloseAt{Phase: PhaseDTLSHandshake, Closer: PeerB, Mode: ModeClose}, 0, 0)
+	sc.Steps = append([]Step{{Kind: KindAddTrack, Peer: PeerA, Label: AudioLabel, Media: MediaAudio, Direction: "sendrecv"},
+		{Kind: KindAddTrack, Peer: PeerB, Label: VideoLabel, Media: MediaVideo, Direction: "recvonly"}}, sc.Steps...)
+	add("media/transceivers-B-close-in-handshake", sc)
+	sc = ConnectMediaClose(next().Seed, false, PeerA, ModeClose)
+	sc.Steps = append([]Step{{Kind: KindCloseOn, Peer: PeerB, On: OnTrack, State: State(VideoLabel), Mode: ModeClose}}, sc.Steps[:len(sc.Steps)-1]...)
+	add("callback/B-close-in-track-video", sc)
+
+	// Network.
+	for _, nat := range []string{"full-cone", "symmetric"} {
+		sc = WithClose(next(), CloseAt{Phase: PhaseMidTransfer, Closer: PeerA, Mode: ModeClose}, 10, 512)
+		sc.Topology.NAT = nat
+		add("net/nat-"+nat+"-A-close-mid-transfer", sc)
+	}
+	sc = then(connected(), Step{Kind: KindSleep, Duration: Duration(3 * time.Second)}, closeA)
+	sc.Faults.Packets = []PacketFault{{Action: "drop", After: Duration(2 * time.Second), Until: Duration(20 * time.Second)}}
+	add("net/close-during-two-way-partition", sc)
+	sc = WithClose(next(), CloseAt{Phase: PhaseMidTransfer, Closer: PeerBoth, Mode: ModeGraceful}, 20, 1000)
+	sc.Faults.Packets = []PacketFault{{Action: "drop", Probability: 0.1}}
+	add("net/loss-10pct-both-graceful", sc)
+	sc = WithClose(next(), CloseAt{Phase: PhaseMidTransfer, Closer: PeerB, Mode: ModeClose}, 20, 1000)
+	sc.Faults.Packets = []PacketFault{{Action: "duplicate", Probability: 0.5, Delay: Duration(5 * time.Millisecond)}}
+	add("net/duplicates-B-close", sc)
+
+	// Detached data channels (F11).
+	sc = WithClose(next(), CloseAt{Phase: PhaseMidTransfer, Closer: PeerA, Mode: ModeGraceful}, 10, 512)
+	sc.Settings.DetachDataChannels = true
+	add("dc/detached-A-graceful-mid-transfer", sc)
+
 	for i := range out {
 		if err := Validate(&out[i]); err != nil {
 			panic(fmt.Sprintf("catalogue scenario %s is invalid: %v", out[i].Name, err))
