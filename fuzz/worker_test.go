@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/closesim/closesim/coverage"
 	"github.com/closesim/closesim/invariants"
 	"github.com/closesim/closesim/report"
 	"github.com/closesim/closesim/scenarios"
@@ -94,31 +95,5 @@ func runJudged(t *testing.T, sc scenarios.Scenario, p invariants.Profile, known 
 	return r, nil
 }
 
-// coverageKeys names the close points a run hit: the state tuple of each
-// closed peer at its close, and whether the close was sub-instant.
-func coverageKeys(obs *sim.Observation) []string {
-	var keys []string
-	for _, c := range obs.Closes {
-		b := c.Before
-		dc := "none"
-		if len(b.DataChannels) > 0 {
-			dc = b.DataChannels[0].State
-		}
-		imm := "quiet"
-		if c.Step < len(obs.Scenario.Steps) && obs.Scenario.Steps[c.Step].Immediate {
-			// The K dimension of a sub-instant close point, bucketed.
-			switch k := obs.Scenario.Steps[c.Step].Yields; {
-			case k == 0:
-				imm = "instant K=0"
-			case k <= 8:
-				imm = "instant K=1-8"
-			case k <= 64:
-				imm = "instant K=9-64"
-			default:
-				imm = "instant K>64"
-			}
-		}
-		keys = append(keys, fmt.Sprintf("sig=%s ice=%s dtls=%s sctp=%s dc=%s %s", b.Signaling, b.ICEConnection, b.DTLS, b.SCTP, dc, imm))
-	}
-	return keys
-}
+// coverageKeys names the close points a run hit (see package coverage).
+func coverageKeys(obs *sim.Observation) []string { return coverage.Keys(obs) }

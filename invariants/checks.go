@@ -612,7 +612,7 @@ func checkRemoteClosedByDTLS(obs *sim.Observation) []Violation {
 		if ice := lastICEState(obs.Events[:rc.sp.call], s); ice != "connected" && ice != "completed" {
 			continue // the survivor's side of the path was down (e.g. its ICE restart under way)
 		}
-		if after := obs.Events[rc.sp.call:]; dropped(after, "dtls-alert", rc.remote, s) &&
+		if after := obs.Events[stepStart(obs.Events, rc.sp.call):]; dropped(after, "dtls-alert", rc.remote, s) &&
 			(rc.snap.Before.SCTP != "connected" || dropped(after, "dtls-application-data", rc.remote, s)) {
 			// A packet fault dropped the close_notify, and there was no
 			// SCTP ABORT to bring the news or it was dropped too.
@@ -742,4 +742,16 @@ func dropped(evs []sim.Event, class, from, to string) bool {
 		}
 	}
 	return false
+}
+
+// stepStart returns the index of the step event that started the close
+// call at index call (concurrent closes of the same step may have called
+// Close, and sent the close's packets, before it), or call itself.
+func stepStart(evs []sim.Event, call int) int {
+	for j := call - 1; j >= 0; j-- {
+		if evs[j].Kind == "step" {
+			return j
+		}
+	}
+	return call
 }

@@ -386,6 +386,14 @@ var cases = []struct {
 				e(1.5, "", "fault", "drop any *->* after 1s on dtls-alert A->B"))
 			return o
 		}},
+	{name: "ABORT dropped before the step's own call (a concurrent close sent it)", invariant: "remote.closed-by-dtls",
+		obs: func() *sim.Observation {
+			o := base()
+			o.Final[1].DTLS, o.Final[1].SCTP = "connected", "connected"
+			insertAfter(o, "A", "step", "#7 A close(close)", e(2, "", "fault", "drop any *->* on dtls-application-data A->B"))
+			insertAfter(o, "A", "close", "call close", e(2, "", "fault", "drop any *->* on dtls-alert A->B"))
+			return o
+		}},
 	{name: "close_notify dropped but the ABORT got through", invariant: "remote.closed-by-dtls", fail: true, peer: "B",
 		want: `DTLS is "connected" after A closed`,
 		obs: func() *sim.Observation {

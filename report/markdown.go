@@ -123,6 +123,17 @@ func markdown(sum Summary, limit int) string {
 	}
 
 	add(fmt.Sprintf("### Coverage\n\n%d distinct close point(s) hit.\n\n", sum.Coverage.Distinct))
+	if c := sum.Coverage; c.Reachable > 0 {
+		add(fmt.Sprintf("Documented close points ([docs/coverage.md](docs/coverage.md)): **%d/%d (%.1f%%)** hit; %d close point(s) beyond the documented space.\n\n",
+			c.Hit, c.Reachable, c.Percent, c.Beyond))
+		if len(c.Missing) > 0 {
+			add("Missed:\n\n")
+			for _, k := range c.Missing {
+				add(fmt.Sprintf("- %s\n", mdCode(k)))
+			}
+			add("\n")
+		}
+	}
 	if len(sum.Coverage.Keys) > 0 {
 		add("| close point | runs |\n|---|---:|\n")
 		for i, k := range sum.Coverage.Keys {

@@ -250,6 +250,14 @@ func TestWrite(t *testing.T) {
 	if sum.Coverage.Distinct != 3 || sum.Coverage.Keys[0] != (KeyCount{"A/close/dtls=connected", 6}) {
 		t.Errorf("coverage %+v", sum.Coverage)
 	}
+	// Measured against a reachable space: k0 and k1 are hit, k2 is not,
+	// and "x" lies beyond it.
+	sw := testSweep(nil)
+	sw.Results, sw.Reachable = []Result{{Seed: 1, Coverage: []string{"k0", "k1", "x"}}}, []string{"k0", "k1", "k2"}
+	c := Summarize(sw).Coverage
+	if c.Reachable != 3 || c.Hit != 2 || c.Percent != 66.7 || !reflect.DeepEqual(c.Missing, []string{"k2"}) || c.Beyond != 1 {
+		t.Errorf("measured coverage %+v", c)
+	}
 	var seeds []uint64
 	for _, f := range sum.Failures {
 		seeds = append(seeds, f.Seed)

@@ -2,8 +2,11 @@ package report
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"time"
+
+	"github.com/closesim/closesim/coverage"
 )
 
 // SummarySchema names the summary.json schema; SummaryVersion is its
@@ -126,6 +129,15 @@ type Rates struct {
 type Coverage struct {
 	// Distinct is the number of distinct keys.
 	Distinct int `json:"distinct"`
+	// Reachable is the size of the documented reachable space the sweep
+	// was measured against (0: not measured); Hit how many of its close
+	// points the sweep reached, Percent the share; Missing lists the
+	// others, Beyond counts close points reached outside it.
+	Reachable int      `json:"reachable,omitempty"`
+	Hit       int      `json:"hit,omitempty"`
+	Percent   float64  `json:"percent,omitempty"`
+	Missing   []string `json:"missing,omitempty"`
+	Beyond    int      `json:"beyond,omitempty"`
 	// Keys has one entry per key, most hit first (ties by key).
 	Keys []KeyCount `json:"keys"`
 }
@@ -258,6 +270,15 @@ func Summarize(s Sweep) Summary {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Key, b.Key))
 	})
 	sum.Coverage.Distinct = len(sum.Coverage.Keys)
+	if len(s.Reachable) > 0 {
+		var hit []string
+		for k := range keys {
+			hit = append(hit, k)
+		}
+		m := coverage.Measure(s.Reachable, hit)
+		sum.Coverage.Reachable, sum.Coverage.Hit, sum.Coverage.Missing, sum.Coverage.Beyond = m.Total, m.Hit, m.Missing, len(m.New)
+		sum.Coverage.Percent = math.Round(m.Percent()*10) / 10
+	}
 	slices.SortStableFunc(sum.Failures, func(a, b Failure) int { return cmp.Compare(a.Seed, b.Seed) })
 
 	sum.Rates.RunWallSeconds = runWall.Seconds()

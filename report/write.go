@@ -35,6 +35,10 @@ type Sweep struct {
 	// PionVersion is the Pion module version under test, e.g.
 	// "github.com/pion/webrtc/v4 v4.2.26".
 	PionVersion string
+	// Reachable, if set, is the documented reachable close-point space
+	// (coverage.Reachable()); the summary then says how much of it the
+	// results hit.
+	Reachable []string
 	// Results has one entry per scenario.
 	Results []Result
 }

@@ -138,7 +138,15 @@ func Generate(seed uint64) Scenario {
 	msgs, size := 1+r.IntN(50), r.IntN(4096)
 	// Swarm testing, as TigerBeetle's VOPR does: each seed turns a random
 	// subset of the optional features on, so rare combinations get weight.
-	swarm := r.Uint32()
+	// The density varies by seed too: sparse seeds keep the plain close
+	// points common, dense ones pile features up.
+	density := []float64{0.15, 0.35, 0.6}[r.IntN(3)]
+	var swarm uint32
+	for bit := range 32 {
+		if r.Float64() < density {
+			swarm |= 1 << bit
+		}
+	}
 	var tags []string
 	on := func(bit int, tag string) bool {
 		if swarm&(1<<bit) == 0 {
@@ -174,9 +182,16 @@ func Generate(seed uint64) Scenario {
 	}
 	connected := c.Phase == PhaseDCOpen || c.Phase == PhaseMidTransfer
 	if connected && on(4, "reneg") {
-		sc.Steps = slices.Insert(sc.Steps, last, Step{Kind: KindOffer, Peer: PeerA, ICERestart: r.IntN(2) == 0},
-			Step{Kind: KindApplyOffer, Peer: PeerB})
+		then := Step{Kind: KindApplyOffer, Peer: PeerB}
+		if r.IntN(3) == 0 {
+			then = Step{Kind: KindRollback, Peer: PeerA} // A takes its offer back
+		}
+		sc.Steps = slices.Insert(sc.Steps, last, Step{Kind: KindOffer, Peer: PeerA, ICERestart: r.IntN(2) == 0}, then)
 		last += 2
+	}
+	if c.Phase == PhaseAfterSetLocal && on(4, "rollback") {
+		sc.Steps = slices.Insert(sc.Steps, last, Step{Kind: KindRollback, Peer: PeerA}) // A takes its first offer back
+		last++
 	}
 	if c.Phase != PhaseBeforeOffer && on(5, "dcclose") {
 		sc.Steps = slices.Insert(sc.Steps, last, Step{Kind: KindCloseDataChannel, Peer: Peer([...]Peer{PeerA, PeerB}[r.IntN(2)]),
@@ -194,7 +209,11 @@ func Generate(seed uint64) Scenario {
 	if on(8, "callback") {
 		// Close from inside a callback instead: armed before anything runs.
 		cb := Callbacks[r.IntN(len(Callbacks))]
-		sc.Steps = append([]Step{{Kind: KindCloseOn, Peer: []Peer{PeerA, PeerB}[r.IntN(2)], On: cb, Mode: ModeClose}}, sc.Steps[:last]...)
+		arm := Step{Kind: KindCloseOn, Peer: []Peer{PeerA, PeerB}[r.IntN(2)], On: cb, Mode: ModeClose}
+		if details := callbackDetails[cb]; len(details) > 0 && r.IntN(2) == 0 {
+			arm.State = State(details[r.IntN(len(details))]) // a later firing, not the first
+		}
+		sc.Steps = append([]Step{arm}, sc.Steps[:last]...)
 	}
 	if on(9, "pktfault") {
 		sc.Faults.Packets = []PacketFault{drawPacketFault(r)}
@@ -209,6 +228,16 @@ func Generate(seed uint64) Scenario {
 	}
 	if on(11, "media") {
 		addMedia(r, &sc, connected, on(12, "mediaop"))
+		if on(18, "nodc") {
+			dropDataChannel(&sc)
+		}
+	}
+	if on(19, "sleep") {
+		// Close after a quiet pause instead of right after the last step.
+		if i := slices.IndexFunc(sc.Steps, func(s Step) bool { return s.Kind == KindClose }); i >= 0 {
+			sc.Steps[i].Immediate, sc.Steps[i].Yields = false, 0
+			sc.Steps = slices.Insert(sc.Steps, i, Step{Kind: KindSleep, Duration: Duration(time.Duration(1+r.IntN(3000)) * time.Millisecond)})
+		}
 	}
 	if on(13, "loss") {
 		sc.Faults.Packets = append(sc.Faults.Packets, PacketFault{From: []Peer{"", PeerA, PeerB}[r.IntN(3)], Action: "drop",
@@ -283,6 +312,33 @@ func addMedia(r *rand.Rand, sc *Scenario, connected, op bool) {
 		}
 	}
 	sc.Steps = slices.Insert(sc.Steps, at, ops...)
+}
+
+// callbackDetails are the details a close_on can wait for, per callback,
+// beyond its first firing.
+var callbackDetails = map[Callback][]string{
+	OnICEConnectionStateChange: {"checking", "connected"},
+	OnConnectionStateChange:    {"connecting", "connected"},
+	OnSignalingStateChange:     {"have-local-offer", "have-remote-offer", "stable"},
+	OnICEGatheringStateChange:  {"gathering", "complete"},
+	OnDTLSStateChange:          {"connecting", "connected"},
+}
+
+// dropDataChannel turns a scenario into a media-only one: no data channel,
+// no sends or channel closes, and awaits for the channel become awaits for
+// the connection.
+func dropDataChannel(sc *Scenario) {
+	var out []Step
+	for _, s := range sc.Steps {
+		switch {
+		case s.Kind == KindCreateDataChannel, s.Kind == KindSend, s.Kind == KindCloseDataChannel:
+			continue
+		case s.Kind == KindAwait && s.State == StateDCOpen:
+			s.State, s.Label = StatePCConnected, ""
+		}
+		out = append(out, s)
+	}
+	sc.Steps = out
 }
 
 // drawPacketFault draws a fault on one control or data packet class, in

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"net"
 	"slices"
 	"sort"
 	"sync"
@@ -95,7 +96,13 @@ func newWorld(sc scenarios.Scenario, cfg *config) (*world, error) {
 	if len(sc.Faults.Packets) > 0 {
 		names := map[string]string{peerIPs[scenarios.PeerA]: "A", peerIPs[scenarios.PeerB]: "B"}
 		inj, err := pktclass.NewInjector(router, w.trace.start, packetFaults(sc.Seed, sc.Faults.Packets), func(h pktclass.Hit) {
-			w.trace.Add("", "fault", "%s on %s %s->%s", h.Fault, h.Class, names[h.Src.String()], names[h.Dst.String()])
+			name := func(ip net.IP) string {
+				if n, ok := names[ip.String()]; ok {
+					return n
+				}
+				return ip.String()
+			}
+			w.trace.Add("", "fault", "%s on %s %s->%s", h.Fault, h.Class, name(h.Src), name(h.Dst))
 		})
 		if err != nil {
 			return nil, fmt.Errorf("packet faults: %w", err)

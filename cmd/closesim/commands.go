@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/closesim/closesim/coverage"
 	"github.com/closesim/closesim/invariants"
 	"github.com/closesim/closesim/report"
 	"github.com/closesim/closesim/scenarios"
@@ -99,10 +100,11 @@ func cmdReport(args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	sw.Reachable = coverage.Reachable()
 	if err := report.Write(*out, sw); err != nil {
 		return err
 	}
-	failed := printSummary(sw)
+	failed := printSummary(sw, false)
 	fmt.Printf("merged %d shard(s) into %s\n", fs.NArg(), *out)
 	if failed > 0 {
 		return errFailures

@@ -88,9 +88,12 @@ func TestRunSurvivesAKilledWorker(t *testing.T) {
 	if err != nil || xml.Unmarshal(data, &suites) != nil {
 		t.Fatalf("junit.xml missing or not XML: %v", err)
 	}
-	var summary map[string]any
+	var summary report.Summary
 	data, err = os.ReadFile(filepath.Join(out, "summary.json"))
 	if err != nil || json.Unmarshal(data, &summary) != nil {
 		t.Fatalf("summary.json missing or not JSON: %v", err)
+	}
+	if c := summary.Coverage; c.Reachable < 30 || c.Hit == 0 || c.Hit+len(c.Missing) != c.Reachable {
+		t.Errorf("coverage not measured against the documented space: %+v", c)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/closesim/closesim/coverage"
 	"github.com/closesim/closesim/report"
 )
 
@@ -69,7 +70,7 @@ func (p *progress) done() {
 
 // printSummary prints totals and every failure with its repro line, and
 // returns the number of failures.
-func printSummary(sw report.Sweep) int {
+func printSummary(sw report.Sweep, table bool) int {
 	outcomes := map[string]int{}
 	var fails []report.Result
 	knownOnly := 0
@@ -94,6 +95,7 @@ func printSummary(sw report.Sweep) int {
 		fmt.Printf(" %s=%d", o, outcomes[o])
 	}
 	fmt.Printf("\nverdicts: %d pass, %d known issues only, %d fail\n", len(sw.Results)-len(fails)-knownOnly, knownOnly, len(fails))
+	printCoverage(sw, table)
 	for _, r := range fails {
 		what := r.Diagnosis
 		if len(r.Verdict.Fail) > 0 {
@@ -113,4 +115,39 @@ func pionVersion() string {
 		}
 	}
 	return "pion/webrtc (version unknown)"
+}
+
+// printCoverage prints how much of the documented close-point space the
+// sweep hit and, with table, every documented point with its run count
+// and the K buckets.
+func printCoverage(sw report.Sweep, table bool) {
+	if len(sw.Reachable) == 0 {
+		return
+	}
+	sum := report.Summarize(sw)
+	c := sum.Coverage
+	fmt.Printf("close points: documented %d/%d (%.1f%%), %d beyond the documented space (docs/coverage.md)\n",
+		c.Hit, c.Reachable, c.Percent, c.Beyond)
+	if !table {
+		for _, k := range c.Missing {
+			fmt.Printf("  missed: %s\n", k)
+		}
+		return
+	}
+	runs := map[string]int{}
+	for _, k := range c.Keys {
+		runs[k.Key] = k.Count
+	}
+	fmt.Printf("%6s  %s\n", "runs", "documented close point")
+	for _, k := range sw.Reachable {
+		mark := ""
+		if runs[k] == 0 {
+			mark = "   <- missed"
+		}
+		fmt.Printf("%6d  %s%s\n", runs[k], k, mark)
+	}
+	fmt.Printf("%6s  %s\n", "runs", "yields before the close (K)")
+	for _, b := range coverage.KBuckets {
+		fmt.Printf("%6d  %s\n", runs[coverage.KPrefix+b], b)
+	}
 }

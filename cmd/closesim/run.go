@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/closesim/closesim/coverage"
 	"github.com/closesim/closesim/invariants"
 	"github.com/closesim/closesim/report"
 )
@@ -38,6 +39,7 @@ type runConfig struct {
 	killSeed   int64 // test hook: kill the worker that runs this seed
 	noProgress bool
 	shrink     bool
+	coverage   bool
 }
 
 func cmdRun(args []string) error {
@@ -57,6 +59,7 @@ func cmdRun(args []string) error {
 	fs.Int64Var(&c.killSeed, "kill-seed", -1, "testing aid: kill the worker process while it runs this seed")
 	fs.BoolVar(&c.noProgress, "quiet", false, "no progress lines")
 	fs.BoolVar(&c.shrink, "shrink", true, "shrink every failing scenario (the report gets shrunk.json)")
+	fs.BoolVar(&c.coverage, "coverage", false, "print the close-point coverage table: every documented close point with its run count, and the K buckets")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -170,7 +173,7 @@ func sweep(bin string, c runConfig) error {
 	sort.Slice(all, func(i, j int) bool { return all[i].Seed < all[j].Seed })
 	sw := report.Sweep{
 		Name: "closesim run", Started: start, Wall: time.Since(start), Workers: c.workers,
-		Profile: c.profile, PionVersion: pionVersion(), Results: all,
+		Profile: c.profile, PionVersion: pionVersion(), Results: all, Reachable: coverage.Reachable(),
 	}
 	if c.shardN > 1 {
 		sw.Shard = fmt.Sprintf("%d/%d", c.shardI, c.shardN)
@@ -178,7 +181,7 @@ func sweep(bin string, c runConfig) error {
 	if err := report.Write(c.out, sw); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	failed := printSummary(sw)
+	failed := printSummary(sw, c.coverage)
 	fmt.Printf("report: %s (summary.md, summary.json, junit.xml)\n", c.out)
 	if failed > 0 {
 		return errFailures
