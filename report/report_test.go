@@ -622,6 +622,21 @@ func TestTimelineEscaping(t *testing.T) {
 	}
 }
 
+// TestTimelineShowsFaults: a packet fault event gets its own style, so
+// a reader sees where the network misbehaved.
+func TestTimelineShowsFaults(t *testing.T) {
+	r := sample()[2]
+	r.Events = append(r.Events, sim.Event{Seq: len(r.Events), At: r.Events[len(r.Events)-1].At, Kind: "fault",
+		Detail: "drop any *->* p=0.2 on dtls-alert A->B"})
+	var b strings.Builder
+	if err := WriteTimeline(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if html := b.String(); !strings.Contains(html, `class="k-fault"`) || !strings.Contains(html, "on dtls-alert A-&gt;B") {
+		t.Errorf("timeline does not show the fault event with its class")
+	}
+}
+
 func TestTimelineLayout(t *testing.T) {
 	r := sample()[2]
 	p := buildTimeline(r)

@@ -139,9 +139,9 @@ type tlBar struct {
 func kindClass(kind string) string {
 	switch kind {
 	case "pc", "ice", "gather", "signaling", "dtls", "sctp", "dc", "candidate", "signal", "socket",
-		"log", "probe", "step", "harness", "custom":
+		"log", "probe", "step", "harness", "custom", "fault", "track":
 		return "k-" + kind
-	case "close", "harness-close":
+	case "close", "harness-close", "extra-close", "callback-close":
 		return "k-close"
 	}
 	return "k-other"
@@ -561,7 +561,7 @@ svg .k-pc{fill:#0550ae}svg .k-ice{fill:#1b7c83}svg .k-dtls{fill:#8250df}svg .k-s
 svg .k-dc{fill:#1a7f37}svg .k-signaling{fill:#0a3069}svg .k-gather{fill:#6e7781}svg .k-candidate{fill:#6e7781}
 svg .k-signal{fill:#0969da}svg .k-socket{fill:#6e7781}svg .k-log{fill:#9a6700}svg .k-probe{fill:#6e7781}
 svg .k-step{fill:#24292f}svg .k-harness{fill:#57606a}svg .k-custom{fill:#24292f}svg .k-other{fill:#57606a}
-svg .k-close{fill:#cf222e}svg .k-error{fill:#cf222e}
+svg .k-close{fill:#cf222e}svg .k-error{fill:#cf222e}svg .k-fault{fill:#bc4c00;font-weight:bold}svg .k-track{fill:#8250df}
 svg tspan.d{fill:#1f2328;font-weight:normal}
 svg .k-log tspan.d,svg .k-probe tspan.d,svg .k-socket tspan.d,svg .k-candidate tspan.d{fill:#6e7781}
 svg text.k-close tspan.d{fill:#cf222e;font-weight:bold}
