@@ -430,6 +430,16 @@ var cases = []struct {
 			removeEvents(o, func(e sim.Event) bool { return e.Peer == "B" && e.Detail == "failed" })
 			return o
 		}},
+	{name: "survivor restarted ICE after the close", invariant: "remote.consent-failure",
+		obs: func() *sim.Observation {
+			o := consent()
+			for i := range o.Events {
+				if o.Events[i].Peer == "B" && o.Events[i].Kind == "ice" && o.Events[i].Detail == "disconnected" {
+					o.Events[i].Detail = "checking" // checking -> failed: a restart that finds no peer
+				}
+			}
+			return o
+		}},
 	{name: "never disconnected", invariant: "remote.consent-failure", fail: true, peer: "B",
 		want: `never went "disconnected"`,
 		obs: func() *sim.Observation {

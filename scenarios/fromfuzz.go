@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	fuzz "github.com/google/gofuzz"
@@ -183,6 +184,9 @@ func (b *fuzzBuilder) add(st fuzzStep) {
 	}
 	if st.Immediate {
 		s.Immediate, s.Yields = true, int(st.Yields%65)
+	}
+	if st.Yields >= 224 && slices.Contains(AsyncKinds, s.Kind) {
+		s.Async = true // the next steps race it in flight
 	}
 	b.sc.Steps = append(b.sc.Steps, s)
 }

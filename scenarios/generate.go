@@ -232,6 +232,14 @@ func Generate(seed uint64) Scenario {
 			dropDataChannel(&sc)
 		}
 	}
+	if on(20, "async") {
+		// The step before the close runs async: the close races it in flight
+		// (a SetRemoteDescription, a send, a track operation).
+		if i := slices.IndexFunc(sc.Steps, func(s Step) bool { return s.Kind == KindClose }); i > 0 && slices.Contains(AsyncKinds, sc.Steps[i-1].Kind) {
+			sc.Steps[i-1].Async = true
+			sc.Steps[i].Immediate, sc.Steps[i].Yields = true, drawYields(r)
+		}
+	}
 	if on(19, "sleep") {
 		// Close after a quiet pause instead of right after the last step.
 		if i := slices.IndexFunc(sc.Steps, func(s Step) bool { return s.Kind == KindClose }); i >= 0 {
@@ -362,6 +370,9 @@ func drawPacketFault(r *rand.Rand) PacketFault {
 // by retransmits or by lifetime.
 func drawChannel(r *rand.Rand) *ChannelOptions {
 	o := &ChannelOptions{Unordered: r.IntN(2) == 0}
+	if r.IntN(3) == 0 {
+		o.BufferedAmountLowThreshold = uint64(r.IntN(64 << 10))
+	}
 	switch r.IntN(3) {
 	case 0:
 		n := uint16(r.IntN(4))

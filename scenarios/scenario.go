@@ -228,12 +228,13 @@ const (
 	OnNegotiationNeeded        Callback = "negotiation_needed"
 	OnDTLSStateChange          Callback = "dtls_state"
 	OnTrack                    Callback = "track"
+	OnBufferedAmountLow        Callback = "buffered_amount_low"
 )
 
 // Callbacks lists every callback close_on can use.
 var Callbacks = []Callback{OnICECandidate, OnICEConnectionStateChange, OnConnectionStateChange,
 	OnSignalingStateChange, OnICEGatheringStateChange, OnDataChannel, OnDataChannelOpen,
-	OnDataChannelMessage, OnNegotiationNeeded, OnDTLSStateChange, OnTrack}
+	OnDataChannelMessage, OnNegotiationNeeded, OnDTLSStateChange, OnTrack, OnBufferedAmountLow}
 
 // Kinds lists every step kind, in documentation order.
 var Kinds = []Kind{KindCreateDataChannel, KindOffer, KindApplyOffer, KindAnswer, KindApplyAnswer,
@@ -347,10 +348,26 @@ type Step struct {
 	Immediate bool `json:"immediate,omitempty"`
 	// Yields is the number of runtime.Gosched calls before an Immediate step.
 	Yields int `json:"yields,omitempty"`
+	// Async runs the step on a goroutine of its own: the next step starts
+	// without waiting for it (a close then races the call in flight, e.g.
+	// a SetRemoteDescription). The harness waits for every async step
+	// before settling. Only for AsyncKinds.
+	Async bool `json:"async,omitempty"`
 }
+
+// AsyncKinds are the step kinds that may run async.
+var AsyncKinds = []Kind{KindOffer, KindApplyOffer, KindAnswer, KindApplyAnswer, KindRollback, KindSend,
+	KindCloseDataChannel, KindWriteMedia, KindRemoveTrack, KindStopTransceiver}
 
 // String renders a step in the compact form used by traces.
 func (s Step) String() string {
+	if s.Async {
+		return s.text() + " (async)"
+	}
+	return s.text()
+}
+
+func (s Step) text() string {
 	switch s.Kind {
 	case KindCreateDataChannel:
 		return fmt.Sprintf("%s %s %q", s.Peer, s.Kind, s.Label)
@@ -403,6 +420,10 @@ type ChannelOptions struct {
 	// (both peers must create it with the same ID).
 	Negotiated bool    `json:"negotiated,omitempty"`
 	ID         *uint16 `json:"id,omitempty"`
+	// BufferedAmountLowThreshold, if not zero, is set on the channel
+	// (SetBufferedAmountLowThreshold); OnBufferedAmountLow is then traced and
+	// can be closed from (close_on buffered_amount_low).
+	BufferedAmountLowThreshold uint64 `json:"buffered_amount_low_threshold,omitempty"`
 }
 
 // Duration is a time.Duration that encodes in JSON as a Go duration string

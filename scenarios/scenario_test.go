@@ -61,6 +61,13 @@ func TestGenerateUsesEveryDimension(t *testing.T) {
 			if s.Immediate {
 				seen["immediate"] = true
 			}
+			if s.Async {
+				seen["async "+string(s.Kind)] = true
+				seen["async"] = true
+			}
+			if s.Channel != nil && s.Channel.BufferedAmountLowThreshold > 0 {
+				seen["buffered low"] = true
+			}
 		}
 		for _, f := range sc.Faults.Packets {
 			switch {
@@ -77,7 +84,7 @@ func TestGenerateUsesEveryDimension(t *testing.T) {
 			seen["detach"] = true
 		}
 	}
-	want := []string{"partition", "p-drop", "p-duplicate", "detach", "immediate"}
+	want := []string{"partition", "p-drop", "p-duplicate", "detach", "immediate", "async", "buffered low"}
 	for _, k := range Kinds {
 		if k != KindCustom && k != KindRollback && k != KindSleep {
 			want = append(want, string(k))
@@ -178,6 +185,7 @@ func TestValidateRejectsBadInput(t *testing.T) {
 			s.Steps = append(s.Steps, Step{Kind: KindAddTrack, Peer: PeerA, Label: "t", Media: MediaVideo}, Step{Kind: KindWriteMedia, Peer: PeerA, Label: "t", Count: 1, Size: MaxSampleSize + 1})
 		}, "steps[13].size"},
 		{"media on a send step", func(s *Scenario) { s.Steps[len(s.Steps)-2].Media = MediaAudio }, "steps[10].media"},
+		{"async close", func(s *Scenario) { s.Steps[len(s.Steps)-1].Async = true }, "steps[11].async"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -208,6 +208,9 @@ func (v *validator) step(path string, s Step) error {
 	if err := checkCount(path+".yields", s.Yields, MaxYields); err != nil {
 		return err
 	}
+	if s.Async && !slices.Contains(AsyncKinds, s.Kind) {
+		return fieldErr(path+".async", "%s steps cannot run async (only %v)", s.Kind, AsyncKinds)
+	}
 	if s.Yields > 0 && !s.Immediate {
 		return fieldErr(path+".yields", "only meaningful with \"immediate\": true")
 	}

@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,4 +93,47 @@ func seq(n int) []int {
 		out[i] = i
 	}
 	return out
+}
+
+// TestAsyncAndBufferedLow: a close races an async SetRemoteDescription
+// (the close starts while the answer is being applied), and a channel
+// with a bufferedAmountLow threshold traces the callback and can be
+// closed from it.
+func TestAsyncAndBufferedLow(t *testing.T) {
+	t.Run("close during an async apply_answer", func(t *testing.T) {
+		sc := scenarios.WithClose(scenarios.Base(36), scenarios.CloseAt{Phase: scenarios.PhaseICEChecking,
+			Closer: scenarios.PeerA, Mode: scenarios.ModeClose}, 0, 0)
+		// ... answer, apply_answer, await ice:checking, close -> make
+		// apply_answer async and close right behind it.
+		i := slices.IndexFunc(sc.Steps, func(s scenarios.Step) bool { return s.Kind == scenarios.KindApplyAnswer })
+		sc.Steps[i].Async = true
+		sc.Steps = append(sc.Steps[:i+1], scenarios.Step{Kind: scenarios.KindClose, Peer: scenarios.PeerA, Mode: scenarios.ModeClose, Immediate: true})
+		obs := mustRun(t, sc)
+		text := sim.Text(obs.Events)
+		step := strings.Index(text, "A step #"+fmt.Sprint(i)+" A apply_answer (async)")
+		closeCall := strings.Index(text, "A close call close")
+		if step < 0 || closeCall < 0 || closeCall < step {
+			t.Fatalf("want the close after the async step started:\n%s", text)
+		}
+		if len(obs.Steps) != len(sc.Steps) || obs.Steps[i].Index != i {
+			t.Errorf("step results %+v", obs.Steps)
+		}
+	})
+	t.Run("close from OnBufferedAmountLow", func(t *testing.T) {
+		sc := scenarios.WithClose(scenarios.Base(37), scenarios.CloseAt{Phase: scenarios.PhaseMidTransfer,
+			Closer: scenarios.PeerB, Mode: scenarios.ModeClose}, 20, 8000)
+		sc.Steps[0].Channel = &scenarios.ChannelOptions{BufferedAmountLowThreshold: 1024}
+		sc.Steps = append([]scenarios.Step{{Kind: scenarios.KindCloseOn, Peer: scenarios.PeerA, On: scenarios.OnBufferedAmountLow, Mode: scenarios.ModeClose}},
+			sc.Steps[:len(sc.Steps)-1]...)
+		obs := mustRun(t, sc)
+		text := sim.Text(obs.Events)
+		for _, want := range []string{`A dc buffered amount low "dc"`, "A callback-close from buffered_amount_low(dc)"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("trace lacks %q", want)
+			}
+		}
+		if len(obs.Closes) != 1 || obs.Closes[0].Callback != "buffered_amount_low" {
+			t.Errorf("closes %+v", obs.Closes)
+		}
+	})
 }

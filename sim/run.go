@@ -14,9 +14,11 @@
 package sim
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -338,6 +340,11 @@ func (r *runner) body() {
 // runSteps executes the scenario's steps, returning a panic description if
 // one panicked (the run is then abandoned).
 func (r *runner) runSteps(w *world) (panicked string) {
+	var (
+		async   sync.WaitGroup
+		asyncMu sync.Mutex
+		asyncP  string // the first panic of an async step
+	)
 	for i, s := range r.sc.Steps {
 		if s.Immediate {
 			// A sub-instant step: start right after the previous one
@@ -352,29 +359,49 @@ func (r *runner) runSteps(w *world) (panicked string) {
 		}
 		desc := s.String()
 		w.trace.Add(string(s.Peer), "step", "#%d %s", i, desc)
-		at := w.now()
-		err := func() (err error) {
-			defer func() {
-				if v := recover(); v != nil {
-					panicked = fmt.Sprintf("step #%d %s panicked: %v\n%s", i, desc, v, stack())
-					err = errors.New(panicked)
+		if s.Async {
+			// In flight while the next steps run; waited for below.
+			async.Go(func() {
+				if p := r.runStep(w, i, s, desc); p != "" {
+					asyncMu.Lock()
+					asyncP = cmp.Or(asyncP, p)
+					asyncMu.Unlock()
 				}
-			}()
-			return w.runStep(i, s)
-		}()
-		res := StepResult{Index: i, Step: desc, At: at, Took: w.now() - at}
-		if err != nil {
-			res.Err = err.Error()
-			w.trace.Add(string(s.Peer), "step", "#%d error: %v", i, err)
+			})
+			continue
 		}
-		w.mu.Lock()
-		w.steps = append(w.steps, res)
-		w.mu.Unlock()
-		if panicked != "" {
-			return panicked
+		if p := r.runStep(w, i, s, desc); p != "" {
+			return p
 		}
 	}
-	return ""
+	async.Wait()
+	return asyncP
+}
+
+// runStep executes step i, records its result, and returns a description
+// of its panic, if it panicked.
+func (r *runner) runStep(w *world, i int, s scenarios.Step, desc string) (panicked string) {
+	at := w.now()
+	err := func() (err error) {
+		defer func() {
+			if v := recover(); v != nil {
+				panicked = fmt.Sprintf("step #%d %s panicked: %v\n%s", i, desc, v, stack())
+				err = errors.New(panicked)
+			}
+		}()
+		return w.runStep(i, s)
+	}()
+	res := StepResult{Index: i, Step: desc, At: at, Took: w.now() - at}
+	if err != nil {
+		res.Err = err.Error()
+		w.trace.Add(string(s.Peer), "step", "#%d error: %v", i, err)
+	} else if s.Async {
+		w.trace.Add(string(s.Peer), "step", "#%d done", i)
+	}
+	w.mu.Lock()
+	w.steps = append(w.steps, res)
+	w.mu.Unlock()
+	return panicked
 }
 
 // quiesce waits until every other goroutine of the bubble is durably
@@ -473,6 +500,8 @@ func (r *runner) observation() *Observation {
 		w.mu.Lock()
 		obs.Offer, obs.Answer = w.offer, w.answer
 		obs.Steps = append([]StepResult(nil), w.steps...)
+		// Async steps finish out of order.
+		slices.SortStableFunc(obs.Steps, func(a, b StepResult) int { return cmp.Compare(a.Index, b.Index) })
 		obs.Closes = append([]CloseSnapshot(nil), w.closes...)
 		w.mu.Unlock()
 		obs.Events = w.trace.Events()

@@ -51,6 +51,14 @@ func (w *world) runStep(i int, s scenarios.Step) error {
 			return err
 		}
 		p.addDataChannel(dc)
+		if o := s.Channel; o != nil && o.BufferedAmountLowThreshold > 0 {
+			name, label := string(p.name), s.Label
+			dc.SetBufferedAmountLowThreshold(o.BufferedAmountLowThreshold)
+			dc.OnBufferedAmountLow(func() {
+				w.trace.Add(name, "dc", "buffered amount low %q", label)
+				p.fire(scenarios.OnBufferedAmountLow, label)
+			})
+		}
 		return nil
 	case scenarios.KindOffer, scenarios.KindAnswer:
 		return w.describe(s)
