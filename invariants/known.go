@@ -159,6 +159,15 @@ func (v Verdict) OK() bool { return len(v.Fail) == 0 }
 // that matches) and fail. An invariant whose every violation is known is in
 // neither Pass nor Fail.
 func Judge(obs *sim.Observation, p Profile, known []KnownIssue) Verdict {
+	return JudgeWith(obs, p, known, nil)
+}
+
+// JudgeWith is Judge with extra invariants, such as a user's rules about
+// their own service (see sim.Observation.Reports): each is judged after
+// closesim's own when its Profiles include p or are empty (an extra
+// invariant with no profiles holds under every profile). Known issues
+// apply to their violations as to any other.
+func JudgeWith(obs *sim.Observation, p Profile, known []KnownIssue, extra []Invariant) Verdict {
 	if p == "" {
 		p = DefaultProfile
 	}
@@ -176,7 +185,13 @@ func Judge(obs *sim.Observation, p Profile, known []KnownIssue) Verdict {
 			ms = append(ms, compiled{k, m})
 		}
 	}
-	for _, inv := range Of(p) {
+	judged := Of(p)
+	for _, inv := range extra {
+		if len(inv.Profiles) == 0 || inv.In(p) {
+			judged = append(judged, inv)
+		}
+	}
+	for _, inv := range judged {
 		var vs []Violation
 		if obs != nil {
 			vs = inv.Check(obs)

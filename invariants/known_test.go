@@ -188,3 +188,64 @@ func FuzzParseKnown(f *testing.F) {
 		}
 	})
 }
+
+func TestJudgeWith(t *testing.T) {
+	peersLeft := invariants.Invariant{
+		ID: "service.peers-released", Rule: "the service tracks no peer after teardown", Ref: "test",
+		Check: func(o *sim.Observation) []invariants.Violation {
+			if n := o.Reports["peers"]; n != "0" {
+				return []invariants.Violation{{Invariant: "service.peers-released", Message: "peers=" + n}}
+			}
+			return nil
+		},
+	}
+	w3cOnly := peersLeft
+	w3cOnly.ID, w3cOnly.Profiles = "service.w3c-only", []invariants.Profile{invariants.W3C}
+	withReports := func(n string) *sim.Observation {
+		o := base()
+		o.Reports = map[string]string{"peers": n}
+		return o
+	}
+	for _, c := range []struct {
+		name             string
+		obs              *sim.Observation
+		extra            []invariants.Invariant
+		known            []invariants.KnownIssue
+		wantPass         []string
+		wantFail         []string
+		wantKnown        int
+		wantNotJudgedIDs []string
+	}{
+		{name: "no extra", obs: withReports("1")},
+		{name: "extra holds", obs: withReports("0"), extra: []invariants.Invariant{peersLeft}, wantPass: []string{"service.peers-released"}},
+		{name: "extra fails", obs: withReports("2"), extra: []invariants.Invariant{peersLeft}, wantFail: []string{"service.peers-released"}},
+		{name: "extra known", obs: withReports("2"), extra: []invariants.Invariant{peersLeft}, wantKnown: 1,
+			known: []invariants.KnownIssue{{ID: "k", Invariant: "service.peers-released", Signature: "peers=2", Note: "n"}}},
+		{name: "other profile only", obs: withReports("2"), extra: []invariants.Invariant{w3cOnly}, wantNotJudgedIDs: []string{"service.w3c-only"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v := invariants.JudgeWith(c.obs, invariants.Pion, c.known, c.extra)
+			var fails []string
+			for _, f := range v.Fail {
+				fails = append(fails, f.Invariant)
+			}
+			if !slices.Equal(fails, c.wantFail) || len(v.Known) != c.wantKnown {
+				t.Fatalf("fail %v known %d, want %v %d", fails, len(v.Known), c.wantFail, c.wantKnown)
+			}
+			for _, id := range c.wantPass {
+				if !slices.Contains(v.Pass, id) {
+					t.Errorf("%s not in Pass %v", id, v.Pass)
+				}
+			}
+			for _, id := range c.wantNotJudgedIDs {
+				if slices.Contains(v.Pass, id) {
+					t.Errorf("%s judged under pion", id)
+				}
+			}
+			// closesim's own invariants are judged as Judge does.
+			if got, want := len(invariants.Judge(c.obs, invariants.Pion, c.known).Pass), len(v.Pass)-len(c.wantPass); got != want {
+				t.Errorf("Judge passes %d invariants, JudgeWith %d besides the extra ones", got, want)
+			}
+		})
+	}
+}
