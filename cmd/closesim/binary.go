@@ -8,11 +8,67 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 )
 
-// defaultPkg is the package whose test binary closesim drives by default.
-const defaultPkg = "github.com/closesim/closesim/fuzz"
+// defaultPkg is the package whose test binary closesim drives by default,
+// and defaultTest the test in it that calls suite.Run.
+const (
+	defaultPkg  = "github.com/closesim/closesim/fuzz"
+	defaultTest = "TestSweep"
+)
+
+// target is the test binary's package and the suite test in it that
+// closesim drives (-pkg, -test).
+type target struct{ pkg, test string }
+
+// addTargetFlags registers -pkg and -test on fs.
+func addTargetFlags(fs *flag.FlagSet) *target {
+	tg := &target{}
+	fs.StringVar(&tg.pkg, "pkg", defaultPkg, "the package whose test binary closesim drives (a user's package: one whose test calls suite.Run)")
+	fs.StringVar(&tg.test, "test", defaultTest, "the test in -pkg that calls suite.Run")
+	return tg
+}
+
+// isDefault reports whether tg is closesim's own suite.
+func (tg target) isDefault() bool { return tg.pkg == defaultPkg && tg.test == defaultTest }
+
+// replayCmd is the closesim command that replays seed of tg.
+func (tg target) replayCmd(seed uint64) string {
+	if tg.isDefault() {
+		return fmt.Sprintf("closesim replay -seed %d", seed)
+	}
+	return fmt.Sprintf("closesim replay -pkg %s -test %s -seed %d", tg.pkg, tg.test, seed)
+}
+
+// runPattern returns the -test.run pattern that selects exactly the test
+// named name ("/" between subtest levels).
+func runPattern(name string) string {
+	parts := strings.Split(name, "/")
+	for i, p := range parts {
+		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
+	}
+	return strings.Join(parts, "/")
+}
+
+// checkTest fails with a usage error unless the binary has tg's test.
+func checkTest(bin string, tg target) error {
+	top, _, _ := strings.Cut(tg.test, "/")
+	if top == "" {
+		return usagef("-test must name a test")
+	}
+	out, err := exec.Command(bin, "-test.list", runPattern(top)).Output()
+	if err != nil {
+		return fmt.Errorf("list the tests of %s: %w", tg.pkg, err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.TrimSpace(line) == top {
+			return nil
+		}
+	}
+	return usagef("%s has no test %s: give -test, the test that calls suite.Run", tg.pkg, top)
+}
 
 // errHelp is returned after -h printed a command's help.
 var errHelp = flag.ErrHelp
@@ -90,7 +146,7 @@ func inputFlags(seed int64, args []string) ([]string, error) {
 // runTest runs the test binary with the given test and flags, passing its
 // output through; a test failure is a failure (exit 1), not an internal error.
 func runTest(bin, test string, flags []string) error {
-	args := append([]string{"-test.run=^" + test + "$", "-test.v", "-test.count=1"}, flags...)
+	args := append([]string{"-test.run=" + runPattern(test), "-test.v", "-test.count=1"}, flags...)
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")

@@ -12,10 +12,10 @@ import (
 )
 
 func cmdReplay(args []string) error {
-	fs := newFlags("replay", "replay [-pkg PKG] (-seed N | FILE)\n\nReplays one generated seed, or a scenario JSON file or Go fuzz corpus file, and prints\nits scenario, trace, final states and outcome.")
+	fs := newFlags("replay", "replay [-pkg PKG -test TEST] (-seed N | FILE)\n\nReplays one generated seed, or a scenario JSON file or Go fuzz corpus file, and prints\nits scenario, trace, final states and outcome.")
 	seed := fs.Int64("seed", -1, "the generated seed to replay")
 	repeat := fs.Int("repeat", 1, "replay K times and report how many distinct order-only traces they gave")
-	pkg := fs.String("pkg", defaultPkg, "the package whose test binary registers closesim's flags")
+	tg := addTargetFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -26,17 +26,17 @@ func cmdReplay(args []string) error {
 	if err != nil {
 		return err
 	}
-	return withBinary(*pkg, func(bin string) error {
-		return runTest(bin, "TestReplay", append(in, fmt.Sprintf("-closesim.repeat=%d", *repeat)))
+	return withBinary(*tg, func(bin string) error {
+		return runTest(bin, tg.test, append(in, fmt.Sprintf("-closesim.repeat=%d", *repeat)))
 	})
 }
 
 func cmdShrink(args []string) error {
-	fs := newFlags("shrink", "shrink [-pkg PKG] [-out FILE] [-replays R] (-seed N | FILE)\n\nShrinks a failing seed or scenario file to a minimal scenario that still fails the same way\nin a majority of R replays, writes it as JSON and prints what was removed.")
+	fs := newFlags("shrink", "shrink [-pkg PKG -test TEST] [-out FILE] [-replays R] (-seed N | FILE)\n\nShrinks a failing seed or scenario file to a minimal scenario that still fails the same way\nin a majority of R replays, writes it as JSON and prints what was removed.")
 	seed := fs.Int64("seed", -1, "the generated seed to shrink")
 	out := fs.String("out", "shrunk.json", "where to write the minimal scenario")
 	replays := fs.Int("replays", 3, "replays per candidate")
-	pkg := fs.String("pkg", defaultPkg, "the package whose test binary registers closesim's flags")
+	tg := addTargetFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -51,8 +51,8 @@ func cmdShrink(args []string) error {
 	if err != nil {
 		return err
 	}
-	return withBinary(*pkg, func(bin string) error {
-		return runTest(bin, "TestShrink", append(in, "-closesim.shrink", "-closesim.out="+abs, fmt.Sprintf("-closesim.replays=%d", *replays)))
+	return withBinary(*tg, func(bin string) error {
+		return runTest(bin, tg.test, append(in, "-closesim.shrink", "-closesim.out="+abs, fmt.Sprintf("-closesim.replays=%d", *replays)))
 	})
 }
 

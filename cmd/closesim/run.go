@@ -33,7 +33,7 @@ type runConfig struct {
 	profile    string
 	known      string
 	out        string
-	pkg        string
+	target     target
 	timeout    time.Duration
 	watchdog   time.Duration
 	killSeed   int64 // test hook: kill the worker that runs this seed
@@ -51,9 +51,9 @@ func cmdRun(args []string) error {
 	fs.IntVar(&c.workers, "workers", runtime.NumCPU(), "worker processes")
 	shard := fs.String("shard", "", "run only shard i of n of the seed space, as i/n (0-based), e.g. 0/4")
 	fs.StringVar(&c.profile, "profile", "pion", "invariant profile: pion or w3c")
-	fs.StringVar(&c.known, "known", "", "known-issues JSON file: matching violations count as known, not failures")
+	fs.StringVar(&c.known, "known", "auto", "known-issues JSON file: matching violations count as known, not failures (\"\" for none; auto: the issues closesim ships for its pinned Pion release plus known-issues.json at the module root)")
 	fs.StringVar(&c.out, "out", "closesim-out", "report directory")
-	fs.StringVar(&c.pkg, "pkg", defaultPkg, "the package whose test binary registers closesim's worker")
+	tg := addTargetFlags(fs)
 	fs.DurationVar(&c.watchdog, "watchdog", time.Second, "wall time after which a scenario that makes no progress is declared wedged (a typical run takes 5 ms)")
 	fs.DurationVar(&c.timeout, "timeout", time.Minute, "wall time a worker may take for one scenario before it is killed and replaced")
 	fs.Int64Var(&c.killSeed, "kill-seed", -1, "testing aid: kill the worker process while it runs this seed")
@@ -63,11 +63,11 @@ func cmdRun(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	c.seed = *seed
+	c.seed, c.target = *seed, *tg
 	if err := c.validate(*shard, fs.Args()); err != nil {
 		return err
 	}
-	return withBinary(c.pkg, func(bin string) error { return sweep(bin, c) })
+	return withBinary(c.target, func(bin string) error { return sweep(bin, c) })
 }
 
 func (c *runConfig) validate(shard string, rest []string) error {
@@ -88,7 +88,7 @@ func (c *runConfig) validate(shard string, rest []string) error {
 	if _, err := invariants.ParseProfile(c.profile); err != nil {
 		return usagef("-profile: %v", err)
 	}
-	if c.known != "" {
+	if c.known != "" && c.known != "auto" {
 		if _, err := invariants.LoadKnown(c.known); err != nil {
 			return usagef("-known: %v", err)
 		}
@@ -198,7 +198,7 @@ type worker struct {
 }
 
 func startWorker(bin string, c runConfig) (*worker, error) {
-	args := []string{"-test.run=^TestWorker$", "-test.count=1", "-closesim.worker",
+	args := []string{"-test.run=" + runPattern(c.target.test), "-test.count=1", "-closesim.worker",
 		"-closesim.profile=" + c.profile, "-closesim.known=" + c.known, "-closesim.watchdog=" + c.watchdog.String(),
 		fmt.Sprintf("-closesim.shrinkfailures=%v", c.shrink)}
 	cmd := exec.Command(bin, args...)
@@ -253,12 +253,12 @@ func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan
 		if w == nil {
 			var err error
 			if w, err = startWorker(bin, c); err != nil {
-				results <- crashResult(seed, fmt.Sprintf("worker %d: %v", id, err))
+				results <- crashResult(c.target, seed, fmt.Sprintf("worker %d: %v", id, err))
 				continue
 			}
 		}
 		if _, err := fmt.Fprintf(w.stdin, "%d\n", seed); err != nil {
-			results <- crashResult(seed, fmt.Sprintf("worker %d: write seed: %v\n%s", id, err, w.stderr.String()))
+			results <- crashResult(c.target, seed, fmt.Sprintf("worker %d: write seed: %v\n%s", id, err, w.stderr.String()))
 			w.kill()
 			w = nil
 			continue
@@ -272,13 +272,13 @@ func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan
 			timer.Stop()
 			if !ok {
 				_ = w.cmd.Wait()
-				results <- crashResult(seed, fmt.Sprintf("worker %d died while running this scenario (%v); its last output:\n%s", id, w.cmd.ProcessState, w.stderr.String()))
+				results <- crashResult(c.target, seed, fmt.Sprintf("worker %d died while running this scenario (%v); its last output:\n%s", id, w.cmd.ProcessState, w.stderr.String()))
 				w = nil
 				continue
 			}
 			var r report.Result
 			if err := json.Unmarshal([]byte(line), &r); err != nil {
-				r = crashResult(seed, fmt.Sprintf("worker %d wrote an unreadable result: %v", id, err))
+				r = crashResult(c.target, seed, fmt.Sprintf("worker %d wrote an unreadable result: %v", id, err))
 			}
 			results <- r
 			if r.Outcome == "wedge" || r.Outcome == "deadlock" {
@@ -290,17 +290,14 @@ func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan
 			}
 		case <-timer.C:
 			w.kill()
-			results <- crashResult(seed, fmt.Sprintf("worker %d did not answer within %s and was killed; its last output:\n%s", id, c.timeout, w.stderr.String()))
+			results <- crashResult(c.target, seed, fmt.Sprintf("worker %d did not answer within %s and was killed; its last output:\n%s", id, c.timeout, w.stderr.String()))
 			w = nil
 		}
 	}
 }
 
-func crashResult(seed uint64, why string) report.Result {
-	return report.Result{
-		Seed: seed, Outcome: "crash", Diagnosis: why,
-		Repro: fmt.Sprintf("closesim replay -seed %d", seed),
-	}
+func crashResult(tg target, seed uint64, why string) report.Result {
+	return report.Result{Seed: seed, Outcome: "crash", Diagnosis: why, Repro: tg.replayCmd(seed)}
 }
 
 // tailBuffer keeps the last max bytes written to it.
@@ -326,16 +323,20 @@ func (t *tailBuffer) String() string {
 	return string(t.b)
 }
 
-// withBinary builds the test binary of pkg in a temporary directory, runs fn
-// with its path and removes it.
-func withBinary(pkg string, fn func(bin string) error) error {
+// withBinary builds the test binary of tg's package in a temporary
+// directory, checks that it has tg's test, runs fn with its path and
+// removes it.
+func withBinary(tg target, fn func(bin string) error) error {
 	dir, err := os.MkdirTemp("", "closesim-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin, err := buildTestBinary(pkg, dir)
+	bin, err := buildTestBinary(tg.pkg, dir)
 	if err != nil {
+		return err
+	}
+	if err := checkTest(bin, tg); err != nil {
 		return err
 	}
 	return fn(bin)

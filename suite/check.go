@@ -1,0 +1,238 @@
+package suite
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/closesim/closesim/invariants"
+	"github.com/closesim/closesim/report"
+	"github.com/closesim/closesim/scenarios"
+	"github.com/closesim/closesim/sim"
+)
+
+// Judge runs sc once under c and judges it: closesim's invariants of the
+// -closesim.profile profile plus c.Invariants, with the known issues of
+// -closesim.known. It fails t only on bad input (an invalid scenario or
+// profile, an unreadable known-issues file); what the run did is in the
+// Observation and the Verdict.
+func Judge(t *testing.T, c Config, sc scenarios.Scenario) (*sim.Observation, invariants.Verdict) {
+	t.Helper()
+	obs, err := sim.Run(t, sc, c.options()...)
+	if err != nil {
+		t.Fatalf("closesim: %v", err)
+	}
+	v, err := c.judge(obs)
+	if err != nil {
+		t.Fatalf("closesim: %v", err)
+	}
+	return obs, v
+}
+
+// Check runs sc once under c as a regression test: it fails t when the run
+// fails (a violation no known issue covers, or a harness error), printing
+// the violations with their evidence, the outcome, the scenario JSON and
+// the go test line that re-runs the test; known violations are logged. It
+// returns the Observation for further assertions.
+func Check(t *testing.T, c Config, sc scenarios.Scenario) *sim.Observation {
+	t.Helper()
+	obs, v := Judge(t, c, sc)
+	for _, k := range v.Known {
+		t.Logf("known %s: %s", k.Issue.ID, k.Violation)
+	}
+	if failed(obs, v) {
+		js, _ := scenarios.Marshal(sc)
+		t.Errorf("closesim: outcome %s\n%s%s\nscenario:\n%s\nrepro: %s",
+			obs.Outcome, verdictText(v), summary(obs), js, targetOf(t).goTest())
+	}
+	return obs
+}
+
+// failed reports whether a run fails: what report.Result.Failed says.
+func failed(obs *sim.Observation, v invariants.Verdict) bool {
+	return report.Result{Outcome: string(obs.Outcome), Verdict: v}.Failed()
+}
+
+// failureID names a failed run's first failure: its first failed
+// invariant, or "outcome.<outcome>" (what report.Result.FailedIDs says).
+func failureID(obs *sim.Observation, v invariants.Verdict) string {
+	ids := report.Result{Outcome: string(obs.Outcome), Verdict: v}.FailedIDs()
+	if len(ids) == 0 {
+		return ""
+	}
+	return ids[0]
+}
+
+// stillFails reports whether failure id shows in a majority of replays of
+// a candidate scenario.
+func (c Config) stillFails(t *testing.T, id string, replays int) func(scenarios.Scenario) bool {
+	return func(sc scenarios.Scenario) bool {
+		hits := 0
+		for range replays {
+			obs, err := sim.Run(t, sc, c.options()...)
+			if err != nil {
+				return false
+			}
+			v, err := c.judge(obs)
+			if err != nil {
+				return false
+			}
+			if slices.Contains(report.Result{Outcome: string(obs.Outcome), Verdict: v}.FailedIDs(), id) {
+				hits++
+			}
+		}
+		return 2*hits > replays
+	}
+}
+
+// Shrink returns the smallest scenario scenarios.Shrink finds from sc that
+// still fails with id (an invariant ID, or "outcome.<outcome>" as
+// report.Result.FailedIDs names a failure without one) in a majority of
+// -closesim.replays replays, and what it removed. sc itself should fail
+// that way; if it does not, Shrink returns it unchanged.
+func Shrink(t *testing.T, c Config, sc scenarios.Scenario, id string) (scenarios.Scenario, scenarios.ShrinkStats) {
+	t.Helper()
+	fails := c.stillFails(t, id, max(1, *flagReplays))
+	if !fails(sc) {
+		return sc, scenarios.ShrinkStats{StepsBefore: len(sc.Steps), StepsAfter: len(sc.Steps)}
+	}
+	return scenarios.Shrink(sc, fails)
+}
+
+// Fuzz returns the body of a go test -fuzz target that runs the scenario
+// scenarios.FromFuzz decodes from the input under c and fails on what
+// Check fails on, printing both repro lines (Go's own, by corpus id, and
+// closesim's replay of the corpus file, with the trace):
+//
+//	func FuzzClose(f *testing.F) { f.Fuzz(suite.Fuzz(cfg)) }
+func Fuzz(c Config) func(t *testing.T, data []byte) {
+	return func(t *testing.T, data []byte) {
+		t.Helper()
+		sc := scenarios.FromFuzz(data)
+		obs, v := Judge(t, c, sc)
+		if !failed(obs, v) {
+			return
+		}
+		js, _ := scenarios.Marshal(sc)
+		tg := targetOf(t)
+		fuzzName, _, _ := strings.Cut(t.Name(), "/")
+		id, _ := corpusFile(data)
+		tg.test = fuzzName
+		t.Fatalf("%v\n%s%s\nscenario:\n%s\n\nrepro: go test %s -run=%s/%s\nrepro: %s",
+			report.Result{Outcome: string(obs.Outcome), Verdict: v}.FailedIDs(), verdictText(v), summary(obs), js,
+			tg.pkg, fuzzName, id, tg.replayFile("testdata/fuzz/"+fuzzName+"/"+id))
+	}
+}
+
+// corpusFile renders data in Go's fuzz corpus format and returns it with
+// the name go test gives it (the first 16 hex digits of its SHA-256).
+func corpusFile(data []byte) (name string, content []byte) {
+	content = fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", data)
+	return fmt.Sprintf("%x", sha256.Sum256(content))[:16], content
+}
+
+// Load reads a scenario the way -closesim.file does: a scenario JSON file,
+// or a Go fuzz corpus file (go test fuzz v1) whose single []byte value
+// scenarios.FromFuzz decodes.
+func Load(path string) (scenarios.Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return scenarios.Scenario{}, fmt.Errorf("read scenario: %w", err)
+	}
+	text := string(data)
+	if rest, ok := strings.CutPrefix(text, "go test fuzz v1\n"); ok {
+		lit, ok := strings.CutPrefix(strings.TrimSpace(rest), "[]byte(")
+		if !ok || !strings.HasSuffix(lit, ")") {
+			return scenarios.Scenario{}, fmt.Errorf("%s: corpus file must hold one []byte(...) value", path)
+		}
+		b, err := strconv.Unquote(strings.TrimSuffix(lit, ")"))
+		if err != nil {
+			return scenarios.Scenario{}, fmt.Errorf("%s: corpus value: %w", path, err)
+		}
+		return scenarios.FromFuzz([]byte(b)), nil
+	}
+	sc, err := scenarios.Unmarshal(data)
+	if err != nil {
+		return scenarios.Scenario{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return sc, nil
+}
+
+// verdictText lists a verdict's failing and known violations, the failing
+// ones with their evidence.
+func verdictText(v invariants.Verdict) string {
+	var b strings.Builder
+	for _, f := range v.Fail {
+		fmt.Fprintf(&b, "FAIL %s\n", f)
+		for _, e := range f.Evidence {
+			fmt.Fprintf(&b, "    %s\n", e)
+		}
+	}
+	for _, k := range v.Known {
+		fmt.Fprintf(&b, "known (%s) %s\n", k.Issue.ID, k.Violation)
+	}
+	return b.String()
+}
+
+// summary describes a non-ok observation in a few lines.
+func summary(obs *sim.Observation) string {
+	var b strings.Builder
+	switch obs.Outcome {
+	case sim.OutcomeLeak:
+		for _, g := range obs.Leaks {
+			fmt.Fprintf(&b, "leaked goroutine %d [%s] %s\n", g.ID, g.State, g.Top)
+		}
+		for _, s := range obs.OpenSockets {
+			fmt.Fprintf(&b, "socket still bound: %s %s %s\n", s.Peer, s.Kind, s.Local)
+		}
+	case sim.OutcomeWedge, sim.OutcomeDeadlock:
+		b.WriteString(obs.Wedge.Diagnosis)
+	case sim.OutcomePanic:
+		b.WriteString(obs.Panic)
+	case sim.OutcomeError:
+		b.WriteString(obs.Error + "\n")
+	}
+	return b.String()
+}
+
+// headline picks the line of a summary that says the most: for a wedge, the
+// first goroutine that waits on a mutex; otherwise the first line.
+func headline(s string) string {
+	for _, line := range strings.Split(s, "\n") {
+		if strings.Contains(line, " waits in ") {
+			return strings.TrimSpace(line)
+		}
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
+}
+
+// recheck re-runs a wedged scenario on the real clock to tell a stall (the
+// real-time run finishes; its slowest close says how long the stall was)
+// from a deadlock (the real-time run hangs too). It returns "" for other
+// outcomes.
+func (c Config) recheck(t *testing.T, obs *sim.Observation) string {
+	if obs.Outcome != sim.OutcomeWedge && obs.Outcome != sim.OutcomeDeadlock {
+		return ""
+	}
+	// A stall worth the name is well under a few seconds (F1: 400 ms); a
+	// run that needs longer on the real clock is reported as hanging.
+	rt, err := sim.Run(t, obs.Scenario, c.options(sim.WithRealTime(), sim.WithWatchdog(*flagRealTime))...)
+	if err != nil {
+		return "real-time recheck: " + err.Error()
+	}
+	switch rt.Outcome {
+	case sim.OutcomeWedge, sim.OutcomeDeadlock:
+		return fmt.Sprintf("real-time recheck: DEADLOCK, no progress on the real clock within %s either (%s)", *flagRealTime, headline(summary(rt)))
+	}
+	var slowest time.Duration
+	for _, cl := range rt.Closes {
+		slowest = max(slowest, cl.Took)
+	}
+	return fmt.Sprintf("real-time recheck: STALL, the run finishes on the real clock (%s); slowest close took %s", rt.Outcome, slowest.Round(time.Millisecond))
+}

@@ -1,0 +1,194 @@
+package suite
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/closesim/closesim"
+	"github.com/closesim/closesim/invariants"
+	"github.com/closesim/closesim/scenarios"
+	"github.com/closesim/closesim/sim"
+)
+
+// DefaultSeeds is the size of a sweep when neither -closesim.seeds nor
+// Config.Seeds gives one.
+const DefaultSeeds = 20
+
+// Config says what a suite test runs.
+type Config struct {
+	// Peers plugs the user's code in as peer A or B (sim.WithPeer); a peer
+	// not in the map is closesim's own. Each factory is called once per
+	// run, inside the run's bubble: build a fresh service there (or reset a
+	// shared one) so that runs share nothing. Generated scenarios have A
+	// create data channel "dc" and offer, so a service that answers plugs
+	// in as B; steps that act on the user's peer through closesim's own
+	// objects (a send on B's channel) fail harmlessly, their errors
+	// recorded in the trace.
+	Peers map[scenarios.Peer]sim.PeerFactory
+	// Options are passed to every sim.Run after the suite's own (the
+	// watchdog of -closesim.watchdog and the peers), so they override them.
+	Options []sim.Option
+	// Invariants are judged besides closesim's own (invariants.JudgeWith),
+	// typically rules about the service's state through
+	// sim.Observation.Reports. One with no Profiles holds under every
+	// profile.
+	Invariants []invariants.Invariant
+	// Generate returns the scenario of a seed; nil is scenarios.Generate. It
+	// must depend on the seed alone (draw from a generator seeded with it),
+	// so that a seed replays.
+	Generate func(seed uint64) scenarios.Scenario
+	// Seeds is the number of scenarios a sweep runs when -closesim.seeds is
+	// not given (0: DefaultSeeds). With -short a sweep runs a quarter of
+	// it, at least one.
+	Seeds int
+}
+
+// generate returns the scenario of seed.
+func (c Config) generate(seed uint64) scenarios.Scenario {
+	if c.Generate != nil {
+		return c.Generate(seed)
+	}
+	return scenarios.Generate(seed)
+}
+
+// seeds returns the size of a sweep.
+func (c Config) seeds() int {
+	if *flagSeeds > 0 {
+		return *flagSeeds
+	}
+	n := c.Seeds
+	if n <= 0 {
+		n = DefaultSeeds
+	}
+	if testing.Short() {
+		n = max(1, n/4)
+	}
+	return n
+}
+
+// options returns the sim options of every run, extra last.
+func (c Config) options(extra ...sim.Option) []sim.Option {
+	opts := []sim.Option{sim.WithWatchdog(*flagWatchdog)}
+	// A peer other than A or B is passed on too: sim.Run rejects it.
+	for _, p := range slices.Sorted(maps.Keys(c.Peers)) {
+		if f := c.Peers[p]; f != nil {
+			opts = append(opts, sim.WithPeer(p, f))
+		}
+	}
+	opts = append(opts, c.Options...)
+	return append(opts, extra...)
+}
+
+// judgement is the profile and known issues the flags select.
+type judgement struct {
+	profile invariants.Profile
+	known   []invariants.KnownIssue
+}
+
+var (
+	judgementMu    sync.Mutex
+	judgementCache = map[[2]string]judgement{}
+)
+
+// judgeConfig returns the profile of -closesim.profile and the known issues
+// of -closesim.known, read once per flag value.
+func judgeConfig() (judgement, error) {
+	key := [2]string{*flagProfile, *flagKnown}
+	judgementMu.Lock()
+	defer judgementMu.Unlock()
+	if j, ok := judgementCache[key]; ok {
+		return j, nil
+	}
+	profile, err := invariants.ParseProfile(*flagProfile)
+	if err != nil {
+		return judgement{}, fmt.Errorf("-closesim.profile: %w", err)
+	}
+	j := judgement{profile: profile}
+	switch path := *flagKnown; path {
+	case "":
+	case "auto":
+		if j.known, err = autoKnown(); err != nil {
+			return judgement{}, fmt.Errorf("-closesim.known=auto: %w", err)
+		}
+	default:
+		if j.known, err = invariants.LoadKnown(path); err != nil {
+			return judgement{}, fmt.Errorf("-closesim.known: %w", err)
+		}
+	}
+	judgementCache[key] = j
+	return j, nil
+}
+
+// autoKnown is known-issues.json at the module root, if there is one, then
+// the issues closesim ships whose IDs that file does not use.
+func autoKnown() ([]invariants.KnownIssue, error) {
+	shipped, err := invariants.ParseKnown(closesim.KnownIssues())
+	if err != nil {
+		return nil, fmt.Errorf("closesim's own known issues: %w", err)
+	}
+	path := moduleFile("known-issues.json")
+	if path == "" {
+		return shipped, nil
+	}
+	local, err := invariants.LoadKnown(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range shipped {
+		if !slices.ContainsFunc(local, func(l invariants.KnownIssue) bool { return l.ID == k.ID }) {
+			local = append(local, k)
+		}
+	}
+	return local, nil
+}
+
+// moduleFile returns name in the nearest directory at or above the working
+// directory that holds a go.mod, or "" if that directory has no such file
+// (the test binary runs in its package directory under go test and, driven
+// by the closesim CLI, wherever the CLI runs).
+func moduleFile(name string) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			p := filepath.Join(dir, name)
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+			return ""
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// judge judges obs with the flags' profile and known issues and c's
+// invariants.
+func (c Config) judge(obs *sim.Observation) (invariants.Verdict, error) {
+	j, err := judgeConfig()
+	if err != nil {
+		return invariants.Verdict{}, err
+	}
+	return invariants.JudgeWith(obs, j.profile, j.known, c.Invariants), nil
+}
+
+// failedIDs lists the distinct IDs of v's failed invariants, in order.
+func failedIDs(v invariants.Verdict) []string {
+	var ids []string
+	for _, f := range v.Fail {
+		if !slices.Contains(ids, f.Invariant) {
+			ids = append(ids, f.Invariant)
+		}
+	}
+	return ids
+}

@@ -1,0 +1,417 @@
+package suite
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/closesim/closesim/coverage"
+	"github.com/closesim/closesim/report"
+	"github.com/closesim/closesim/scenarios"
+	"github.com/closesim/closesim/sim"
+)
+
+// ResultPrefix starts every result line a worker writes on stdout,
+// followed by a report.Result as JSON; the closesim CLI reads them.
+const ResultPrefix = "closesim-result "
+
+// Run runs c in the mode the -closesim.* flags select (see Selected):
+//
+//   - sweep (the default): -closesim.seeds generated scenarios from
+//     -closesim.start; prints outcomes per close phase and verdicts, fails t
+//     once per failing scenario with its repro line, shrinks the first
+//     failure of each invariant, and with -closesim.out writes the same
+//     report directory as closesim run.
+//   - replay (-closesim.seed=N or -closesim.file=PATH): prints the scenario,
+//     trace, final states and verdict; fails t if the run fails.
+//     -closesim.repeat=K replays K times and counts distinct traces.
+//   - shrink (-closesim.shrink with a seed or file): writes the minimal
+//     scenario that still fails the same way to -closesim.out.
+//   - worker (-closesim.worker): what closesim run drives; one seed per
+//     stdin line, one ResultPrefix line per seed on stdout.
+//
+// Run sets nothing global besides what sim.Run does; call it from the top
+// of a test function.
+func Run(t *testing.T, c Config) {
+	t.Helper()
+	if _, err := judgeConfig(); err != nil {
+		t.Fatalf("closesim: %v", err)
+	}
+	switch Selected() {
+	case ModeWorker:
+		c.worker(t, os.Stdin, os.Stdout)
+	case ModeShrink:
+		c.shrink(t)
+	case ModeReplay:
+		c.replay(t)
+	default:
+		c.sweep(t)
+	}
+}
+
+// input returns the scenario of -closesim.file or -closesim.seed and the
+// command that replays it.
+func (c Config) input(t *testing.T) (scenarios.Scenario, string) {
+	tg := targetOf(t)
+	switch {
+	case *flagFile != "":
+		sc, err := Load(*flagFile)
+		if err != nil {
+			t.Fatalf("closesim: %v", err)
+		}
+		return sc, tg.replayFile(*flagFile)
+	case *flagSeed >= 0:
+		return c.generate(uint64(*flagSeed)), tg.replaySeed(uint64(*flagSeed))
+	}
+	t.Fatal("closesim: give -closesim.seed=N or -closesim.file=PATH")
+	return scenarios.Scenario{}, ""
+}
+
+// runResult runs sc, judges it and packs the result; the trace and states
+// are kept only for runs that failed or did not end ok (a report needs
+// them; thousands of passing runs would only slow a sweep down).
+func (c Config) runResult(t *testing.T, sc scenarios.Scenario) (report.Result, *sim.Observation) {
+	obs, v := Judge(t, c, sc)
+	r := report.Result{
+		Scenario: sc, Outcome: string(obs.Outcome), Verdict: v, TraceHash: obs.TraceHash,
+		Wall: obs.Wall, Virtual: obs.Virtual, Coverage: coverage.Keys(obs),
+	}
+	if r.Failed() || obs.Outcome != sim.OutcomeOK {
+		r.Events, r.Closes, r.Final = obs.Events, obs.Closes, obs.Final
+		r.Diagnosis = summary(obs)
+	}
+	return r, obs
+}
+
+// phaseOf names the close phase of a generated scenario from its name
+// (".../close-<phase>-<closer>-<mode>"), or "?".
+func phaseOf(sc scenarios.Scenario) string {
+	if _, rest, ok := strings.Cut(sc.Name, "/close-"); ok {
+		if i := strings.LastIndexByte(rest, '-'); i > 0 {
+			if j := strings.LastIndexByte(rest[:i], '-'); j > 0 {
+				return rest[:j]
+			}
+		}
+	}
+	return "?"
+}
+
+// sweep runs generated scenarios and reports them (see Run).
+func (c Config) sweep(t *testing.T) {
+	n := c.seeds()
+	tg := targetOf(t)
+	var (
+		results   []report.Result
+		verdicts  = map[report.Status]int{}
+		knownIDs  = map[string]int{}
+		diverged  []string
+		rechecks  = map[uint64]string{}
+		rechecked int
+		counts    = map[string]map[sim.Outcome]int{}
+		totals    = map[sim.Outcome]int{}
+		virtual   time.Duration
+		start     = time.Now()
+		lastLine  = start
+	)
+	for i := range n {
+		seed := *flagStart + uint64(i)
+		sc := c.generate(seed)
+		r, obs := c.runResult(t, sc)
+		r.Seed, r.Repro = seed, tg.replaySeed(seed)
+		phase := phaseOf(sc)
+		if counts[phase] == nil {
+			counts[phase] = map[sim.Outcome]int{}
+		}
+		counts[phase][obs.Outcome]++
+		totals[obs.Outcome]++
+		virtual += obs.Virtual
+		verdicts[r.Status()]++
+		for _, k := range r.Verdict.Known {
+			knownIDs[k.Issue.ID]++
+		}
+		if r.Failed() {
+			rechecks[seed] = c.recheck(t, obs)
+		}
+		if *flagRecheck > 0 && i%*flagRecheck == 0 && obs.Outcome != sim.OutcomeWedge {
+			// Determinism self-check, as FoundationDB re-runs a sample.
+			again, err := sim.Run(t, sc, c.options()...)
+			if err != nil {
+				t.Fatalf("closesim: seed %d: %v", seed, err)
+			}
+			rechecked++
+			if again.TraceHash != obs.TraceHash {
+				_, where := sim.FirstDivergence(obs.Events, again.Events)
+				diverged = append(diverged, fmt.Sprintf("seed %d: %s", seed, where))
+			}
+		}
+		results = append(results, r)
+		if time.Since(lastLine) > 5*time.Second {
+			lastLine = time.Now()
+			fmt.Fprintf(os.Stderr, "closesim: %d/%d scenarios, %d failures, %.0f/s\n",
+				i+1, n, verdicts[report.StatusFail], float64(i+1)/time.Since(start).Seconds())
+		}
+	}
+	wall := time.Since(start)
+
+	// Shrink the first failure of each failed invariant: one minimal
+	// scenario per kind of failure, not one per seed.
+	shrunk := map[string]bool{}
+	for i := range results {
+		r := &results[i]
+		if !r.Failed() || !*flagShrinkFailures {
+			continue
+		}
+		id := r.FailedIDs()[0]
+		if shrunk[id] {
+			continue
+		}
+		shrunk[id] = true
+		min, _ := Shrink(t, c, r.Scenario, id)
+		r.Shrunk = &min
+	}
+
+	j, _ := judgeConfig()
+	var b strings.Builder
+	fmt.Fprintf(&b, "closesim sweep: seeds %d..%d (%d scenarios) against %s\n",
+		*flagStart, *flagStart+uint64(n)-1, n, pionVersion())
+	outcomes := []sim.Outcome{sim.OutcomeOK, sim.OutcomeLeak, sim.OutcomeDeadlock, sim.OutcomeWedge, sim.OutcomePanic, sim.OutcomeError}
+	fmt.Fprintf(&b, "\n%-16s", "close phase")
+	for _, o := range outcomes {
+		fmt.Fprintf(&b, " %8s", o)
+	}
+	b.WriteString("\n")
+	phases := make([]string, 0, len(counts))
+	for p := range counts {
+		phases = append(phases, p)
+	}
+	sort.Strings(phases)
+	for _, p := range append(phases, "total") {
+		row := counts[p]
+		if p == "total" {
+			row = totals
+		}
+		fmt.Fprintf(&b, "%-16s", p)
+		for _, o := range outcomes {
+			fmt.Fprintf(&b, " %8d", row[o])
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "\nwall %s, virtual %s, %.0f scenarios/s\n", wall.Round(time.Millisecond), virtual.Round(time.Second), float64(n)/wall.Seconds())
+	fmt.Fprintf(&b, "verdicts (profile %s): %d pass, %d known issues only, %d fail\n", j.profile,
+		verdicts[report.StatusPass], verdicts[report.StatusKnown], verdicts[report.StatusFail])
+	ids := make([]string, 0, len(knownIDs))
+	for id := range knownIDs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		fmt.Fprintf(&b, "  known %s: %d violations\n", id, knownIDs[id])
+	}
+	if rechecked > 0 {
+		fmt.Fprintf(&b, "determinism self-check: %d of %d re-run seeds gave the same order-only trace\n", rechecked-len(diverged), rechecked)
+		for _, d := range diverged {
+			fmt.Fprintf(&b, "  diverged: %s\n", d)
+		}
+	}
+	fmt.Print(b.String())
+
+	for _, r := range results {
+		if !r.Failed() {
+			continue
+		}
+		var f strings.Builder
+		fmt.Fprintf(&f, "seed %d %s %s\n", r.Seed, r.Outcome, r.Scenario.Name)
+		for _, v := range r.Verdict.Fail {
+			fmt.Fprintf(&f, "  %s\n", headline(v.String()))
+		}
+		if len(r.Verdict.Fail) == 0 {
+			fmt.Fprintf(&f, "  %s\n", r.Message())
+		}
+		if rc := rechecks[r.Seed]; rc != "" {
+			fmt.Fprintf(&f, "  %s\n", rc)
+		}
+		fmt.Fprintf(&f, "  repro: %s\n", r.Repro)
+		if r.Shrunk != nil {
+			fmt.Fprintf(&f, "  shrunk to %d of %d steps (replay: save the JSON as min.json, then %s):\n%s\n",
+				len(r.Shrunk.Steps), len(r.Scenario.Steps), tg.replayFile("min.json"), indent(stepsText(*r.Shrunk), "    "))
+			if js, err := scenarios.Marshal(*r.Shrunk); err == nil {
+				fmt.Fprintf(&f, "%s\n", indent(string(js), "    "))
+			}
+		}
+		t.Error(f.String())
+	}
+	if *flagOut != "" {
+		sw := report.Sweep{
+			Name: "go test " + tg.pkg + " -run " + runPattern(tg.test), Started: start, Wall: wall, Workers: 1,
+			Profile: string(j.profile), PionVersion: pionVersion(), Results: results,
+		}
+		if err := report.Write(*flagOut, sw); err != nil {
+			t.Fatalf("closesim: write report: %v", err)
+		}
+		fmt.Printf("report: %s (summary.md, summary.json, junit.xml)\n", *flagOut)
+	}
+}
+
+// stepsText lists a scenario's steps, one per line.
+func stepsText(sc scenarios.Scenario) string {
+	lines := make([]string, len(sc.Steps))
+	for i, s := range sc.Steps {
+		lines[i] = fmt.Sprintf("#%d %s", i, s)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+prefix)
+}
+
+// replay runs one scenario and prints what it did (see Run).
+func (c Config) replay(t *testing.T) {
+	sc, repro := c.input(t)
+	obs, v := Judge(t, c, sc)
+	js, _ := scenarios.Marshal(sc)
+	fmt.Printf("scenario:\n%s\n\ntrace (order hash %s):\n%s\n", js, obs.TraceHash, sim.Text(obs.Events))
+	fmt.Printf("final states:\n")
+	for _, s := range obs.Final {
+		fmt.Printf("  %+v\n", s)
+	}
+	if len(obs.Reports) > 0 {
+		fmt.Printf("reports:\n")
+		for _, k := range sortedKeys(obs.Reports) {
+			fmt.Printf("  %s = %s\n", k, obs.Reports[k])
+		}
+	}
+	fmt.Printf("\noutcome: %s\n%s%s", obs.Outcome, summary(obs), verdictText(v))
+	if r := c.recheck(t, obs); r != "" {
+		fmt.Println(r)
+	}
+	if *flagRepeat > 1 {
+		hashes := map[string]int{obs.TraceHash: 1}
+		for range *flagRepeat - 1 {
+			again, err := sim.Run(t, sc, c.options()...)
+			if err != nil {
+				t.Fatalf("closesim: %v", err)
+			}
+			if _, seen := hashes[again.TraceHash]; !seen {
+				_, where := sim.FirstDivergence(obs.Events, again.Events)
+				fmt.Printf("replay diverged from the first at %s\n", where)
+			}
+			hashes[again.TraceHash]++
+		}
+		fmt.Printf("%d replays gave %d distinct order-only trace(s)\n", *flagRepeat, len(hashes))
+	}
+	fmt.Printf("repro: %s\n", repro)
+	if failed(obs, v) {
+		t.Errorf("closesim: the scenario fails: %s", failureID(obs, v))
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// shrink shrinks a failing scenario and writes the minimal one (see Run).
+func (c Config) shrink(t *testing.T) {
+	sc, _ := c.input(t)
+	out := *flagOut
+	if out == "" {
+		out = "shrunk.json"
+	}
+	obs, v := Judge(t, c, sc)
+	if !failed(obs, v) {
+		t.Fatalf("closesim: the scenario does not fail (outcome %s): nothing to shrink", obs.Outcome)
+	}
+	id := failureID(obs, v)
+	min, st := Shrink(t, c, sc, id)
+	js, err := scenarios.Marshal(min)
+	if err != nil {
+		t.Fatalf("closesim: %v", err)
+	}
+	if err := os.WriteFile(out, js, 0o644); err != nil {
+		t.Fatalf("closesim: write shrunk scenario: %v", err)
+	}
+	fmt.Printf("shrunk %s: %s\n%s\nwrote %s\nrepro: %s\n", id, st, stepsText(min), out, targetOf(t).replayFile(out))
+}
+
+// worker serves closesim run (see Run): it reads seeds from in until it
+// ends and writes one result line per seed to out.
+func (c Config) worker(t *testing.T, in io.Reader, out io.Writer) {
+	tg := targetOf(t)
+	lines := bufio.NewScanner(in)
+	w := bufio.NewWriter(out)
+	for lines.Scan() {
+		line := strings.TrimSpace(lines.Text())
+		if line == "" {
+			continue
+		}
+		seed, err := strconv.ParseUint(line, 10, 64)
+		if err != nil {
+			t.Fatalf("closesim worker: bad seed line %q", line)
+		}
+		sc := c.generate(seed)
+		r, _ := c.runResult(t, sc)
+		r.Seed = seed
+		r.Repro = fmt.Sprintf("%s   # or: %s", tg.cli("replay", fmt.Sprintf("-seed %d", seed)), tg.replaySeed(seed))
+		if *flagShrinkFailures && r.Failed() {
+			min, _ := Shrink(t, c, sc, r.FailedIDs()[0])
+			r.Shrunk = &min
+		}
+		js, err := json.Marshal(r)
+		if err != nil {
+			t.Fatalf("closesim worker: seed %d: %v", seed, err)
+		}
+		fmt.Fprintf(w, "%s%s\n", ResultPrefix, js)
+		if err := w.Flush(); err != nil {
+			t.Fatalf("closesim worker: %v", err)
+		}
+		if r.Outcome == string(sim.OutcomeWedge) || r.Outcome == string(sim.OutcomeDeadlock) {
+			// A wedged bubble cannot be unwound: its goroutines and heap
+			// stay in this process and slow every later run (each starts
+			// with a full GC). The CLI starts a fresh worker instead.
+			return
+		}
+	}
+}
+
+// pionVersion names the pion/webrtc module the binary was built with (as
+// the module's go.mod requires it, when the binary does not record it; a
+// replace directive is not followed then).
+func pionVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/pion/webrtc/v4" {
+				v := d.Version
+				if d.Replace != nil {
+					v += " => " + d.Replace.Path + " " + d.Replace.Version
+				}
+				return d.Path + " " + v
+			}
+		}
+	}
+	// go test leaves the dependencies out of a test binary's build info:
+	// read the requirement from the module's go.mod instead.
+	if gomod := moduleFile("go.mod"); gomod != "" {
+		if data, err := os.ReadFile(gomod); err == nil {
+			for _, line := range strings.Split(string(data), "\n") {
+				f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), "require"))
+				if len(f) >= 2 && f[0] == "github.com/pion/webrtc/v4" {
+					return f[0] + " " + f[1] + " (go.mod)"
+				}
+			}
+		}
+	}
+	return "github.com/pion/webrtc/v4 (version unknown)"
+}
