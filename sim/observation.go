@@ -77,6 +77,10 @@ type Observation struct {
 	// Reports holds the values of the user's reporters (PeerEnv.Report),
 	// read after the harness closed both peers and the world settled.
 	Reports map[string]string `json:"reports,omitempty"`
+	// FinalReports holds the same reporters' values read when Final was
+	// taken, before the harness closed what the scenario left open: what
+	// the service itself did about the states in Final.
+	FinalReports map[string]string `json:"final_reports,omitempty"`
 	// Wedge is set for OutcomeWedge and OutcomeDeadlock.
 	Wedge *Wedge `json:"wedge,omitempty"`
 	// Panic is the panic value and stack for OutcomePanic.

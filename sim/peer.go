@@ -82,7 +82,8 @@ func (env *PeerEnv) NewPeerConnection(api *webrtc.API) (*webrtc.PeerConnection, 
 // Report registers fn to be called once the run has settled after the
 // harness closed both peers; its value is recorded in
 // Observation.Reports[key], where an invariant can judge it (for instance
-// "the service's per-peer map is empty").
+// "the service's per-peer map is empty"). fn is also called when the final
+// states are taken, before that teardown (Observation.FinalReports).
 func (env *PeerEnv) Report(key string, fn func() string) {
 	env.p.w.reports.add(key, fn)
 }

@@ -89,6 +89,11 @@ func TestWithPeer(t *testing.T) {
 			if obs.Reports["peers"] != "0" {
 				t.Errorf("Reports %v, want peers=0 after teardown", obs.Reports)
 			}
+			// A's graceful close reached B by DTLS close_notify, so the
+			// service had already dropped B when the final states were taken.
+			if obs.Final[1].Connection != "closed" || obs.FinalReports["peers"] != "0" {
+				t.Errorf("final B connection %s, FinalReports %v; want closed and peers=0", obs.Final[1].Connection, obs.FinalReports)
+			}
 			for _, st := range obs.Steps {
 				if st.Err != "" {
 					t.Errorf("step %d %s: %s", st.Index, st.Step, st.Err)

@@ -261,6 +261,7 @@ func (r *runner) body() {
 	time.Sleep(settle)
 	r.quiesce()
 	final := []PeerState{w.peers[scenarios.PeerA].state(), w.peers[scenarios.PeerB].state()}
+	finalReports := w.reports.collect()
 	for _, p := range w.peers {
 		// A close_on that has not fired by now must not fire during the
 		// harness's own close: that close is not the scenario's.
@@ -315,7 +316,7 @@ func (r *runner) body() {
 	defer r.mu.Unlock()
 	r.obs.Final, r.obs.Probes, r.obs.Leaks, r.obs.OpenSockets, r.obs.Virtual = final, probes, leaks, sockets, virtual
 	r.obs.LateEvents = late
-	r.obs.Reports = reported
+	r.obs.Reports, r.obs.FinalReports = reported, finalReports
 	for _, name := range []scenarios.Peer{scenarios.PeerA, scenarios.PeerB} {
 		if w.peers[name].user {
 			r.obs.UserPeers = append(r.obs.UserPeers, string(name))
