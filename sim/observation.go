@@ -72,7 +72,9 @@ type Observation struct {
 	OpenSockets []Socket `json:"open_sockets,omitempty"`
 	// UserPeers lists the peers built by a user's PeerFactory (WithPeer).
 	// Their handlers may have replaced closesim's, so their trace can lack
-	// callback events; judges that read a peer's callbacks skip them.
+	// callback events: judges that read a peer's callbacks then see fewer
+	// of them and judge less for that peer (each needs the events it reads
+	// to be present before it finds a violation).
 	UserPeers []string `json:"user_peers,omitempty"`
 	// Reports holds the values of the user's reporters (PeerEnv.Report),
 	// read after the harness closed both peers and the world settled.
