@@ -1,0 +1,152 @@
+package echo
+
+import (
+	"flag"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/closesim/closesim/invariants"
+	"github.com/closesim/closesim/scenarios"
+	"github.com/closesim/closesim/sim"
+	"github.com/closesim/closesim/suite"
+)
+
+var flagBroken = flag.Bool("echo.broken", false, "TestBrokenCloseSweep: sweep the broken fixture too (its sweep fails by design)")
+
+// forgetfulPing is a fixture: Server.ping as it is often first written. It
+// keeps pinging through send errors (a transient error should not stop the
+// pings) and nothing tells it that the client went away, so once the
+// connection is gone its goroutine and ticker live on forever: one leaked
+// goroutine per data channel that ever opened.
+func forgetfulPing(s *Server, _ *client, dc *webrtc.DataChannel) {
+	interval := s.PingInterval
+	if interval <= 0 {
+		interval = DefaultPingInterval
+	}
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for range ticker.C {
+		if err := dc.SendText("ping"); err != nil {
+			continue
+		}
+	}
+}
+
+// newForgetfulServer is the server with the fixture's ping loop.
+func newForgetfulServer() *Server {
+	s := NewServer()
+	s.pinger = forgetfulPing
+	return s
+}
+
+// acceptClosedOnly is a fixture: Accept with the connection-state handler
+// many services start with, which forgets a client when its connection is
+// "closed" and ignores "failed". When the client vanishes without a DTLS
+// close_notify (DisableCloseByDTLS, or the alert lost), Pion reports
+// "failed" after ICE consent expires and nothing ever closes it: the
+// client stays in the map until some teardown of the server's own.
+func acceptClosedOnly(s *Server, pc *webrtc.PeerConnection) error {
+	if err := s.Accept(pc); err != nil {
+		return err
+	}
+	pc.OnConnectionStateChange(func(state webrtc.PeerConnectionState) { // replaces Accept's
+		if state != webrtc.PeerConnectionStateClosed {
+			return
+		}
+		s.mu.Lock()
+		var gone *client
+		for _, c := range s.clients {
+			if c.pc == pc {
+				gone = c
+			}
+		}
+		s.mu.Unlock()
+		if gone != nil {
+			s.remove(gone)
+		}
+	})
+	return nil
+}
+
+// TestBrokenCloseSweep is the forgotten-ping fixture's suite test, for the
+// CLI and the replay and shrink flags:
+//
+//	go run ./cmd/closesim run -pkg ./examples/echo -test TestBrokenCloseSweep -n 20
+//	go test ./examples/echo -run '^TestBrokenCloseSweep$' -v -closesim.seed=1
+//
+// Its sweep fails by design, so a plain sweep (go test ./...) skips it
+// unless -echo.broken is set.
+func TestBrokenCloseSweep(t *testing.T) {
+	if suite.Selected() == suite.ModeSweep && !*flagBroken {
+		t.Skip("the broken fixture's sweep fails by design: set -echo.broken, a -closesim.seed, or drive it with closesim run")
+	}
+	suite.Run(t, config(newForgetfulServer, (*Server).Accept))
+}
+
+// TestBrokenVariantsAreCaught: a sweep of each broken variant finds it
+// through a real check (closesim's leak check, the example's own invariant
+// on the server's client count), the failing seed replays, and shrinking
+// keeps a smaller scenario that still fails the same way; the shipped
+// server passes both scenarios.
+func TestBrokenVariantsAreCaught(t *testing.T) {
+	fixed := config(NewServer, (*Server).Accept)
+	for _, tc := range []struct {
+		name     string
+		broken   suite.Config
+		id       string
+		evidence func(*sim.Observation) bool
+	}{
+		{
+			name: "forgotten ping goroutine", broken: config(newForgetfulServer, (*Server).Accept), id: "leak.goroutines",
+			evidence: func(obs *sim.Observation) bool {
+				return slices.ContainsFunc(obs.Leaks, func(g sim.Goroutine) bool { return strings.Contains(g.Stack, "forgetfulPing") })
+			},
+		},
+		{
+			name: "failed client kept", broken: config(NewServer, acceptClosedOnly), id: goneClientsReleased.ID,
+			evidence: func(obs *sim.Observation) bool {
+				// Only the final reading shows it: the harness's teardown
+				// closes the connection and the client goes after all.
+				return obs.Final[1].Connection == "failed" && obs.FinalReports["clients"] == "1" && obs.Reports["clients"] == "0"
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fails := func(sc scenarios.Scenario) bool {
+				obs, v := suite.Judge(t, tc.broken, sc)
+				return slices.ContainsFunc(v.Fail, func(f invariants.Violation) bool { return f.Invariant == tc.id }) && tc.evidence(obs)
+			}
+			const seeds = 50
+			seed, found := uint64(0), false
+			for ; seed < seeds; seed++ {
+				if found = fails(generate(seed)); found {
+					break
+				}
+			}
+			if !found {
+				t.Fatalf("seeds 0..%d never caught it", seeds-1)
+			}
+			sc := generate(seed)
+			if !fails(sc) {
+				t.Fatalf("seed %d does not replay the failure", seed)
+			}
+			min, st := suite.Shrink(t, tc.broken, sc, tc.id)
+			if len(min.Steps) >= len(sc.Steps) {
+				t.Fatalf("shrinking kept %d of %d steps", len(min.Steps), len(sc.Steps))
+			}
+			if !fails(min) {
+				t.Fatalf("the shrunk scenario does not fail: %v", min.Steps)
+			}
+			for _, c := range []scenarios.Scenario{sc, min} {
+				if _, v := suite.Judge(t, fixed, c); !v.OK() {
+					t.Errorf("the shipped server fails %q: %v", c.Name, v.Fail)
+				}
+			}
+			t.Logf("caught by %s at seed %d (%s); %s; minimal: %v", tc.id, seed, sc.Name, st, min.Steps)
+		})
+	}
+}

@@ -1,0 +1,120 @@
+package echo
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/closesim/closesim/invariants"
+	"github.com/closesim/closesim/scenarios"
+	"github.com/closesim/closesim/sim"
+	"github.com/closesim/closesim/suite"
+)
+
+// TestCloseSweep is the example's closesim suite: the server is peer B,
+// closesim's peer A is the client, and every run closes someone at a
+// generated point. By default it sweeps 20 seeds (5 with -short); the
+// -closesim.* flags replay, shrink or serve closesim run:
+//
+//	go test ./examples/echo -run '^TestCloseSweep$' -v -closesim.seeds=500
+//	go test ./examples/echo -run '^TestCloseSweep$' -v -closesim.seed=42
+//	go run ./cmd/closesim run -pkg ./examples/echo -test TestCloseSweep -n 1000
+func TestCloseSweep(t *testing.T) {
+	suite.Run(t, config(NewServer, (*Server).Accept))
+}
+
+// config plugs a fresh server from newServer in as peer B of every run,
+// handing it the connection with accept, with the example's invariants and
+// generator.
+func config(newServer func() *Server, accept func(*Server, *webrtc.PeerConnection) error) suite.Config {
+	return suite.Config{
+		Peers: map[scenarios.Peer]sim.PeerFactory{
+			scenarios.PeerB: func(env *sim.PeerEnv) (*webrtc.PeerConnection, error) {
+				api, err := NewAPI(env.SettingEngine)
+				if err != nil {
+					return nil, err
+				}
+				pc, err := env.NewPeerConnection(api)
+				if err != nil {
+					return nil, err
+				}
+				s := newServer()
+				env.Report("clients", func() string { return strconv.Itoa(s.Clients()) })
+				return pc, accept(s, pc)
+			},
+		},
+		Invariants: []invariants.Invariant{clientsReleased, goneClientsReleased},
+		Generate:   generate,
+	}
+}
+
+// The example's own invariants, judged on the server's client count.
+var (
+	clientsReleased = invariants.Invariant{
+		ID:   "echo.clients-released",
+		Rule: "After every PeerConnection was closed and the world settled, the server holds no client.",
+		Ref:  "examples/echo: Server.Accept keeps a client until its connection closes",
+		Check: func(obs *sim.Observation) []invariants.Violation {
+			if n, ok := obs.Reports["clients"]; ok && n != "0" {
+				return []invariants.Violation{{Invariant: "echo.clients-released", Peer: "B",
+					Message: fmt.Sprintf("the server still holds %s client(s) after teardown", n)}}
+			}
+			return nil
+		},
+	}
+	goneClientsReleased = invariants.Invariant{
+		ID:   "echo.gone-clients-released",
+		Rule: "When the final states are taken, a server whose connection Pion reports \"failed\" or \"closed\" holds no client: it noticed on its own, before any teardown.",
+		Ref:  "examples/echo: Server.Accept closes a failed connection and forgets a closed one",
+		Check: func(obs *sim.Observation) []invariants.Violation {
+			for _, st := range obs.Final {
+				if st.Peer != "B" || (st.Connection != "failed" && st.Connection != "closed") {
+					continue
+				}
+				if n, ok := obs.FinalReports["clients"]; ok && n != "0" {
+					return []invariants.Violation{{Invariant: "echo.gone-clients-released", Peer: "B",
+						Message:  fmt.Sprintf("the server still holds %s client(s) though its connection is %q", n, st.Connection),
+						Evidence: []string{fmt.Sprintf("final B: connection=%s ice=%s dtls=%s sctp=%s", st.Connection, st.ICEConnection, st.DTLS, st.SCTP)}}}
+				}
+			}
+			return nil
+		},
+	}
+)
+
+// generate is scenarios.Generate plus media: for half the seeds the client
+// (A) also sends audio and video, which the server reflects, and once the
+// channel is open writes media before the generated close.
+func generate(seed uint64) scenarios.Scenario {
+	sc := scenarios.Generate(seed)
+	r := rand.New(rand.NewPCG(seed, 0x6563686f)) // "echo"
+	if r.IntN(2) == 0 {
+		return sc
+	}
+	tracks := []scenarios.Step{
+		{Kind: scenarios.KindAddTrack, Peer: scenarios.PeerA, Label: scenarios.AudioLabel, Media: scenarios.MediaAudio},
+		{Kind: scenarios.KindAddTrack, Peer: scenarios.PeerA, Label: scenarios.VideoLabel, Media: scenarios.MediaVideo},
+	}
+	offer := slices.IndexFunc(sc.Steps, func(s scenarios.Step) bool { return s.Kind == scenarios.KindOffer })
+	if offer < 0 {
+		return sc
+	}
+	sc.Steps = slices.Insert(sc.Steps, offer, tracks...)
+	open := slices.IndexFunc(sc.Steps, func(s scenarios.Step) bool {
+		return s.Kind == scenarios.KindAwait && s.State == scenarios.StateDCOpen
+	})
+	if open >= 0 {
+		label := []string{scenarios.AudioLabel, scenarios.VideoLabel}[r.IntN(2)]
+		sc.Steps = slices.Insert(sc.Steps, open+1, scenarios.Step{
+			Kind: scenarios.KindWriteMedia, Peer: scenarios.PeerA, Label: label,
+			Count: 1 + r.IntN(30), Size: 100 + r.IntN(1100), Duration: scenarios.Duration(20 * time.Millisecond),
+		})
+	}
+	sc.Name = "media+" + sc.Name
+	return sc
+}
