@@ -92,8 +92,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 	fs.SetOutput(os.Stderr)
 	switch {
 	case err == flag.ErrHelp:
-		fs.Usage()
-		return errHelp
+		return errHelp // fs.Parse has printed the usage
 	case err != nil:
 		return usagef("%v", err)
 	}
