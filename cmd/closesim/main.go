@@ -1,12 +1,13 @@
 // Command closesim is the friendly front of closesim's test binaries, as
 // gotestsum is for go test. Deterministic runs need a test binary (synctest
 // and cryptotest refuse to run elsewhere), so closesim builds the test
-// binary of a package that registers closesim's worker (by default
-// github.com/closesim/closesim/fuzz) once, and drives it:
+// binary of a package whose test calls suite.Run (by default
+// github.com/closesim/closesim/fuzz and its TestSweep; a user's own package
+// with -pkg and -test) once, and drives that test:
 //
-//	closesim run [-seed S] [-n N | -duration D] [-workers K] [-shard i/n] [-profile pion|w3c] [-known FILE] [-out DIR]
-//	closesim replay (-seed N | FILE)
-//	closesim shrink (-seed N | FILE) [-out FILE]
+//	closesim run [-pkg PKG -test TEST] [-seed S] [-n N | -duration D] [-workers K] [-shard i/n] [-profile pion|w3c] [-known FILE] [-out DIR]
+//	closesim replay [-pkg PKG -test TEST] (-seed N | FILE)
+//	closesim shrink [-pkg PKG -test TEST] (-seed N | FILE) [-out FILE]
 //	closesim list
 //	closesim report merge [-out DIR] DIR...
 //

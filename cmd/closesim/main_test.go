@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/closesim/closesim/report"
@@ -95,5 +96,68 @@ func TestRunSurvivesAKilledWorker(t *testing.T) {
 	}
 	if c := summary.Coverage; c.Reachable < 30 || c.Hit == 0 || c.Hit+len(c.Missing) != c.Reachable {
 		t.Errorf("coverage not measured against the documented space: %+v", c)
+	}
+}
+
+// TestAgainstAUserPackage drives the example service's package the way a
+// user drives theirs: its clean suite passes, its broken fixture's sweep
+// fails with repro lines and shrunk scenarios naming that package and
+// test, replay exits by the seed's verdict, and a missing test is a usage
+// error.
+func TestAgainstAUserPackage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the example's test binary")
+	}
+	const pkg = "../../examples/echo"
+	out := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"clean sweep", []string{"run", "-pkg", pkg, "-test", "TestCloseSweep", "-n", "4", "-workers", "2", "-quiet", "-out", filepath.Join(out, "clean")}, exitOK},
+		{"broken sweep", []string{"run", "-pkg", pkg, "-test", "TestBrokenCloseSweep", "-n", "3", "-workers", "2", "-quiet", "-out", filepath.Join(out, "broken")}, exitFailures},
+		{"replay a failing seed", []string{"replay", "-pkg", pkg, "-test", "TestBrokenCloseSweep", "-seed", "1"}, exitFailures},
+		{"replay a passing seed", []string{"replay", "-pkg", pkg, "-test", "TestBrokenCloseSweep", "-seed", "0"}, exitOK},
+		{"no such test", []string{"run", "-pkg", pkg, "-test", "TestNoSuchSuite", "-n", "1"}, exitUsage},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := run(tc.args); got != tc.want {
+				t.Fatalf("closesim %v exited %d, want %d", tc.args, got, tc.want)
+			}
+		})
+	}
+	f, err := os.Open(filepath.Join(out, "broken", "results.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rs, err := report.ReadResults(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, r := range rs {
+		if !r.Failed() {
+			continue
+		}
+		failed++
+		if ids := r.FailedIDs(); ids[0] != "leak.goroutines" {
+			t.Errorf("seed %d failed %v, want leak.goroutines", r.Seed, ids)
+		}
+		if want := "closesim replay -pkg ./examples/echo -test TestBrokenCloseSweep -seed"; !strings.Contains(r.Repro, want) {
+			t.Errorf("seed %d repro %q lacks %q", r.Seed, r.Repro, want)
+		}
+		if r.Shrunk == nil || len(r.Shrunk.Steps) >= len(r.Scenario.Steps) {
+			t.Errorf("seed %d: shrunk %v, want fewer than %d steps", r.Seed, r.Shrunk, len(r.Scenario.Steps))
+		}
+	}
+	if len(rs) != 3 || failed == 0 {
+		t.Errorf("%d results, %d failed; want 3 with failures", len(rs), failed)
+	}
+	for _, name := range []string{"summary.json", "junit.xml", "summary.md"} {
+		if _, err := os.Stat(filepath.Join(out, "broken", name)); err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -43,7 +43,7 @@ type runConfig struct {
 }
 
 func cmdRun(args []string) error {
-	fs := newFlags("run", "run [-seed S] [-n N | -duration D] [-workers K] [-shard i/n] [-profile pion|w3c] [-known FILE] [-out DIR]\n\nSweeps generated scenarios in worker processes at GOMAXPROCS=1, judges each against the\ninvariants of a profile, and writes summary.json, junit.xml, summary.md and a folder per failure.")
+	fs := newFlags("run", "run [-pkg PKG -test TEST] [-seed S] [-n N | -duration D] [-workers K] [-shard i/n] [-profile pion|w3c] [-known FILE] [-out DIR]\n\nSweeps generated scenarios in worker processes at GOMAXPROCS=1, judges each against the\ninvariants of a profile, and writes summary.json, junit.xml, summary.md and a folder per failure.\nWith -pkg and -test it sweeps a user's suite (a test that calls suite.Run) instead of closesim's own.")
 	var c runConfig
 	seed := fs.Uint64("seed", 0, "first seed of the sweep")
 	fs.IntVar(&c.n, "n", 100, "number of seeds (before sharding)")
