@@ -35,8 +35,10 @@ type Config struct {
 	Options []sim.Option
 	// Invariants are judged besides closesim's own (invariants.JudgeWith),
 	// typically rules about the service's state through
-	// sim.Observation.Reports. One with no Profiles holds under every
-	// profile.
+	// sim.Observation.Reports and FinalReports. Those are nil when the run
+	// never finished (a wedge or a panic, which closesim's own invariants
+	// already fail), so a check should skip a missing key. One with no
+	// Profiles holds under every profile.
 	Invariants []invariants.Invariant
 	// Generate returns the scenario of a seed; nil is scenarios.Generate. It
 	// must depend on the seed alone (draw from a generator seeded with it),
