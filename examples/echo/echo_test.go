@@ -28,6 +28,55 @@ func TestCloseSweep(t *testing.T) {
 	suite.Run(t, config(NewServer, (*Server).Accept))
 }
 
+// TestEcho checks the service itself on one fixed scenario: the client
+// opens a channel, sends 5 messages and audio and video, and closes
+// gracefully; the messages come back in order, both tracks come back
+// reflected, and the server lets the client go.
+func TestEcho(t *testing.T) {
+	sc := scenarios.Base(7)
+	sc.Name = "echo-data-and-media"
+	a, b := scenarios.PeerA, scenarios.PeerB
+	sc.Steps = []scenarios.Step{
+		{Kind: scenarios.KindCreateDataChannel, Peer: a, Label: scenarios.DataChannelLabel},
+		{Kind: scenarios.KindAddTrack, Peer: a, Label: scenarios.AudioLabel, Media: scenarios.MediaAudio},
+		{Kind: scenarios.KindAddTrack, Peer: a, Label: scenarios.VideoLabel, Media: scenarios.MediaVideo},
+		{Kind: scenarios.KindOffer, Peer: a}, {Kind: scenarios.KindApplyOffer, Peer: b},
+		{Kind: scenarios.KindAnswer, Peer: b}, {Kind: scenarios.KindApplyAnswer, Peer: a},
+		{Kind: scenarios.KindAwait, Peer: a, State: scenarios.StateDCOpen, Label: scenarios.DataChannelLabel},
+		{Kind: scenarios.KindSend, Peer: a, Label: scenarios.DataChannelLabel, Count: 5, Size: 100},
+		{Kind: scenarios.KindWriteMedia, Peer: a, Label: scenarios.AudioLabel, Count: 20, Size: 160, Duration: scenarios.Duration(20 * time.Millisecond)},
+		{Kind: scenarios.KindWriteMedia, Peer: a, Label: scenarios.VideoLabel, Count: 10, Size: 1000, Duration: scenarios.Duration(33 * time.Millisecond)},
+		{Kind: scenarios.KindSleep, Duration: scenarios.Duration(200 * time.Millisecond)},
+		{Kind: scenarios.KindClose, Peer: a, Mode: scenarios.ModeGraceful},
+	}
+	obs := suite.Check(t, config(NewServer, (*Server).Accept), sc)
+	if obs.Outcome != sim.OutcomeOK {
+		t.Fatalf("outcome %s", obs.Outcome)
+	}
+	for _, st := range obs.Steps {
+		if st.Err != "" {
+			t.Errorf("step %s: %s", st.Step, st.Err)
+		}
+	}
+	client := obs.Final[0]
+	if dcs := client.DataChannels; len(dcs) != 1 || !slices.Equal(dcs[0].ReceivedSeq, []int{0, 1, 2, 3, 4}) || dcs[0].Corrupt != 0 {
+		t.Errorf("client's channel %+v, want messages 0..4 echoed intact", dcs)
+	}
+	reflected := map[string]int{}
+	for _, tr := range client.Tracks {
+		if !tr.Local {
+			reflected[tr.Kind] = tr.Packets
+		}
+	}
+	if reflected["audio"] == 0 || reflected["video"] == 0 {
+		t.Errorf("client's tracks %+v, want audio and video reflected back", client.Tracks)
+	}
+	if obs.FinalReports["clients"] != "0" || obs.Reports["clients"] != "0" {
+		t.Errorf("clients at the final states %s, after teardown %s; want 0 and 0", obs.FinalReports["clients"], obs.Reports["clients"])
+	}
+	t.Logf("reflected RTP packets: %v", reflected)
+}
+
 // config plugs a fresh server from newServer in as peer B of every run,
 // handing it the connection with accept, with the example's invariants and
 // generator.
