@@ -120,20 +120,22 @@ func TestBrokenVariantsAreCaught(t *testing.T) {
 				obs, v := suite.Judge(t, tc.broken, sc)
 				return slices.ContainsFunc(v.Fail, func(f invariants.Violation) bool { return f.Invariant == tc.id }) && tc.evidence(obs)
 			}
+			// A seed counts as caught when it fails and then replays the
+			// failure twice more: some scenarios end in one of Pion's
+			// known wedges (F1, F8) in some runs, and a wedged run never
+			// reaches the leak check. The race detector makes that more
+			// frequent.
 			const seeds = 50
 			seed, found := uint64(0), false
-			for ; seed < seeds; seed++ {
-				if found = fails(generate(seed)); found {
-					break
-				}
+			for ; seed < seeds && !found; seed++ {
+				sc := generate(seed)
+				found = fails(sc) && fails(sc) && fails(sc)
 			}
 			if !found {
 				t.Fatalf("seeds 0..%d never caught it", seeds-1)
 			}
+			seed--
 			sc := generate(seed)
-			if !fails(sc) {
-				t.Fatalf("seed %d does not replay the failure", seed)
-			}
 			min, st := suite.Shrink(t, tc.broken, sc, tc.id)
 			if len(min.Steps) >= len(sc.Steps) {
 				t.Fatalf("shrinking kept %d of %d steps", len(min.Steps), len(sc.Steps))
