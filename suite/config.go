@@ -26,9 +26,12 @@ type Config struct {
 	// run, inside the run's bubble: build a fresh service there (or reset a
 	// shared one) so that runs share nothing. Generated scenarios have A
 	// create data channel "dc" and offer, so a service that answers plugs
-	// in as B; steps that act on the user's peer through closesim's own
-	// objects (a send on B's channel) fail harmlessly, their errors
-	// recorded in the trace.
+	// in as B. Steps that act on the user's peer through closesim's own
+	// objects (a send on a channel the service took over) fail harmlessly,
+	// their errors recorded in the trace; steps that add or remove tracks
+	// on it act on the user's PeerConnection, so a Generate that drops them
+	// keeps the service's connection the service's own (see
+	// examples/echo).
 	Peers map[scenarios.Peer]sim.PeerFactory
 	// Options are passed to every sim.Run after the suite's own (the
 	// watchdog of -closesim.watchdog and the peers), so they override them.

@@ -221,6 +221,14 @@ func (c Config) sweep(t *testing.T) {
 			fmt.Fprintf(&b, "  diverged: %s\n", d)
 		}
 	}
+	sw := report.Sweep{
+		Name: "go test " + tg.pkg + " -run " + runPattern(tg.test), Started: start, Wall: wall, Workers: 1,
+		Profile: string(j.profile), PionVersion: pionVersion(), Results: results, Reachable: coverage.Reachable(),
+	}
+	if c := report.Summarize(sw).Coverage; c.Reachable > 0 {
+		fmt.Fprintf(&b, "close points: documented %d/%d (%.1f%%), %d beyond the documented space (docs/coverage.md)\n",
+			c.Hit, c.Reachable, c.Percent, c.Beyond)
+	}
 	fmt.Print(b.String())
 
 	for _, r := range results {
@@ -249,10 +257,7 @@ func (c Config) sweep(t *testing.T) {
 		t.Error(f.String())
 	}
 	if *flagOut != "" {
-		sw := report.Sweep{
-			Name: "go test " + tg.pkg + " -run " + runPattern(tg.test), Started: start, Wall: wall, Workers: 1,
-			Profile: string(j.profile), PionVersion: pionVersion(), Results: results,
-		}
+		sw.Results = results // with the shrunk scenarios
 		if err := report.Write(*flagOut, sw); err != nil {
 			t.Fatalf("closesim: write report: %v", err)
 		}

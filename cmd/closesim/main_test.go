@@ -117,8 +117,8 @@ func TestAgainstAUserPackage(t *testing.T) {
 	}{
 		{"clean sweep", []string{"run", "-pkg", pkg, "-test", "TestCloseSweep", "-n", "4", "-workers", "2", "-quiet", "-out", filepath.Join(out, "clean")}, exitOK},
 		{"broken sweep", []string{"run", "-pkg", pkg, "-test", "TestBrokenCloseSweep", "-n", "3", "-workers", "2", "-quiet", "-out", filepath.Join(out, "broken")}, exitFailures},
-		{"replay a failing seed", []string{"replay", "-pkg", pkg, "-test", "TestBrokenCloseSweep", "-seed", "1"}, exitFailures},
-		{"replay a passing seed", []string{"replay", "-pkg", pkg, "-test", "TestBrokenCloseSweep", "-seed", "0"}, exitOK},
+		{"replay a failing seed", []string{"replay", "-pkg", pkg, "-test", "TestBrokenCloseSweep", "-seed", "0"}, exitFailures},
+		{"replay a passing seed", []string{"replay", "-pkg", pkg, "-test", "TestBrokenCloseSweep", "-seed", "1"}, exitOK},
 		{"no such test", []string{"run", "-pkg", pkg, "-test", "TestNoSuchSuite", "-n", "1"}, exitUsage},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -76,7 +76,7 @@ func acceptClosedOnly(s *Server, pc *webrtc.PeerConnection) error {
 // CLI and the replay and shrink flags:
 //
 //	go run ./cmd/closesim run -pkg ./examples/echo -test TestBrokenCloseSweep -n 20
-//	go test ./examples/echo -run '^TestBrokenCloseSweep$' -v -closesim.seed=1
+//	go test ./examples/echo -run '^TestBrokenCloseSweep$' -v -closesim.seed=0
 //
 // Its sweep fails by design, so a plain sweep (go test ./...) skips it
 // unless -echo.broken is set.

@@ -136,24 +136,27 @@ var (
 	}
 )
 
-// generate is scenarios.Generate plus media: for half the seeds the client
-// (A) also sends audio and video, which the server reflects, and once the
-// channel is open writes media before the generated close.
+// generate is scenarios.Generate adapted to a server in B's seat: B's own
+// media and data steps go (closesim would add tracks to, or send on, the
+// server's connection, which the server does not do), and when the
+// generator gave the client no track, half the seeds have the client (A)
+// send audio and video, which the server reflects.
 func generate(seed uint64) scenarios.Scenario {
 	sc := scenarios.Generate(seed)
+	sc.Steps = slices.DeleteFunc(sc.Steps, func(s scenarios.Step) bool {
+		return s.Peer == scenarios.PeerB && slices.Contains(serverOwned, s.Kind)
+	})
+	if slices.ContainsFunc(sc.Steps, func(s scenarios.Step) bool { return s.Kind == scenarios.KindAddTrack }) {
+		return sc
+	}
 	r := rand.New(rand.NewPCG(seed, 0x6563686f)) // "echo"
-	if r.IntN(2) == 0 {
-		return sc
-	}
-	tracks := []scenarios.Step{
-		{Kind: scenarios.KindAddTrack, Peer: scenarios.PeerA, Label: scenarios.AudioLabel, Media: scenarios.MediaAudio},
-		{Kind: scenarios.KindAddTrack, Peer: scenarios.PeerA, Label: scenarios.VideoLabel, Media: scenarios.MediaVideo},
-	}
 	offer := slices.IndexFunc(sc.Steps, func(s scenarios.Step) bool { return s.Kind == scenarios.KindOffer })
-	if offer < 0 {
+	if r.IntN(2) == 0 || offer < 0 {
 		return sc
 	}
-	sc.Steps = slices.Insert(sc.Steps, offer, tracks...)
+	sc.Steps = slices.Insert(sc.Steps, offer,
+		scenarios.Step{Kind: scenarios.KindAddTrack, Peer: scenarios.PeerA, Label: scenarios.AudioLabel, Media: scenarios.MediaAudio},
+		scenarios.Step{Kind: scenarios.KindAddTrack, Peer: scenarios.PeerA, Label: scenarios.VideoLabel, Media: scenarios.MediaVideo})
 	open := slices.IndexFunc(sc.Steps, func(s scenarios.Step) bool {
 		return s.Kind == scenarios.KindAwait && s.State == scenarios.StateDCOpen
 	})
@@ -167,3 +170,8 @@ func generate(seed uint64) scenarios.Scenario {
 	sc.Name = "media+" + sc.Name
 	return sc
 }
+
+// serverOwned are the step kinds that would act on the server's connection
+// as if closesim owned it.
+var serverOwned = []scenarios.Kind{scenarios.KindAddTrack, scenarios.KindWriteMedia, scenarios.KindRemoveTrack,
+	scenarios.KindStopTransceiver, scenarios.KindSend, scenarios.KindCreateDataChannel, scenarios.KindCloseDataChannel}
