@@ -29,6 +29,17 @@ var tooLong = invariants.Invariant{
 	},
 }
 
+// light is the generator of these tests: cheap scenarios with three to
+// six steps that close before the connection is up, so no run reaches
+// one of Pion's known wedges, under the race detector either.
+func light(seed uint64) scenarios.Scenario {
+	phases := []scenarios.Phase{scenarios.PhaseAfterSetLocal, scenarios.PhaseAfterRemote, scenarios.PhaseICEChecking}
+	sc := scenarios.WithClose(scenarios.Base(seed), scenarios.CloseAt{
+		Phase: phases[seed%3], Closer: scenarios.Closers[seed/3%3], Mode: scenarios.ModeClose}, 1, 1)
+	sc.Name = fmt.Sprintf("light-%d/%s", seed, sc.Name)
+	return sc
+}
+
 // helperEnv makes TestHelperSuite run: the tests below run this test
 // binary again with it set, to see what a failing suite prints and exits.
 const helperEnv = "CLOSESIM_SUITE_HELPER"
@@ -39,7 +50,7 @@ func TestHelperSuite(t *testing.T) {
 	if os.Getenv(helperEnv) == "" {
 		t.Skip("runs in a child process of TestRunModes")
 	}
-	Run(t, Config{Invariants: []invariants.Invariant{tooLong}, Seeds: 3})
+	Run(t, Config{Invariants: []invariants.Invariant{tooLong}, Generate: light, Seeds: 3})
 }
 
 func TestRelPkg(t *testing.T) {
@@ -146,7 +157,7 @@ func TestSeeds(t *testing.T) {
 // failures shrunk, repro lines naming this package and test.
 func TestWorkerLines(t *testing.T) {
 	var out strings.Builder
-	Config{Invariants: []invariants.Invariant{tooLong}}.worker(t, strings.NewReader("0\n\n1\n"), &out)
+	Config{Invariants: []invariants.Invariant{tooLong}, Generate: light}.worker(t, strings.NewReader("0\n\n1\n"), &out)
 	var rs []report.Result
 	sc := bufio.NewScanner(strings.NewReader(out.String()))
 	sc.Buffer(nil, 64<<20)
@@ -183,7 +194,7 @@ func TestWorkerLines(t *testing.T) {
 func TestRunModes(t *testing.T) {
 	dir := t.TempDir()
 	scFile := filepath.Join(dir, "long.json")
-	js, err := scenarios.Marshal(scenarios.Generate(1))
+	js, err := scenarios.Marshal(light(1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,6 +94,7 @@ func TestBrokenCloseSweep(t *testing.T) {
 // server passes both scenarios.
 func TestBrokenVariantsAreCaught(t *testing.T) {
 	fixed := config(NewServer, (*Server).Accept)
+	fixed.Options = append(fixed.Options, sim.WithWatchdog(time.Second))
 	for _, tc := range []struct {
 		name     string
 		broken   suite.Config
@@ -116,6 +117,10 @@ func TestBrokenVariantsAreCaught(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// A run that wedges (Pion's F1, frequent under the race
+			// detector) costs a second instead of three; a run that does
+			// not wedge takes milliseconds, under the race detector too.
+			tc.broken.Options = append(tc.broken.Options, sim.WithWatchdog(time.Second))
 			fails := func(sc scenarios.Scenario) bool {
 				obs, v := suite.Judge(t, tc.broken, sc)
 				return slices.ContainsFunc(v.Fail, func(f invariants.Violation) bool { return f.Invariant == tc.id }) && tc.evidence(obs)
