@@ -65,6 +65,10 @@ func TestWithPeer(t *testing.T) {
 		Closer: scenarios.PeerA, Mode: scenarios.ModeGraceful}, 5, 64)
 	// B is the service: it answers what A sends, so drop B's own send.
 	sc.Steps = slices.DeleteFunc(sc.Steps, func(s scenarios.Step) bool { return s.Kind == scenarios.KindSend && s.Peer == scenarios.PeerB })
+	// B learns of A's close by ICE consent, not by a close_notify that makes
+	// Pion close B while A's ABORT is handled: that path can reach F1 (a
+	// wedge), often under the race detector's randomized scheduling.
+	sc.Settings.DisableCloseByDTLS = true
 	for _, tc := range []struct {
 		name      string
 		svc       *echoService
@@ -89,10 +93,11 @@ func TestWithPeer(t *testing.T) {
 			if obs.Reports["peers"] != "0" {
 				t.Errorf("Reports %v, want peers=0 after teardown", obs.Reports)
 			}
-			// A's graceful close reached B by DTLS close_notify, so the
-			// service had already dropped B when the final states were taken.
-			if obs.Final[1].Connection != "closed" || obs.FinalReports["peers"] != "0" {
-				t.Errorf("final B connection %s, FinalReports %v; want closed and peers=0", obs.Final[1].Connection, obs.FinalReports)
+			// B's connection failed by ICE consent within the settle
+			// period, so the service had already dropped B when the final
+			// states were taken.
+			if obs.Final[1].Connection != "failed" || obs.FinalReports["peers"] != "0" {
+				t.Errorf("final B connection %s, FinalReports %v; want failed and peers=0", obs.Final[1].Connection, obs.FinalReports)
 			}
 			for _, st := range obs.Steps {
 				if st.Err != "" {
