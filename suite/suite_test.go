@@ -9,7 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/closesim/closesim/invariants"
 	"github.com/closesim/closesim/report"
@@ -300,5 +303,47 @@ func TestLoad(t *testing.T) {
 				t.Errorf("%d steps, want %d", len(sc.Steps), tc.steps)
 			}
 		})
+	}
+}
+
+// TestShrinkSkipsFrozenReplays: a replay that froze before it could show
+// the failure does not count against it. Every other run of this scenario
+// wedges (a custom step holds a mutex across a fake-clock sleep while
+// another goroutine waits for it, as Pion's F1 does); the runs that finish
+// all fail test.settled-too-long, so the failure still holds.
+func TestShrinkSkipsFrozenReplays(t *testing.T) {
+	var runs atomic.Int64
+	// Like tooLong, but judged only on runs that got as far as the final
+	// states, as a leak or a final-state rule is.
+	settled := invariants.Invariant{ID: "test.settled-too-long", Rule: "a run that settled had at most two steps", Ref: "suite's tests",
+		Check: func(obs *sim.Observation) []invariants.Violation {
+			if n := len(obs.Scenario.Steps); len(obs.Final) > 0 && n > 2 {
+				return []invariants.Violation{{Invariant: "test.settled-too-long", Message: fmt.Sprintf("%d steps", n)}}
+			}
+			return nil
+		}}
+	c := Config{
+		Invariants: []invariants.Invariant{settled},
+		Options: []sim.Option{sim.WithWatchdog(500 * time.Millisecond), sim.WithStep("maybe-wedge", func(*sim.StepContext) error {
+			if runs.Add(1)%2 == 1 {
+				var mu sync.Mutex
+				mu.Lock()
+				go func() { mu.Lock() }() // not durably blocked: the fake clock stops
+				time.Sleep(time.Second)
+				mu.Unlock()
+			}
+			return nil
+		})},
+	}
+	sc := light(1)
+	sc.Steps = append([]scenarios.Step{{Kind: scenarios.KindCustom, Name: "maybe-wedge"}}, sc.Steps...)
+	if !c.stillFails(t, "test.settled-too-long", 3)(sc) {
+		t.Errorf("a failure shown by every run that finished does not hold (%d runs)", runs.Load())
+	}
+	if got := runs.Load(); got < 5 {
+		t.Errorf("%d runs, want the wedged ones replaced (at least 5)", got)
+	}
+	if c.stillFails(t, "test.never", 3)(sc) {
+		t.Error("a failure no run shows holds")
 	}
 }
