@@ -324,7 +324,7 @@ func TestShrinkSkipsFrozenReplays(t *testing.T) {
 		}}
 	c := Config{
 		Invariants: []invariants.Invariant{settled},
-		Options: []sim.Option{sim.WithWatchdog(500 * time.Millisecond), sim.WithStep("maybe-wedge", func(*sim.StepContext) error {
+		Options: []sim.Option{sim.WithWatchdog(250 * time.Millisecond), sim.WithStep("maybe-wedge", func(*sim.StepContext) error {
 			if runs.Add(1)%2 == 1 {
 				var mu sync.Mutex
 				mu.Lock()
