@@ -26,7 +26,9 @@ func packets(obs *sim.Observation, from, class string) int {
 // ways: sender reports from A, receiver reports from B) and the
 // close_notify alert.
 func TestPacketClassesOnRealTraffic(t *testing.T) {
-	obs := mustRun(t, scenarios.ConnectMediaClose(11, true, scenarios.PeerA, scenarios.ModeGraceful))
+	obs := runUnwedged(t, 11, func(seed uint64) scenarios.Scenario {
+		return scenarios.ConnectMediaClose(seed, true, scenarios.PeerA, scenarios.ModeGraceful)
+	})
 	for _, tc := range []struct{ class, from string }{
 		{"stun", "A"}, {"stun", "B"},
 		{"dtls-handshake", "A"}, {"dtls-handshake", "B"},
@@ -144,13 +146,19 @@ func firstLineOf(s string) string {
 // close. Delivered, B closes at once; dropped, B notices only when ICE
 // consent fails, tens of virtual seconds later, and ends failed.
 func TestDroppedAlertChangesRemote(t *testing.T) {
-	base := scenarios.ConnectMediaClose(21, false, scenarios.PeerA, scenarios.ModeClose)
-	base.Settle = scenarios.Duration(40 * time.Second)
-	dropped := base
-	dropped.Faults.Packets = []scenarios.PacketFault{{Class: "dtls-alert", From: scenarios.PeerA, Action: "drop"}}
+	base := func(seed uint64) scenarios.Scenario {
+		sc := scenarios.ConnectMediaClose(seed, false, scenarios.PeerA, scenarios.ModeClose)
+		sc.Settle = scenarios.Duration(40 * time.Second)
+		return sc
+	}
+	dropped := func(seed uint64) scenarios.Scenario {
+		sc := base(seed)
+		sc.Faults.Packets = []scenarios.PacketFault{{Class: "dtls-alert", From: scenarios.PeerA, Action: "drop"}}
+		return sc
+	}
 	for _, tc := range []struct {
 		name    string
-		sc      scenarios.Scenario
+		sc      func(uint64) scenarios.Scenario
 		last    string        // B's last connection state
 		minTime time.Duration // B's last state at least this long after A's close
 		maxTime time.Duration
@@ -159,7 +167,7 @@ func TestDroppedAlertChangesRemote(t *testing.T) {
 		{"alert dropped", dropped, "failed", 5 * time.Second, 35 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			obs := mustRun(t, tc.sc)
+			obs := runUnwedged(t, 21, tc.sc)
 			var closeAt, lastAt time.Duration
 			last := ""
 			for _, e := range obs.Events {

@@ -63,10 +63,12 @@ func TestFindingSCTPAbortStall(t *testing.T) {
 // channel reports ReadyState "open" after its PeerConnection closed, on the
 // closing peer and on the remote, though its reader has ended.
 func TestFindingDetachedChannelNotClosed(t *testing.T) {
-	sc := scenarios.WithClose(scenarios.Base(41), scenarios.CloseAt{Phase: scenarios.PhaseDCOpen,
-		Closer: scenarios.PeerA, Mode: scenarios.ModeGraceful}, 0, 0)
-	sc.Settings.DetachDataChannels = true
-	obs := mustRun(t, sc)
+	obs := runUnwedged(t, 41, func(seed uint64) scenarios.Scenario {
+		sc := scenarios.WithClose(scenarios.Base(seed), scenarios.CloseAt{Phase: scenarios.PhaseDCOpen,
+			Closer: scenarios.PeerA, Mode: scenarios.ModeGraceful}, 0, 0)
+		sc.Settings.DetachDataChannels = true
+		return sc
+	})
 	text := sim.Text(obs.Events)
 	for _, peer := range []string{"A", "B"} {
 		ps := peerState(obs, peer)

@@ -66,7 +66,11 @@ func TestNetworkFaults(t *testing.T) {
 
 func checkNetworkRun(t *testing.T, sc scenarios.Scenario, msgs int, trace []string, sdp string) {
 	t.Helper()
-	obs := mustRun(t, sc)
+	obs := runUnwedged(t, sc.Seed, func(seed uint64) scenarios.Scenario {
+		sc := sc
+		sc.Seed = seed
+		return sc
+	})
 	text := sim.Text(obs.Events)
 	if obs.Outcome != sim.OutcomeOK {
 		t.Fatalf("outcome %s\n%s", obs.Outcome, text)
@@ -108,7 +112,7 @@ func TestAsyncAndBufferedLow(t *testing.T) {
 		i := slices.IndexFunc(sc.Steps, func(s scenarios.Step) bool { return s.Kind == scenarios.KindApplyAnswer })
 		sc.Steps[i].Async = true
 		sc.Steps = append(sc.Steps[:i+1], scenarios.Step{Kind: scenarios.KindClose, Peer: scenarios.PeerA, Mode: scenarios.ModeClose, Immediate: true})
-		obs := mustRun(t, sc)
+		obs := runUnwedged(t, 36, func(seed uint64) scenarios.Scenario { sc := sc; sc.Seed = seed; return sc })
 		text := sim.Text(obs.Events)
 		step := strings.Index(text, "A step #"+fmt.Sprint(i)+" A apply_answer (async)")
 		closeCall := strings.Index(text, "A close call close")
@@ -125,7 +129,7 @@ func TestAsyncAndBufferedLow(t *testing.T) {
 		sc.Steps[0].Channel = &scenarios.ChannelOptions{BufferedAmountLowThreshold: 1024}
 		sc.Steps = append([]scenarios.Step{{Kind: scenarios.KindCloseOn, Peer: scenarios.PeerA, On: scenarios.OnBufferedAmountLow, Mode: scenarios.ModeClose}},
 			sc.Steps[:len(sc.Steps)-1]...)
-		obs := mustRun(t, sc)
+		obs := runUnwedged(t, 37, func(seed uint64) scenarios.Scenario { sc := sc; sc.Seed = seed; return sc })
 		text := sim.Text(obs.Events)
 		for _, want := range []string{`A dc buffered amount low "dc"`, "A callback-close from buffered_amount_low(dc)"} {
 			if !strings.Contains(text, want) {
