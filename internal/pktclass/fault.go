@@ -1,9 +1,10 @@
 package pktclass
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"hash/fnv"
 	"net"
 	"strings"
 	"sync"
@@ -53,9 +54,11 @@ type Fault struct {
 	Delay time.Duration `json:"delay,omitempty"`
 	// Probability, if in (0, 1), makes the fault act on each matching
 	// packet with that probability (seeded loss, for instance); 0 and 1
-	// act on every matching packet. The draws come from a generator seeded
-	// with Seed, one draw per matching packet, so the same packets in the
-	// same order meet the same fate.
+	// act on every matching packet. A packet's draw is a hash of Seed, the
+	// fault's index, the packet's class and direction, and how many packets
+	// of that class and direction the fault drew for before it: the n-th
+	// STUN packet from A to B meets the same fate in every run, however the
+	// router interleaves it with other classes and the other direction.
 	Probability float64 `json:"probability,omitempty"`
 	Seed        uint64  `json:"seed,omitempty"`
 }
@@ -278,7 +281,7 @@ type Hit struct {
 type compiledFault struct {
 	Fault
 	from, to net.IP
-	rng      *rand.Rand // nil unless 0 < Probability < 1
+	random   bool // 0 < Probability < 1
 }
 
 // engine is the matching state shared by Filter and Injector.
@@ -292,7 +295,8 @@ type engine struct {
 
 	mu      sync.Mutex // guards the fields below; never held while blocking
 	used    []int
-	pending map[string]int // chunk tag -> copies scheduled and not yet seen
+	pending map[string]int  // chunk tag -> copies scheduled and not yet seen
+	drawn   map[drawKey]int // packets drawn for, per probabilistic fault and stream
 	closed  bool
 }
 
@@ -303,11 +307,12 @@ func newEngine(start time.Time, faults []Fault, onHit func(Hit)) *engine {
 		faults:  make([]compiledFault, len(faults)),
 		used:    make([]int, len(faults)),
 		pending: make(map[string]int),
+		drawn:   make(map[drawKey]int),
 	}
 	for i, f := range faults {
 		e.faults[i] = compiledFault{Fault: f, from: net.ParseIP(f.From), to: net.ParseIP(f.To)}
 		if f.Probability > 0 && f.Probability < 1 {
-			e.faults[i].rng = rand.New(rand.NewPCG(f.Seed, uint64(i)))
+			e.faults[i].random = true
 		}
 	}
 
@@ -358,7 +363,7 @@ func (e *engine) filter(c vnet.Chunk) bool {
 	for i := range e.faults {
 		f := &e.faults[i]
 		if (f.FirstN == 0 || e.used[i] < f.FirstN) && f.matches(payload, src, dst, elapsed) &&
-			(f.rng == nil || f.rng.Float64() < f.Probability) {
+			(!f.random || e.draw(i, Classify(payload), src, dst) < f.Probability) {
 			hit = i
 
 			break
@@ -386,6 +391,34 @@ func (e *engine) filter(c vnet.Chunk) bool {
 	}
 
 	return pass
+}
+
+// draw returns the uniform [0, 1) draw of fault i for the n-th packet of
+// one class from src to dst (n counted per fault, class and direction);
+// e.mu must be held. Keying on the packet's place in its own stream
+// rather than in the router's queue makes the fate of each packet
+// independent of how packets of other classes or of the other direction
+// interleave with it within one instant. (Not on the packet's bytes: STUN
+// requests carry ICE tie-breakers that Pion draws from a per-process
+// math/rand generator, so the bytes differ between runs.)
+func (e *engine) draw(i int, c Class, src, dst net.IP) float64 {
+	key := drawKey{fault: i, class: c, src: src.String(), dst: dst.String()}
+	n := e.drawn[key]
+	e.drawn[key] = n + 1
+	h := fnv.New64a()
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[0:], e.faults[i].Seed)
+	binary.LittleEndian.PutUint64(b[8:], uint64(n))
+	_, _ = h.Write(b[:])
+	fmt.Fprintf(h, "|%d|%s|%s|%s", i, c, key.src, key.dst)
+	return float64(h.Sum64()>>11) / (1 << 53)
+}
+
+// drawKey names one stream of packets for a probabilistic fault.
+type drawKey struct {
+	fault    int
+	class    Class
+	src, dst string
 }
 
 func (e *engine) hits() []int {

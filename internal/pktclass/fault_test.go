@@ -747,3 +747,23 @@ func TestFilterProbability(t *testing.T) {
 		t.Errorf("%d of %d packets arrived with p=0.5", n, total)
 	}
 }
+
+// TestDrawIgnoresOrder: a packet's draw depends on its class, direction
+// and place in that stream, not on how streams interleave.
+func TestDrawIgnoresOrder(t *testing.T) {
+	faults := []Fault{{Action: ActionDrop, Probability: 0.5, Seed: 7}}
+	a, b := net.ParseIP(ipA), net.ParseIP(ipB)
+	e1, e2 := newEngine(time.Time{}, faults, nil), newEngine(time.Time{}, faults, nil)
+	x1, y1 := e1.draw(0, STUN, a, b), e1.draw(0, STUN, b, a)
+	y2, x2 := e2.draw(0, STUN, b, a), e2.draw(0, STUN, a, b)
+	if x1 != x2 || y1 != y2 {
+		t.Errorf("draws depend on order: A->B %v/%v, B->A %v/%v", x1, x2, y1, y2)
+	}
+	if again := e1.draw(0, STUN, a, b); again == x1 {
+		t.Errorf("the next packet of the stream got the same draw %v", again)
+	}
+	other := newEngine(time.Time{}, []Fault{{Action: ActionDrop, Probability: 0.5, Seed: 8}}, nil)
+	if other.draw(0, STUN, a, b) == x1 {
+		t.Errorf("seeds 7 and 8 drew the same")
+	}
+}
