@@ -160,6 +160,12 @@ func Generate(seed uint64) Scenario {
 		// CPU time, and a slow run would look like a wedge.
 		size, msgs = 64<<10+r.IntN(MaxMessageSize-64<<10), 1+r.IntN(3)
 	}
+	callback := on(8, "callback")
+	if callback {
+		// A close from inside a callback replaces the close step; connect
+		// and transfer fully so that every callback has a chance to fire.
+		c.Phase = PhaseMidTransfer
+	}
 	sc = WithClose(sc, c, msgs, size)
 	closeName := sc.Name
 	last := len(sc.Steps) - 1
@@ -206,9 +212,10 @@ func Generate(seed uint64) Scenario {
 		again.Immediate, again.Yields, again.Mode = r.IntN(2) == 0, 0, Modes[r.IntN(2)]
 		sc.Steps = append(sc.Steps, again)
 	}
-	if on(8, "callback") {
+	var cb Callback
+	if callback {
 		// Close from inside a callback instead: armed before anything runs.
-		cb := Callbacks[r.IntN(len(Callbacks))]
+		cb = Callbacks[r.IntN(len(Callbacks))]
 		arm := Step{Kind: KindCloseOn, Peer: []Peer{PeerA, PeerB}[r.IntN(2)], On: cb, Mode: ModeClose}
 		if details := callbackDetails[cb]; len(details) > 0 && r.IntN(2) == 0 {
 			arm.State = State(details[r.IntN(len(details))]) // a later firing, not the first
@@ -226,9 +233,16 @@ func Generate(seed uint64) Scenario {
 			sc.Topology.BackpressureB = bp
 		}
 	}
-	if on(11, "media") {
-		addMedia(r, &sc, connected, on(12, "mediaop"))
-		if on(18, "nodc") {
+	if on(11, "media") || cb == OnTrack {
+		// Track operations and media-only sessions at even odds, whatever
+		// the seed's density: their close points need both.
+		op := r.IntN(2) == 0
+		if op {
+			tags = append(tags, "mediaop")
+		}
+		addMedia(r, &sc, connected, op)
+		if r.IntN(2) == 0 {
+			tags = append(tags, "nodc")
 			dropDataChannel(&sc)
 		}
 	}
@@ -388,8 +402,10 @@ func drawChannel(r *rand.Rand) *ChannelOptions {
 // races that live inside one instant need 0 to 64 yields to be reached.
 func drawYields(r *rand.Rand) int {
 	switch n := r.IntN(10); {
-	case n < 5:
-		return r.IntN(9)
+	case n < 3:
+		return 0 // right behind the previous step: its goroutines have not run yet
+	case n < 6:
+		return 1 + r.IntN(8)
 	case n < 8:
 		return 9 + r.IntN(56)
 	default:
