@@ -46,6 +46,11 @@ type Diagnosis struct {
 // sync.RWMutex and guesses, for each, which goroutine holds the lock. The
 // holder heuristics, tried in order and named in Blocked.Why, are:
 //
+//  0. a goroutine, not itself waiting for a lock at the same place, that
+//     is inside the waiter's locking function (Site) on the same receiver
+//     (the same first argument, printed as live) further down its stack:
+//     it passed the Lock call the waiter is stuck at and is now busy or
+//     parked deeper in (a network write, a timed wait). The lowest ID wins.
 //  1. a goroutine parked in a non-mutex wait (see [Goroutine.TimedWait])
 //     with a frame, outside runtime/sync/internal/time, whose argument p
 //     satisfies p <= LockAddr < p+4096 (the lock is a field of that
@@ -229,6 +234,28 @@ func (a candidate) better(b candidate) bool {
 func (ix *index) findHolder(b *Blocked, self int) {
 	gs, infos := ix.gs, ix.infos
 	w := gs[self]
+
+	// Heuristic 0: another goroutine inside the same locking function on
+	// the same receiver, past the Lock call.
+	if recv, certain := b.Site.arg(0); recv != 0 && certain && receiverType(b.Site.Func) != "" {
+		for i, g := range gs {
+			if i == self || infos[i].mutex && g.Top().Func == b.Site.Func {
+				continue // the waiter, or another goroutine queued at the same place
+			}
+			for _, f := range g.Frames {
+				if f.Func != b.Site.Func {
+					continue
+				}
+				if r, ok := f.arg(0); ok && r == recv {
+					h := g
+					b.Holder, b.HolderSite = &h, h.Top()
+					b.Why = fmt.Sprintf("heuristic 0: goroutine %d is inside %s on the same receiver %#x, past the Lock call, and waits deeper in at %s",
+						g.ID, shortFunc(b.Site.Func), recv, shortFunc(h.Top().Func))
+					return
+				}
+			}
+		}
+	}
 
 	// The address to look for: the lock itself, or else the waiter's receiver.
 	target, approx, targetUnsure := b.LockAddr, false, false

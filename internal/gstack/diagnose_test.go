@@ -87,6 +87,28 @@ example.com/pkg.(*Conn).state(0x0?)
 		holder int64 // 0: none
 		why    string
 	}{
+		{"heuristic 0: inside the same locking function on the same receiver", `goroutine 30 [sync.Mutex.Lock]:
+internal/sync.runtime_SemacquireMutex(0x0?, 0x0?, 0x0?)
+	/go/src/runtime/sema.go:95 +0x25
+internal/sync.(*Mutex).lockSlow(0xc000050010)
+	/go/src/internal/sync/mutex.go:149 +0x15d
+example.com/dtls.(*Conn).writePackets(0xc000050000, {0x1, 0x2})
+	/src/dtls/conn.go:554 +0x3c
+example.com/dtls.(*Conn).notify(0xc000050000)
+	/src/dtls/conn.go:1285 +0x3c
+
+goroutine 31 [select]:
+example.com/dtls.(*Conn).handshake(0xc000050000)
+	/src/dtls/conn.go:900 +0x2d
+
+goroutine 32 [select]:
+example.com/bp.(*sender).write(0xc000090000)
+	/src/bp/conn.go:168 +0x2d
+example.com/dtls.(*Conn).writePackets(0xc000050000, {0x3, 0x4})
+	/src/dtls/conn.go:600 +0x3c
+example.com/sctp.(*Association).writeLoop(0xc000070000)
+	/src/sctp/association.go:700 +0x3c
+`, 32, "heuristic 0: goroutine 32 is inside dtls.(*Conn).writePackets on the same receiver 0xc000050000"},
 		{"heuristic 2 by shared receiver type", waiterRLock + `
 goroutine 11 [sleep, synctest bubble 1]:
 time.Sleep(0x3b9aca00)
