@@ -612,7 +612,7 @@ func checkRemoteClosedByDTLS(obs *sim.Observation) []Violation {
 		if ice := lastICEState(obs.Events[:rc.sp.call], s); ice != "connected" && ice != "completed" {
 			continue // the survivor's side of the path was down (e.g. its ICE restart under way)
 		}
-		if after := obs.Events[stepStart(obs.Events, rc.sp.call):]; dropped(after, "dtls-alert", rc.remote, s) &&
+		if after := obs.Events[stepStart(obs.Events, rc.sp.call, rc.remote):]; dropped(after, "dtls-alert", rc.remote, s) &&
 			(rc.snap.Before.SCTP != "connected" || dropped(after, "dtls-application-data", rc.remote, s)) {
 			// A packet fault dropped the close_notify, and there was no
 			// SCTP ABORT to bring the news or it was dropped too.
@@ -750,12 +750,14 @@ func dropped(evs []sim.Event, class, from, to string) bool {
 	return false
 }
 
-// stepStart returns the index of the step event that started the close
-// call at index call (concurrent closes of the same step may have called
-// Close, and sent the close's packets, before it), or call itself.
-func stepStart(evs []sim.Event, call int) int {
+// stepStart returns the index of the event that started peer's step
+// whose close call is at index call (concurrent closes of the same step
+// may have called Close, and sent the close's packets, before it), or call
+// itself. Another peer's step events (an async step finishing) are passed
+// over.
+func stepStart(evs []sim.Event, call int, peer string) int {
 	for j := call - 1; j >= 0; j-- {
-		if evs[j].Kind == "step" {
+		if e := evs[j]; e.Kind == "step" && e.Peer == peer && !strings.HasSuffix(e.Detail, " done") && !strings.Contains(e.Detail, " error: ") {
 			return j
 		}
 	}
