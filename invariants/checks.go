@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/closesim/closesim/internal/gstack"
 	"github.com/closesim/closesim/sim"
 )
 
@@ -201,21 +202,9 @@ func checkNoWedge(obs *sim.Observation) []Violation {
 	}
 	msg := fmt.Sprintf("the run ended in a %s", obs.Outcome)
 	if len(ev) > 0 && obs.Wedge != nil {
-		msg += ": " + headline(obs.Wedge.Diagnosis)
+		msg += ": " + gstack.Headline(obs.Wedge.Diagnosis)
 	}
 	return []Violation{{Invariant: idNoWedge, Message: msg, Evidence: ev}}
-}
-
-// headline picks the line of a wedge diagnosis that says the most: the
-// first goroutine that waits on a mutex, else the first line.
-func headline(diag string) string {
-	for _, line := range strings.Split(diag, "\n") {
-		if strings.Contains(line, " waits in ") {
-			return strings.TrimSpace(line)
-		}
-	}
-	first, _, _ := strings.Cut(strings.TrimSpace(diag), "\n")
-	return first
 }
 
 func checkLeakGoroutines(obs *sim.Observation) []Violation {

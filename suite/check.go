@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closesim/closesim/internal/gstack"
 	"github.com/closesim/closesim/invariants"
 	"github.com/closesim/closesim/report"
 	"github.com/closesim/closesim/scenarios"
@@ -214,18 +215,6 @@ func summary(obs *sim.Observation) string {
 	return b.String()
 }
 
-// headline picks the line of a summary that says the most: for a wedge, the
-// first goroutine that waits on a mutex; otherwise the first line.
-func headline(s string) string {
-	for _, line := range strings.Split(s, "\n") {
-		if strings.Contains(line, " waits in ") {
-			return strings.TrimSpace(line)
-		}
-	}
-	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	return line
-}
-
 // recheck re-runs a wedged scenario on the real clock to tell a stall (the
 // real-time run finishes; its slowest close says how long the stall was)
 // from a deadlock (the real-time run hangs too). It returns "" for other
@@ -242,7 +231,7 @@ func (c Config) recheck(t *testing.T, obs *sim.Observation) string {
 	}
 	switch rt.Outcome {
 	case sim.OutcomeWedge, sim.OutcomeDeadlock:
-		return fmt.Sprintf("real-time recheck: DEADLOCK, no progress on the real clock within %s either (%s)", *flagRealTime, headline(summary(rt)))
+		return fmt.Sprintf("real-time recheck: DEADLOCK, no progress on the real clock within %s either (%s)", *flagRealTime, gstack.Headline(summary(rt)))
 	}
 	var slowest time.Duration
 	for _, cl := range rt.Closes {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/closesim/closesim/coverage"
+	"github.com/closesim/closesim/internal/gstack"
 	"github.com/closesim/closesim/report"
 	"github.com/closesim/closesim/scenarios"
 	"github.com/closesim/closesim/sim"
@@ -238,7 +239,7 @@ func (c Config) sweep(t *testing.T) {
 		var f strings.Builder
 		fmt.Fprintf(&f, "seed %d %s %s\n", r.Seed, r.Outcome, r.Scenario.Name)
 		for _, v := range r.Verdict.Fail {
-			fmt.Fprintf(&f, "  %s\n", headline(v.String()))
+			fmt.Fprintf(&f, "  %s\n", gstack.Headline(v.String()))
 		}
 		if len(r.Verdict.Fail) == 0 {
 			fmt.Fprintf(&f, "  %s\n", r.Message())

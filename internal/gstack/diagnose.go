@@ -654,3 +654,16 @@ func reentrance(w Goroutine, b Blocked) string {
 	}
 	return ""
 }
+
+// Headline picks the line of a diagnosis summary that says the most: the
+// first goroutine that waits on a mutex ("... waits in ..."), else the
+// first line.
+func Headline(summary string) string {
+	for line := range strings.Lines(summary) {
+		if strings.Contains(line, " waits in ") {
+			return strings.TrimSpace(line)
+		}
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(summary), "\n")
+	return first
+}

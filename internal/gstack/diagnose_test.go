@@ -316,3 +316,15 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+func TestHeadline(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"wedge\n  goroutine 5 waits in sync.(*Mutex).Lock at x\nmore", "goroutine 5 waits in sync.(*Mutex).Lock at x"},
+		{"  first line\nsecond", "first line"},
+		{"", ""},
+	} {
+		if got := Headline(tc.in); got != tc.want {
+			t.Errorf("Headline(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
