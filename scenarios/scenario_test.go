@@ -249,6 +249,7 @@ func FuzzUnmarshal(f *testing.F) {
 
 func TestCatalogueIsValidAndNamed(t *testing.T) {
 	cat := Catalogue()
+	t.Logf("%d catalogue scenarios", len(cat))
 	if len(cat) < 40 {
 		t.Fatalf("%d catalogue scenarios, want at least 40", len(cat))
 	}
