@@ -249,3 +249,39 @@ func TestJudgeWith(t *testing.T) {
 		})
 	}
 }
+
+// TestKnownIssueForAUserInvariant: an entry for a test's own invariant is
+// an error by default, valid WithInvariants (and then matches its
+// violations), and valid under AnyInvariant.
+func TestKnownIssueForAUserInvariant(t *testing.T) {
+	own := invariants.Invariant{ID: "myservice.peers-released", Rule: "r", Check: func(*sim.Observation) []invariants.Violation {
+		return []invariants.Violation{{Invariant: "myservice.peers-released", Message: "2 peers left"}}
+	}}
+	data := []byte(`[{"id": "S1", "invariant": "myservice.peers-released", "signature": "peers left", "note": "tracked in our tracker"}]`)
+	for _, tc := range []struct {
+		name string
+		opts []invariants.KnownOption
+		ok   bool
+	}{
+		{"default", nil, false},
+		{"WithInvariants", []invariants.KnownOption{invariants.WithInvariants(own)}, true},
+		{"AnyInvariant", []invariants.KnownOption{invariants.AnyInvariant()}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			known, err := invariants.ParseKnown(data, tc.opts...)
+			if (err == nil) != tc.ok {
+				t.Fatalf("ParseKnown: %v, want ok=%v", err, tc.ok)
+			}
+			if err != nil {
+				if !strings.Contains(err.Error(), `no invariant "myservice.peers-released"`) {
+					t.Errorf("error %v does not name the invariant", err)
+				}
+				return
+			}
+			v := invariants.JudgeWith(&sim.Observation{Outcome: sim.OutcomeOK}, invariants.Pion, known, []invariants.Invariant{own})
+			if len(v.Fail) != 0 || len(v.Known) != 1 || v.Known[0].Issue.ID != "S1" {
+				t.Errorf("verdict fail %v known %v, want the violation known as S1", v.Fail, v.Known)
+			}
+		})
+	}
+}

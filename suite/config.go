@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -97,13 +98,18 @@ type judgement struct {
 
 var (
 	judgementMu    sync.Mutex
-	judgementCache = map[[2]string]judgement{}
+	judgementCache = map[[3]string]judgement{}
 )
 
 // judgeConfig returns the profile of -closesim.profile and the known issues
 // of -closesim.known, read once per flag value.
-func judgeConfig() (judgement, error) {
-	key := [2]string{*flagProfile, *flagKnown}
+func judgeConfig(extra []invariants.Invariant) (judgement, error) {
+	ids := make([]string, len(extra))
+	for i, inv := range extra {
+		ids[i] = inv.ID
+	}
+	key := [3]string{*flagProfile, *flagKnown, strings.Join(ids, ",")}
+	opt := invariants.WithInvariants(extra...)
 	judgementMu.Lock()
 	defer judgementMu.Unlock()
 	if j, ok := judgementCache[key]; ok {
@@ -117,11 +123,11 @@ func judgeConfig() (judgement, error) {
 	switch path := *flagKnown; path {
 	case "":
 	case "auto":
-		if j.known, err = autoKnown(); err != nil {
+		if j.known, err = autoKnown(opt); err != nil {
 			return judgement{}, fmt.Errorf("-closesim.known=auto: %w", err)
 		}
 	default:
-		if j.known, err = invariants.LoadKnown(path); err != nil {
+		if j.known, err = invariants.LoadKnown(path, opt); err != nil {
 			return judgement{}, fmt.Errorf("-closesim.known: %w", err)
 		}
 	}
@@ -131,7 +137,7 @@ func judgeConfig() (judgement, error) {
 
 // autoKnown is known-issues.json at the module root, if there is one, then
 // the issues closesim ships whose IDs that file does not use.
-func autoKnown() ([]invariants.KnownIssue, error) {
+func autoKnown(opt invariants.KnownOption) ([]invariants.KnownIssue, error) {
 	shipped, err := invariants.ParseKnown(closesim.KnownIssues())
 	if err != nil {
 		return nil, fmt.Errorf("closesim's own known issues: %w", err)
@@ -140,7 +146,7 @@ func autoKnown() ([]invariants.KnownIssue, error) {
 	if path == "" {
 		return shipped, nil
 	}
-	local, err := invariants.LoadKnown(path)
+	local, err := invariants.LoadKnown(path, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +186,7 @@ func moduleFile(name string) string {
 // judge judges obs with the flags' profile and known issues and c's
 // invariants.
 func (c Config) judge(obs *sim.Observation) (invariants.Verdict, error) {
-	j, err := judgeConfig()
+	j, err := judgeConfig(c.Invariants)
 	if err != nil {
 		return invariants.Verdict{}, err
 	}

@@ -43,7 +43,7 @@ const ResultPrefix = "closesim-result "
 // of a test function.
 func Run(t *testing.T, c Config) {
 	t.Helper()
-	if _, err := judgeConfig(); err != nil {
+	if _, err := judgeConfig(c.Invariants); err != nil {
 		t.Fatalf("closesim: %v", err)
 	}
 	switch Selected() {
@@ -179,7 +179,7 @@ func (c Config) sweep(t *testing.T) {
 		r.Shrunk = &min
 	}
 
-	j, _ := judgeConfig()
+	j, _ := judgeConfig(c.Invariants)
 	var b strings.Builder
 	fmt.Fprintf(&b, "closesim sweep: seeds %d..%d (%d scenarios) against %s\n",
 		*flagStart, *flagStart+uint64(n)-1, n, pionVersion())
