@@ -56,10 +56,15 @@ func TestWorker(t *testing.T) {
 	only(t, suite.ModeWorker, "worker mode: run by closesim run (-closesim.worker)")
 }
 
-// only runs the suite when the flags select mode, and skips otherwise.
+// only runs the suite when the flags select mode, and skips otherwise. It
+// also skips when no -run pattern picked the tests: TestSweep then serves
+// the mode already, and the replay would run twice.
 func only(t *testing.T, mode suite.Mode, why string) {
 	if suite.Selected() != mode {
 		t.Skip(why)
+	}
+	if f := flag.Lookup("test.run"); f == nil || f.Value.String() == "" {
+		t.Skip("TestSweep runs this mode when no -run pattern selects " + t.Name())
 	}
 	suite.Run(t, config())
 }
