@@ -258,6 +258,12 @@ func TestWrite(t *testing.T) {
 	if c.Reachable != 3 || c.Hit != 2 || c.Percent != 66.7 || !reflect.DeepEqual(c.Missing, []string{"k2"}) || c.Beyond != 1 {
 		t.Errorf("measured coverage %+v", c)
 	}
+	if got, want := c.Line(), "close points: documented 2/3 (66.7%), 1 beyond the documented space (docs/coverage.md)"; got != want {
+		t.Errorf("Line() = %q, want %q", got, want)
+	}
+	if got := (Coverage{}).Line(); got != "" {
+		t.Errorf("unmeasured Line() = %q, want empty", got)
+	}
 	var seeds []uint64
 	for _, f := range sum.Failures {
 		seeds = append(seeds, f.Seed)

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -140,6 +141,16 @@ type Coverage struct {
 	Beyond    int      `json:"beyond,omitempty"`
 	// Keys has one entry per key, most hit first (ties by key).
 	Keys []KeyCount `json:"keys"`
+}
+
+// Line says in one line how much of the documented space the sweep hit,
+// or "" if it was not measured against one.
+func (c Coverage) Line() string {
+	if c.Reachable == 0 {
+		return ""
+	}
+	return fmt.Sprintf("close points: documented %d/%d (%.1f%%), %d beyond the documented space (docs/coverage.md)",
+		c.Hit, c.Reachable, c.Percent, c.Beyond)
 }
 
 // KeyCount is the number of results that hit one coverage key (a result

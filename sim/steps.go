@@ -81,12 +81,9 @@ func (w *world) runStep(i int, s scenarios.Step) error {
 		p.mu.Unlock()
 		return nil
 	case scenarios.KindCloseDataChannel:
-		p := w.peers[s.Peer]
-		p.mu.Lock()
-		dc := p.dcs[s.Label]
-		p.mu.Unlock()
-		if dc == nil {
-			return fmt.Errorf("peer %s has no data channel %q", s.Peer, s.Label)
+		dc, err := w.peers[s.Peer].dataChannel(s.Label)
+		if err != nil {
+			return err
 		}
 		if s.Mode == scenarios.ModeGraceful {
 			return dc.GracefulClose()
@@ -203,11 +200,9 @@ func (w *world) await(s scenarios.Step) error {
 
 func (w *world) sendMessages(s scenarios.Step) error {
 	p := w.peers[s.Peer]
-	p.mu.Lock()
-	dc := p.dcs[s.Label]
-	p.mu.Unlock()
-	if dc == nil {
-		return fmt.Errorf("peer %s has no data channel %q", s.Peer, s.Label)
+	dc, err := p.dataChannel(s.Label)
+	if err != nil {
+		return err
 	}
 	p.mu.Lock()
 	base := p.sent[s.Label] // indices continue across send steps on a channel
@@ -222,6 +217,16 @@ func (w *world) sendMessages(s scenarios.Step) error {
 		p.mu.Unlock()
 	}
 	return nil
+}
+
+// dataChannel returns p's data channel label.
+func (p *peer) dataChannel(label string) (*webrtc.DataChannel, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if dc := p.dcs[label]; dc != nil {
+		return dc, nil
+	}
+	return nil, fmt.Errorf("peer %s has no data channel %q", p.name, label)
 }
 
 // closeStep closes one peer, or both concurrently, recording the state tuple

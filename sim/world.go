@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"net"
 	"slices"
 	"sort"
 	"sync"
@@ -73,6 +72,18 @@ const cidr = "10.0.0.0/24"
 
 var peerIPs = map[scenarios.Peer]string{scenarios.PeerA: "10.0.0.1", scenarios.PeerB: "10.0.0.2"}
 
+// peerName names the peer whose address, as the main router sees it, is
+// ip: "A", "B", or ip itself for any other address (B's private address
+// behind a NAT, say).
+func peerName(ip string) string {
+	for name, a := range peerIPs {
+		if a == ip {
+			return string(name)
+		}
+	}
+	return ip
+}
+
 func peerIndex(p scenarios.Peer) int {
 	if p == scenarios.PeerB {
 		return 1
@@ -94,15 +105,8 @@ func newWorld(sc scenarios.Scenario, cfg *config) (*world, error) {
 	// Count every packet by class, then apply the scenario's packet faults.
 	router.AddChunkFilter(w.packets.ChunkFilter())
 	if len(sc.Faults.Packets) > 0 {
-		names := map[string]string{peerIPs[scenarios.PeerA]: "A", peerIPs[scenarios.PeerB]: "B"}
 		inj, err := pktclass.NewInjector(router, w.trace.start, packetFaults(sc.Seed, sc.Faults.Packets), func(h pktclass.Hit) {
-			name := func(ip net.IP) string {
-				if n, ok := names[ip.String()]; ok {
-					return n
-				}
-				return ip.String()
-			}
-			w.trace.Add("", "fault", "%s on %s %s->%s", h.Fault, h.Class, name(h.Src), name(h.Dst))
+			w.trace.Add("", "fault", "%s on %s %s->%s", h.Fault, h.Class, peerName(h.Src.String()), peerName(h.Dst.String()))
 		})
 		if err != nil {
 			return nil, fmt.Errorf("packet faults: %w", err)
@@ -213,9 +217,8 @@ func packetFaults(seed uint64, fs []scenarios.PacketFault) []pktclass.Fault {
 // packetCounts summarizes the packets routed, per direction and class.
 func (w *world) packetCounts() []PacketCount {
 	var out []PacketCount
-	names := map[string]string{peerIPs[scenarios.PeerA]: "A", peerIPs[scenarios.PeerB]: "B"}
 	for _, e := range w.packets.Snapshot() {
-		out = append(out, PacketCount{From: names[e.From], To: names[e.To], Class: string(e.Class), Packets: e.Packets})
+		out = append(out, PacketCount{From: peerName(e.From), To: peerName(e.To), Class: string(e.Class), Packets: e.Packets})
 	}
 	return out
 }

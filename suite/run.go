@@ -226,9 +226,8 @@ func (c Config) sweep(t *testing.T) {
 		Name: "go test " + tg.pkg + " -run " + runPattern(tg.test), Started: start, Wall: wall, Workers: 1,
 		Profile: string(j.profile), PionVersion: pionVersion(), Results: results, Reachable: coverage.Reachable(),
 	}
-	if c := report.Summarize(sw).Coverage; c.Reachable > 0 {
-		fmt.Fprintf(&b, "close points: documented %d/%d (%.1f%%), %d beyond the documented space (docs/coverage.md)\n",
-			c.Hit, c.Reachable, c.Percent, c.Beyond)
+	if line := report.Summarize(sw).Coverage.Line(); line != "" {
+		b.WriteString(line + "\n")
 	}
 	fmt.Print(b.String())
 

@@ -124,10 +124,8 @@ func printCoverage(sw report.Sweep, table bool) {
 	if len(sw.Reachable) == 0 {
 		return
 	}
-	sum := report.Summarize(sw)
-	c := sum.Coverage
-	fmt.Printf("close points: documented %d/%d (%.1f%%), %d beyond the documented space (docs/coverage.md)\n",
-		c.Hit, c.Reachable, c.Percent, c.Beyond)
+	c := report.Summarize(sw).Coverage
+	fmt.Println(c.Line())
 	if !table {
 		for _, k := range c.Missing {
 			fmt.Printf("  missed: %s\n", k)
