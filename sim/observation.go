@@ -87,6 +87,9 @@ type Observation struct {
 	Wedge *Wedge `json:"wedge,omitempty"`
 	// Panic is the panic value and stack for OutcomePanic.
 	Panic string `json:"panic,omitempty"`
+	// FreezeDumps is how many goroutine dumps freeze detection took while
+	// the run's trace was quiet (what detection cost; 0 with it off).
+	FreezeDumps int `json:"freeze_dumps,omitempty"`
 	// Virtual is the virtual time the run took; Wall the real time.
 	Virtual time.Duration `json:"virtual"`
 	Wall    time.Duration `json:"wall"`
@@ -189,7 +192,26 @@ type Wedge struct {
 	Diagnosis string `json:"diagnosis"`
 	// Goroutines are all goroutines of the bubble at detection.
 	Goroutines []Goroutine `json:"goroutines"`
+	// By says what declared the wedge (empty for OutcomeDeadlock, which
+	// synctest itself reports).
+	By WedgeDetector `json:"by,omitempty"`
 }
+
+// WedgeDetector names what declared a run wedged.
+type WedgeDetector string
+
+const (
+	// WedgeByFreeze: the bubble was provably frozen, every goroutine
+	// blocked and at least one not durably (two identical samples).
+	WedgeByFreeze WedgeDetector = "freeze"
+	// WedgeByDeadline: a step, or the harness's own close, did not return
+	// within StepDeadline of virtual time while the fake clock kept moving
+	// (tickers fire, but the call waits for something that never comes).
+	WedgeByDeadline WedgeDetector = "deadline"
+	// WedgeByWatchdog: the run had not finished when the wall-clock
+	// watchdog fired (a run that keeps running, or freeze detection off).
+	WedgeByWatchdog WedgeDetector = "watchdog"
+)
 
 // PacketCount is how many packets of one class went from one peer to the
 // other.

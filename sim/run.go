@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/cryptotest"
 	"testing/synctest"
@@ -57,6 +58,7 @@ type config struct {
 	freshCerts bool
 	certs      []webrtc.Certificate // A's and B's, unless freshCerts
 	watchdog   time.Duration
+	noFreeze   bool // WithFreezeDetection(false): the watchdog alone decides
 	gomaxprocs int
 	steps      map[string]StepFunc
 	factories  map[scenarios.Peer]PeerFactory
@@ -68,6 +70,17 @@ type Option func(*config)
 // WithWatchdog sets the wall-clock bound after which a run that has not
 // finished is declared wedged (default DefaultWatchdog).
 func WithWatchdog(d time.Duration) Option { return func(c *config) { c.watchdog = d } }
+
+// WithFreezeDetection turns freeze detection on (the default) or off. With
+// it on, a run is declared wedged as soon as its bubble is provably frozen:
+// every goroutine of the bubble is blocked and at least one of them not
+// durably, so the fake clock can never move again (see gstack.Frozen); the
+// bubble is sampled from outside every few milliseconds of wall time, but
+// only while the trace does not grow, and a freeze must show in two
+// identical samples. The watchdog stays as the backstop for a run that keeps
+// running. Off, only the watchdog declares a wedge, as before freeze
+// detection existed: useful to check that both classify the same seeds.
+func WithFreezeDetection(on bool) Option { return func(c *config) { c.noFreeze = !on } }
 
 // WithGOMAXPROCS runs the scenario with n Ps instead of 1; n <= 0 leaves
 // GOMAXPROCS as it is. Useful only to measure how much order depends on it.
@@ -142,20 +155,14 @@ func Run(t *testing.T, sc scenarios.Scenario, opts ...Option) (*Observation, err
 	// not depend on what ran before in this process.
 	runtime.GC()
 
-	r := &runner{sc: sc, cfg: cfg, done: make(chan struct{})}
+	r := &runner{sc: sc, cfg: cfg, done: make(chan struct{}), hung: make(chan string, 1)}
 	wallStart := time.Now()
 	if cfg.realTime {
 		go r.plain()
 	} else {
 		go r.bubble(t)
 	}
-	watchdog := time.NewTimer(cfg.watchdog)
-	defer watchdog.Stop()
-	select {
-	case <-r.done:
-	case <-watchdog.C:
-		r.wedged()
-	}
+	r.wait()
 	obs := r.observation()
 	obs.Wall = time.Since(wallStart)
 	return obs, nil
@@ -166,6 +173,14 @@ type runner struct {
 	sc   scenarios.Scenario
 	cfg  *config
 	done chan struct{}
+	// hung receives, from a bubble timer, the description of a step (or the
+	// harness's own close) that outlived StepDeadline of virtual time.
+	hung chan string
+
+	// progress counts the trace's events once the world exists; the freeze
+	// detector reads it without locks (see wait).
+	trace    atomic.Pointer[Trace]
+	bubbleNo atomic.Int64 // the bubble's ID, once the body knows it
 
 	mu       sync.Mutex
 	w        *world // set once the world is built
@@ -228,6 +243,7 @@ func (r *runner) body() {
 	}
 	r.mu.Lock()
 	r.bubbleID = self[0].Bubble
+	r.bubbleNo.Store(int64(self[0].Bubble))
 	r.harness[self[0].ID] = true
 	r.bodyID = self[0].ID
 	r.harness[self[0].CreatorID] = true // the root: synctest's testingSynctestTest
@@ -243,6 +259,7 @@ func (r *runner) body() {
 	r.mu.Lock()
 	r.w = w
 	r.mu.Unlock()
+	r.trace.Store(w.trace)
 	if p := r.runSteps(w); p != "" {
 		r.mu.Lock()
 		r.obs.Outcome, r.obs.Panic = OutcomePanic, p
@@ -279,7 +296,9 @@ func (r *runner) body() {
 	// Close what the scenario left open so that whatever remains is a leak.
 	for _, name := range []scenarios.Peer{scenarios.PeerA, scenarios.PeerB} {
 		if p := w.peers[name]; !p.isClosed() {
+			stop := r.deadline(0, "the harness's GracefulClose of %s", name)
 			_ = p.close(scenarios.ModeGraceful, "harness-")
+			stop()
 		}
 	}
 	if r.cfg.realTime {
@@ -383,6 +402,7 @@ func (r *runner) runSteps(w *world) (panicked string) {
 // of its panic, if it panicked.
 func (r *runner) runStep(w *world, i int, s scenarios.Step, desc string) (panicked string) {
 	at := w.now()
+	defer r.deadline(time.Duration(s.Duration)+time.Duration(s.Timeout), "step #%d %s", i, desc)()
 	err := func() (err error) {
 		defer func() {
 			if v := recover(); v != nil {
@@ -403,6 +423,37 @@ func (r *runner) runStep(w *world, i int, s scenarios.Step, desc string) (panick
 	w.steps = append(w.steps, res)
 	w.mu.Unlock()
 	return panicked
+}
+
+// StepDeadline is the virtual time a step may take beyond its own sleep or
+// await timeout before the run is declared hung (a wedge by
+// WedgeByDeadline): far beyond any of Pion's own timeouts (ICE fails after
+// 30 s, an SCTP INIT gives up after a few minutes), so only a call that
+// never returns reaches it, while tickers keep the fake clock moving.
+const StepDeadline = 10 * time.Minute
+
+// never is made outside every bubble and never closed; see deadline.
+var never = make(chan struct{})
+
+// deadline arms a bubble timer for StepDeadline+extra of virtual time and
+// returns the function that disarms it. If it fires first, the run's
+// waiter hears what hung. Real-time runs have their watchdog instead.
+func (r *runner) deadline(extra time.Duration, format string, args ...any) (stop func()) {
+	if r.cfg.realTime {
+		return func() {}
+	}
+	limit := StepDeadline + extra
+	t := time.AfterFunc(limit, func() {
+		select {
+		case r.hung <- fmt.Sprintf(format, args...) + fmt.Sprintf(" did not return within %s of virtual time", limit):
+		default:
+		}
+		// Freeze the bubble on purpose: a wait on a channel made outside
+		// it is not durable, so its clock stops for good and the tickers
+		// that kept it moving no longer burn CPU in this process.
+		<-never
+	})
+	return func() { t.Stop() }
 }
 
 // quiesce waits until every other goroutine of the bubble is durably
@@ -433,45 +484,42 @@ func (r *runner) bubbleGoroutines() []gstack.Goroutine {
 	return gstack.InBubble(gstack.All(), r.bubbleID)
 }
 
-// wedged records a wedge: the bubble is frozen (or too slow) in wall time.
-func (r *runner) wedged() {
+// wedged records a wedge: the bubble is frozen, or made no progress before
+// the watchdog fired. why says which, for the trace.
+func (r *runner) wedged(by WedgeDetector, why string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	gs := r.bubbleGoroutines()
 	d := gstack.Diagnose(gs)
 	summary := d.Summary
 	if len(d.Blocked) == 0 {
-		summary = r.explainNoMutex(gs)
+		summary = r.explainNoMutex(gs, why)
 	}
 	r.obs.Outcome = OutcomeWedge
-	r.obs.Wedge = &Wedge{Diagnosis: summary, Goroutines: toGoroutines(gs)}
+	r.obs.Wedge = &Wedge{Diagnosis: summary, Goroutines: toGoroutines(gs), By: by}
 	if r.w != nil {
-		r.w.trace.addAfterLast("", "harness", fmt.Sprintf("watchdog: no progress after %s of wall time", r.cfg.watchdog))
+		r.w.trace.addAfterLast("", "harness", string(by)+": "+why)
 	}
 }
 
-// explainNoMutex describes a wedge without mutex waiters: goroutines that
-// synctest does not count as durably blocked (sync.Cond waits, runnable
-// ones) keep the bubble from going idle, and where the harness is stuck
-// says which call never returned.
-func (r *runner) explainNoMutex(gs []gstack.Goroutine) string {
+// explainNoMutex describes a wedge without mutex waiters: where the
+// harness is stuck says which call never returned, and the goroutines that
+// are not durably blocked (runnable ones, or waits synctest does not count
+// as durable) are what kept the fake clock from advancing, if it stopped.
+func (r *runner) explainNoMutex(gs []gstack.Goroutine, why string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "no goroutine is blocked on a sync.Mutex or sync.RWMutex; no progress for %s of wall time.\n", r.cfg.watchdog)
+	fmt.Fprintf(&b, "no goroutine is blocked on a sync.Mutex or sync.RWMutex; %s.\n", why)
 	for _, g := range gs {
 		if g.ID == r.bodyID {
 			fmt.Fprintf(&b, "the harness (goroutine %d) is stuck in: %s\n", g.ID, callChain(g, 6))
 		}
 	}
 	for _, g := range gs {
-		if r.harness[g.ID] {
+		if r.harness[g.ID] || g.Durable {
 			continue
 		}
-		switch g.State {
-		case "sync.Cond.Wait", "runnable", "running":
-			fmt.Fprintf(&b, "not durably blocked: goroutine %d [%s] in %s\n", g.ID, g.State, callChain(g, 3))
-		}
+		fmt.Fprintf(&b, "not durably blocked: goroutine %d [%s] in %s\n", g.ID, g.State, callChain(g, 3))
 	}
-	b.WriteString("(a goroutine in sync.Cond.Wait, like one on a mutex, is not durably blocked, so the fake clock stops)\n")
 	return b.String()
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,6 +47,7 @@ func (e Event) orderString() string {
 // Trace records events with virtual timestamps. It is safe for concurrent
 // use; the order of events is the order in which Add was called.
 type Trace struct {
+	added  atomic.Int64 // len(events), readable without mu
 	mu     sync.Mutex
 	start  time.Time
 	events []Event
@@ -64,6 +66,7 @@ func (t *Trace) Add(peer, kind, format string, args ...any) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.events = append(t.events, Event{Seq: len(t.events), At: now.Sub(t.start), Peer: peer, Kind: kind, Detail: detail})
+	t.added.Add(1)
 }
 
 // addAfterLast records an event from outside the bubble (the watchdog),

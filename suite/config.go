@@ -79,7 +79,7 @@ func (c Config) seeds() int {
 
 // options returns the sim options of every run, extra last.
 func (c Config) options(extra ...sim.Option) []sim.Option {
-	opts := []sim.Option{sim.WithWatchdog(*flagWatchdog)}
+	opts := []sim.Option{sim.WithWatchdog(*flagWatchdog), sim.WithFreezeDetection(*flagFreeze)}
 	// A peer other than A or B is passed on too: sim.Run rejects it.
 	for _, p := range slices.Sorted(maps.Keys(c.Peers)) {
 		if f := c.Peers[p]; f != nil {

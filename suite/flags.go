@@ -21,6 +21,7 @@ var (
 	flagRecheck        = flag.Int("closesim.recheck", 20, "sweep: re-run every Nth seed and report order-only trace divergence (0: never)")
 	flagRealTime       = flag.Duration("closesim.realtime", 5*time.Second, "wall-clock bound of the real-time recheck of a wedge")
 	flagWatchdog       = flag.Duration("closesim.watchdog", sim.DefaultWatchdog, "wall-clock bound of one scenario before it is declared wedged")
+	flagFreeze         = flag.Bool("closesim.freeze", true, "declare a run wedged as soon as its bubble is provably frozen (false: only the -closesim.watchdog wall-clock bound does)")
 	flagWorker         = flag.Bool("closesim.worker", false, "worker mode, driven by closesim run: read seeds from stdin, write one result line per seed")
 	flagShrinkFailures = flag.Bool("closesim.shrinkfailures", true, "worker and sweep: shrink failing scenarios (a sweep shrinks the first failure of each invariant)")
 	flagProfile        = flag.String("closesim.profile", "pion", "invariant profile: pion or w3c")

@@ -37,6 +37,7 @@ type runConfig struct {
 	timeout    time.Duration
 	watchdog   time.Duration
 	killSeed   int64 // test hook: kill the worker that runs this seed
+	noFreeze   bool
 	noProgress bool
 	shrink     bool
 	coverage   bool
@@ -55,6 +56,7 @@ func cmdRun(args []string) error {
 	fs.StringVar(&c.out, "out", "closesim-out", "report directory")
 	tg := addTargetFlags(fs)
 	fs.DurationVar(&c.watchdog, "watchdog", time.Second, "wall time after which a scenario that makes no progress is declared wedged (a typical run takes 5 ms)")
+	freeze := fs.Bool("freeze", true, "declare a scenario wedged as soon as its bubble is provably frozen, in milliseconds (false: only -watchdog does)")
 	fs.DurationVar(&c.timeout, "timeout", time.Minute, "wall time a worker may take for one scenario before it is killed and replaced")
 	fs.Int64Var(&c.killSeed, "kill-seed", -1, "testing aid: kill the worker process while it runs this seed")
 	fs.BoolVar(&c.noProgress, "quiet", false, "no progress lines")
@@ -63,7 +65,7 @@ func cmdRun(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	c.seed, c.target = *seed, *tg
+	c.seed, c.target, c.noFreeze = *seed, *tg, !*freeze
 	if err := c.validate(*shard, fs.Args()); err != nil {
 		return err
 	}
@@ -206,6 +208,7 @@ type worker struct {
 func startWorker(bin string, c runConfig) (*worker, error) {
 	args := []string{"-test.run=" + runPattern(c.target.test), "-test.count=1", "-closesim.worker",
 		"-closesim.profile=" + c.profile, "-closesim.known=" + c.known, "-closesim.watchdog=" + c.watchdog.String(),
+		fmt.Sprintf("-closesim.freeze=%v", !c.noFreeze),
 		fmt.Sprintf("-closesim.shrinkfailures=%v", c.shrink)}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")

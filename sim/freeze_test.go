@@ -1,0 +1,158 @@
+package sim_test
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/closesim/closesim/internal/gstack"
+	"github.com/closesim/closesim/scenarios"
+	"github.com/closesim/closesim/sim"
+)
+
+// burn does a fixed amount of CPU work (about 50 ms on one core, several
+// times that under -race) without blocking, tracing or yielding.
+func burn() {
+	b := make([]byte, 1<<20)
+	for range 60 {
+		s := sha256.Sum256(b)
+		b[0] = s[0]
+	}
+}
+
+// TestFreezeDetection: what declares a run wedged, for a bubble that is
+// frozen, one that hangs while its clock moves, and runs that are slow on
+// purpose. Slow runs have a runnable goroutine (or one whose wait is about
+// to end) whenever freeze detection looks, and must end ok. The watchdog is
+// a minute, so a wedge declared by anything but the expected detector shows
+// as the wrong By, not as a slow test.
+func TestFreezeDetection(t *testing.T) {
+	tests := []struct {
+		name    string
+		step    sim.StepFunc
+		opts    []sim.Option
+		outcome sim.Outcome
+		by      sim.WedgeDetector
+	}{
+		{
+			name:    "lock held across a fake timer freezes",
+			step:    func(*sim.StepContext) error { (&stuck{}).holdAcrossSleep(); return nil },
+			outcome: sim.OutcomeWedge, by: sim.WedgeByFreeze,
+		},
+		{
+			name:    "same freeze with the watchdog alone",
+			step:    func(*sim.StepContext) error { (&stuck{}).holdAcrossSleep(); return nil },
+			opts:    []sim.Option{sim.WithFreezeDetection(false), sim.WithWatchdog(300 * time.Millisecond)},
+			outcome: sim.OutcomeWedge, by: sim.WedgeByWatchdog,
+		},
+		{
+			name: "call that never returns while a ticker runs",
+			step: func(*sim.StepContext) error {
+				go func() {
+					for range time.Tick(100 * time.Millisecond) {
+					}
+				}()
+				<-make(chan struct{})
+				return nil
+			},
+			outcome: sim.OutcomeWedge, by: sim.WedgeByDeadline,
+		},
+		{
+			name:    "CPU-bound step",
+			step:    func(*sim.StepContext) error { burn(); burn(); return nil },
+			outcome: sim.OutcomeOK,
+		},
+		{
+			name: "mutex waiter behind a busy holder",
+			step: func(*sim.StepContext) error {
+				var mu sync.Mutex
+				locked := make(chan struct{})
+				go func() {
+					mu.Lock()
+					close(locked)
+					burn()
+					burn()
+					mu.Unlock()
+				}()
+				<-locked
+				mu.Lock() // not durably blocked, for as long as the holder works
+				mu.Unlock()
+				return nil
+			},
+			outcome: sim.OutcomeOK,
+		},
+		{
+			name: "a hundred thousand yields",
+			step: func(*sim.StepContext) error {
+				for range 100_000 {
+					runtime.Gosched()
+				}
+				return nil
+			},
+			outcome: sim.OutcomeOK,
+		},
+		{
+			name: "long sleep in virtual time",
+			step: func(*sim.StepContext) error {
+				time.Sleep(9 * time.Minute) // under StepDeadline
+				return nil
+			},
+			outcome: sim.OutcomeOK,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc := scenarios.Base(4)
+			sc.Steps = []scenarios.Step{{Kind: scenarios.KindCustom, Name: "x"}}
+			opts := append([]sim.Option{sim.WithWatchdog(time.Minute), sim.WithStep("x", tt.step)}, tt.opts...)
+			obs := mustRun(t, sc, opts...)
+			if obs.Outcome != tt.outcome {
+				d := ""
+				if obs.Wedge != nil {
+					d = string(obs.Wedge.By) + ": " + obs.Wedge.Diagnosis
+				}
+				t.Fatalf("outcome %s, want %s (wall %s) %s", obs.Outcome, tt.outcome, obs.Wall, d)
+			}
+			if tt.by != "" && obs.Wedge.By != tt.by {
+				t.Fatalf("wedge declared by %s, want %s: %s", obs.Wedge.By, tt.by, obs.Wedge.Diagnosis)
+			}
+			if obs.Outcome == sim.OutcomeWedge {
+				// The abandoned bubble must not keep running in this
+				// process (a ticker would spin its fake clock for ever).
+				time.Sleep(20 * time.Millisecond)
+				if err := stillFrozen(obs); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Logf("%s in %s of wall time, %s virtual, %d freeze-detection dumps", obs.Outcome, obs.Wall, obs.Virtual, obs.FreezeDumps)
+		})
+	}
+}
+
+// stillFrozen checks that the goroutines of a wedged run's bubble are all
+// blocked, in two dumps 10 ms apart that show the same states.
+func stillFrozen(obs *sim.Observation) error {
+	ids := map[int64]bool{}
+	for _, g := range obs.Wedge.Goroutines {
+		ids[g.ID] = true
+	}
+	dump := func() []gstack.Header {
+		var hs []gstack.Header
+		for _, g := range gstack.All() {
+			if ids[g.ID] {
+				hs = append(hs, gstack.Header{ID: g.ID, State: g.State, Durable: g.Durable, Bubble: g.Bubble})
+			}
+		}
+		return hs
+	}
+	a := dump()
+	time.Sleep(10 * time.Millisecond)
+	b := dump()
+	if frozen, _ := gstack.Frozen(a); !frozen || fmt.Sprint(a) != fmt.Sprint(b) {
+		return fmt.Errorf("the wedged bubble is still running after Run returned: %v then %v", a, b)
+	}
+	return nil
+}
