@@ -12,6 +12,8 @@ import (
 	"github.com/pion/logging"
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/closesim/closesim/scenarios"
 )
 
 // BenchmarkPionFloor is BenchmarkConnectDataClose's scenario written by hand
@@ -136,4 +138,62 @@ func pionFloorRun(certs [2]webrtc.Certificate) error {
 	<-done
 	time.Sleep(time.Second)
 	return router.Stop()
+}
+
+// BenchmarkVersusFloor runs BenchmarkPionFloor's work and closesim's
+// ConnectDataClose alternately in one loop, so that both see the same
+// machine, and reports each one's rate and their ratio (closesim/floor):
+// one number for closesim's overhead, not two taken at different times.
+// The floor runs under Run's collector policy (pauseGC): otherwise it would
+// pay for collecting the garbage of the closesim run before it.
+// sweep-scenarios/s is the rate of generated scenarios (seeds 0, 1, ...,
+// wedges included) run the same way: what one sweep worker does per second.
+//
+//	go test ./sim -run '^$' -bench VersusFloor -benchtime 2000x
+func BenchmarkVersusFloor(b *testing.B) {
+	t := new(testing.T)
+	c, err := sharedCertificates(t)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	sc := scenarios.ConnectDataClose(1, 10)
+	var floor, sim, sweep time.Duration
+	var seed uint64
+	wedged := 0
+	for b.Loop() {
+		start := time.Now()
+		cryptotest.SetGlobalRandom(t, 1)
+		resume := pauseGC() // the collector policy Run uses, so both pay for their own garbage
+		synctest.Test(t, func(*testing.T) {
+			if err := pionFloorRun(c); err != nil {
+				b.Error(err)
+			}
+		})
+		resume()
+		floor += time.Since(start)
+
+		start = time.Now()
+		if obs, err := Run(t, sc); err != nil || obs.Outcome != OutcomeOK {
+			b.Fatalf("closesim run: %v %v", err, obs.Outcome)
+		}
+		sim += time.Since(start)
+
+		start = time.Now()
+		obs, err := Run(t, scenarios.Generate(seed))
+		if err != nil {
+			b.Fatal(err)
+		}
+		sweep += time.Since(start)
+		if obs.Outcome == OutcomeWedge {
+			wedged++
+		}
+		seed++
+	}
+	n := float64(b.N)
+	b.ReportMetric(n/floor.Seconds(), "floor-scenarios/s")
+	b.ReportMetric(n/sim.Seconds(), "closesim-scenarios/s")
+	b.ReportMetric(floor.Seconds()/sim.Seconds(), "ratio")
+	b.ReportMetric(n/sweep.Seconds(), "sweep-scenarios/s")
+	b.ReportMetric(float64(wedged)/n, "sweep-wedge-share")
 }

@@ -10,13 +10,20 @@ import (
 )
 
 // Freeze detection samples a running bubble from outside. The first sample
-// comes freezeFirst after a quiet spell starts; a sample that finds the
+// comes freezeStart after the run starts, the next ones freezePoll apart; a sample that finds the
 // bubble busy doubles the wait before the next one (up to freezeMaxPoll),
 // and any new trace event resets it, so a progressing run is sampled
 // rarely and a frozen one is confirmed within a few milliseconds.
 const (
-	freezePoll    = time.Millisecond
+	// freezeStart is when the first sample is taken: most runs are over
+	// by then and never pay for a wake-up of the detector.
+	freezeStart   = 4 * time.Millisecond
+	freezePoll    = 2 * time.Millisecond
 	freezeMaxPoll = 32 * time.Millisecond
+	// freezeConfirm is how long the same frozen dump must persist: a
+	// goroutine outside the bubble that is about to wake a waiter (user
+	// code may wait on a channel made outside) gets that long to run.
+	freezeConfirm = 10 * time.Millisecond
 )
 
 // wait blocks until the run finishes or is declared wedged: by freeze
@@ -38,7 +45,7 @@ func (r *runner) wait() {
 	var (
 		fd    freezeDetector
 		poll  = freezePoll
-		timer = time.NewTimer(poll)
+		timer = time.NewTimer(freezeStart)
 	)
 	defer timer.Stop()
 	defer func() {
@@ -89,16 +96,18 @@ const (
 type freezeDetector struct {
 	events  int64 // trace length at the last sample
 	last    []gstack.Header
+	since   time.Time // when last was first seen
 	waiters []gstack.Header
 	buf     []byte
 	dumps   int
 }
 
 // sample looks at the bubble once. events is the trace's length now. A
-// bubble is frozen when two consecutive dumps, with no trace event between
-// them, show the same goroutines all blocked with at least one not durably:
-// the second dump rules out a goroutine outside the bubble that was about
-// to wake a waiter (it would have changed something).
+// bubble is frozen when consecutive dumps over freezeConfirm of wall time,
+// with no trace event between them, show the same goroutines all blocked
+// with at least one not durably: the later dumps rule out a goroutine
+// outside the bubble that was about to wake a waiter (it would have
+// changed something).
 func (fd *freezeDetector) sample(bubble int, events int64) sampleResult {
 	if bubble == 0 || events != fd.events {
 		fd.events, fd.last = events, nil
@@ -113,10 +122,13 @@ func (fd *freezeDetector) sample(bubble int, events int64) sampleResult {
 		fd.last = nil
 		return sampleBusy
 	case fd.last != nil && slices.Equal(fd.last, hs):
+		if time.Since(fd.since) < freezeConfirm {
+			return sampleMaybe
+		}
 		fd.waiters = waiters
 		return sampleFrozen
 	}
-	fd.last = hs
+	fd.last, fd.since = hs, time.Now()
 	return sampleMaybe
 }
 

@@ -61,6 +61,14 @@ func TestFreezeDetection(t *testing.T) {
 			outcome: sim.OutcomeWedge, by: sim.WedgeByDeadline,
 		},
 		{
+			name: "waiter woken from outside the bubble",
+			step: func(*sim.StepContext) error {
+				<-outsideAfter(3 * time.Millisecond) // not durable: made outside; under freezeConfirm
+				return nil
+			},
+			outcome: sim.OutcomeOK,
+		},
+		{
 			name:    "CPU-bound step",
 			step:    func(*sim.StepContext) error { burn(); burn(); return nil },
 			outcome: sim.OutcomeOK,
@@ -156,3 +164,25 @@ func stillFrozen(obs *sim.Observation) error {
 	}
 	return nil
 }
+
+// outsideAfter returns a channel made outside any bubble that a goroutine
+// outside closes after d of real time. A bubble goroutine waiting on it is
+// not durably blocked, and nothing inside the bubble can wake it.
+var outsideAfter = func() func(time.Duration) <-chan struct{} {
+	reqs := make(chan time.Duration)
+	resp := make(chan chan struct{})
+	go func() { // started at init, outside every bubble
+		for d := range reqs {
+			ch := make(chan struct{})
+			go func() {
+				time.Sleep(d)
+				close(ch)
+			}()
+			resp <- ch
+		}
+	}()
+	return func(d time.Duration) <-chan struct{} {
+		reqs <- d
+		return <-resp
+	}
+}()

@@ -80,6 +80,9 @@ func WithWatchdog(d time.Duration) Option { return func(c *config) { c.watchdog 
 // identical samples. The watchdog stays as the backstop for a run that keeps
 // running. Off, only the watchdog declares a wedge, as before freeze
 // detection existed: useful to check that both classify the same seeds.
+// Turn it off for code that waits, inside the bubble, for a goroutine
+// outside it (a channel made outside the bubble): a wait of more than a few
+// milliseconds of wall time on such a thing looks like a freeze.
 func WithFreezeDetection(on bool) Option { return func(c *config) { c.noFreeze = !on } }
 
 // WithGOMAXPROCS runs the scenario with n Ps instead of 1; n <= 0 leaves
@@ -139,8 +142,9 @@ func Run(t *testing.T, sc scenarios.Scenario, opts ...Option) (*Observation, err
 	if sc.Version == 0 {
 		sc.Version = scenarios.Version
 	}
-	if cfg.gomaxprocs > 0 {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.gomaxprocs))
+	if n := cfg.gomaxprocs; n > 0 && runtime.GOMAXPROCS(0) != n {
+		// Setting it stops the world: only when it changes.
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
 	}
 	if !cfg.freshCerts {
 		c, err := sharedCertificates(t)
@@ -150,12 +154,10 @@ func Run(t *testing.T, sc scenarios.Scenario, opts ...Option) (*Observation, err
 		cfg.certs = c[:]
 	}
 	cryptotest.SetGlobalRandom(t, sc.Seed)
-	// Start every run from a freshly collected heap, so that when the
-	// collector runs (and takes the only P from the run's goroutines) does
-	// not depend on what ran before in this process.
-	runtime.GC()
+	// No collection during the run (see pauseGC).
+	defer pauseGC()()
 
-	r := &runner{sc: sc, cfg: cfg, done: make(chan struct{}), hung: make(chan string, 1)}
+	r := &runner{sc: sc, cfg: cfg, done: make(chan struct{}), hung: make(chan string, 1), outside: runtime.NumGoroutine()}
 	wallStart := time.Now()
 	if cfg.realTime {
 		go r.plain()
@@ -176,6 +178,9 @@ type runner struct {
 	// hung receives, from a bubble timer, the description of a step (or the
 	// harness's own close) that outlived StepDeadline of virtual time.
 	hung chan string
+	// outside is the process's goroutine count before the run started: the
+	// leak check's fast path (see leaked).
+	outside int
 
 	// progress counts the trace's events once the world exists; the freeze
 	// detector reads it without locks (see wait).
@@ -212,6 +217,13 @@ func (r *runner) bubble(t *testing.T) {
 			return // synctest's "blocked goroutines remain": already recorded
 		}
 		msg := fmt.Sprint(v)
+		if r.finished && strings.Contains(msg, "blocked goroutines remain") {
+			// The leak check's count missed them (see leaked): the
+			// bubble's goroutines left now are the leaks.
+			r.obs.Leaks = toGoroutines(r.bubbleGoroutines())
+			r.obs.Outcome = OutcomeLeak
+			return
+		}
 		if strings.Contains(msg, "all goroutines in bubble are blocked") {
 			r.obs.Outcome = OutcomeDeadlock
 			gs := r.bubbleGoroutines()
@@ -466,10 +478,18 @@ func (r *runner) quiesce() {
 	synctest.Wait()
 }
 
-// leaked lists the bubble's goroutines other than the harness's own.
+// leaked lists the bubble's goroutines other than the harness's own. When
+// the process has exactly the goroutines it had before the run plus the
+// harness's, there is none to list, and the goroutine dump (a stop of the
+// world and a traceback of every goroutine) is skipped. The count could
+// only hide a leak if a goroutine outside the bubble ended meanwhile; then
+// synctest itself reports the leftovers when the bubble ends (see bubble).
 func (r *runner) leaked() []Goroutine {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if runtime.NumGoroutine() == r.outside+len(r.harness) {
+		return nil
+	}
 	var out []gstack.Goroutine
 	for _, g := range r.bubbleGoroutines() {
 		if !r.harness[g.ID] {

@@ -250,3 +250,29 @@ func TestDisableCloseByDTLSCostsVirtualTime(t *testing.T) {
 	}
 	t.Logf("B reached failed %s (virtual) after A closed; the whole run took %s virtual, %s wall", last.Took, obs.Virtual, obs.Wall)
 }
+
+// TestLeakHiddenFromTheCountIsStillReported: the leak check counts the
+// process's goroutines before it dumps them; here a goroutine outside the
+// bubble ends while one inside leaks, so the count alone sees none, and
+// synctest's own report of the leftovers must still make it a leak.
+func TestLeakHiddenFromTheCountIsStillReported(t *testing.T) {
+	quit := make(chan struct{})
+	ended := make(chan struct{})
+	go func() { // outside the bubble: ends when the step says so
+		<-quit
+		close(ended)
+	}()
+	sc := scenarios.Base(3)
+	sc.Steps = []scenarios.Step{{Kind: scenarios.KindCustom, Name: "swap"}}
+	obs := mustRun(t, sc, sim.WithStep("swap", func(ctx *sim.StepContext) error {
+		close(quit)
+		<-ended
+		return leakGoroutine(ctx)
+	}))
+	if obs.Outcome != sim.OutcomeLeak {
+		t.Fatalf("outcome %s, want leak", obs.Outcome)
+	}
+	if len(obs.Leaks) != 1 || !strings.Contains(obs.Leaks[0].Stack, "sim_test.forgottenReader") {
+		t.Fatalf("want exactly the forgottenReader goroutine as a leak, got %+v", obs.Leaks)
+	}
+}

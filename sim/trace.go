@@ -59,7 +59,7 @@ func newTrace(start time.Time) *Trace { return &Trace{start: start} }
 func (t *Trace) Add(peer, kind, format string, args ...any) {
 	detail := format
 	if len(args) > 0 {
-		detail = fmt.Sprintf(format, args...)
+		detail = sprintf(format, args)
 	}
 	detail = scrubAddrs(detail)
 	now := time.Now()
