@@ -67,6 +67,16 @@
 //	    "virtual_seconds": 8014.0,           // sum of the results' virtual times
 //	    "virtual_per_wall": 1313.8           // virtual_seconds / run_wall_seconds
 //	  },
+//	  "time": {                              // where the workers' wall time went
+//	    "running_seconds": 0.66, "runs": 195, // runs that did not wedge
+//	    "wedged_seconds": 0.04, "wedged": 5,  // wedged runs (wedge, deadlock)
+//	    "wedged_median_ms": 7.0, "wedged_max_ms": 15.0,
+//	    "wedged_share": 0.05,                // wedged_seconds / all four parts
+//	    "worker_start_seconds": 0.4, "worker_starts": 7,
+//	    "shrinking_seconds": 0, "shrinks": 0,
+//	    "after_wedge_median_ms": 2.9, "after_wedge_runs": 5, // runs right after a wedge
+//	    "other_median_ms": 2.6               // the other runs that did not wedge
+//	  },
 //	  "coverage": {
 //	    "distinct": 37,                      // distinct close-point keys hit
 //	    "keys": [{"key": "...", "count": 12}]// results that hit each key (once per result), most first, then by key

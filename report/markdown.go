@@ -83,6 +83,15 @@ func markdown(sum Summary, limit int) string {
 		sum.Total, sum.Verdicts.Pass, sum.Verdicts.Known, sum.Verdicts.Fail,
 		h.WallSeconds, sum.Rates.ScenariosPerSecond, sum.Rates.VirtualSeconds, sum.Rates.VirtualPerWall))
 
+	ts := sum.Time
+	add("### Where the time went\n\n| running runs | wedged runs | median wedge | longest wedge | worker starts | shrinking |\n|---:|---:|---:|---:|---:|---:|\n")
+	add(fmt.Sprintf("| %.2fs (%d) | %.2fs (%d, %.0f%%) | %.1f ms | %.1f ms | %.2fs (%d) | %.2fs (%d) |\n\n",
+		ts.RunningSeconds, ts.Runs, ts.WedgedSeconds, ts.Wedged, 100*ts.WedgedShare, ts.WedgedMedianMillis, ts.WedgedMaxMillis,
+		ts.WorkerStartSeconds, ts.WorkerStarts, ts.ShrinkingSeconds, ts.Shrinks))
+	if ts.AfterWedgeRuns > 0 {
+		add(fmt.Sprintf("Median run right after a wedge: %.1f ms (%d runs); other runs: %.1f ms.\n\n", ts.AfterWedgeMedianMillis, ts.AfterWedgeRuns, ts.OtherMedianMillis))
+	}
+
 	var head, sep, row strings.Builder
 	head.WriteString("| outcome |")
 	sep.WriteString("|---|")

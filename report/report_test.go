@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -277,7 +278,7 @@ func TestWrite(t *testing.T) {
 	// The raw JSON has the documented top-level fields.
 	var raw map[string]json.RawMessage
 	readJSON(t, filepath.Join(dir, SummaryFile), &raw)
-	for _, k := range []string{"schema", "version", "sweep", "total", "outcomes", "verdicts", "invariants", "known_issues", "rates", "coverage", "failures"} {
+	for _, k := range []string{"schema", "version", "sweep", "total", "outcomes", "verdicts", "invariants", "known_issues", "rates", "time", "coverage", "failures"} {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("summary.json lacks %q", k)
 		}
@@ -739,4 +740,46 @@ func readString(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// TestTimeSplit: where a sweep's time went, from the results' wall times,
+// the worker starts and the shrinking times.
+func TestTimeSplit(t *testing.T) {
+	ms := func(n float64) time.Duration { return time.Duration(n * float64(time.Millisecond)) }
+	sw := Sweep{
+		WorkerStarts: 3, WorkerStartWall: ms(300),
+		Results: []Result{
+			{Outcome: "ok", Wall: ms(2)},
+			{Outcome: "wedge", Wall: ms(10)},
+			{Outcome: "ok", Wall: ms(4), AfterWedge: true},
+			{Outcome: "deadlock", Wall: ms(30)},
+			{Outcome: "leak", Wall: ms(6), AfterWedge: true, ShrinkWall: ms(500)},
+			{Outcome: "ok", Wall: ms(3)},
+			{Outcome: "wedge", Wall: ms(20)},
+		},
+	}
+	got := Summarize(sw).Time
+	want := TimeSplit{
+		RunningSeconds: 0.015, Runs: 4,
+		WedgedSeconds: 0.060, Wedged: 3, WedgedMedianMillis: 20, WedgedMaxMillis: 30,
+		WorkerStartSeconds: 0.3, WorkerStarts: 3, ShrinkingSeconds: 0.5, Shrinks: 1,
+		AfterWedgeMedianMillis: 5, AfterWedgeRuns: 2, OtherMedianMillis: 2.5,
+	}
+	want.WedgedShare = 0.060 / (0.015 + 0.060 + 0.3 + 0.5)
+	approx := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+	if got.Runs != want.Runs || got.Wedged != want.Wedged || got.WorkerStarts != want.WorkerStarts ||
+		got.Shrinks != want.Shrinks || got.AfterWedgeRuns != want.AfterWedgeRuns ||
+		!approx(got.RunningSeconds, want.RunningSeconds) || !approx(got.WedgedSeconds, want.WedgedSeconds) ||
+		!approx(got.WedgedMedianMillis, want.WedgedMedianMillis) || !approx(got.WedgedMaxMillis, want.WedgedMaxMillis) ||
+		!approx(got.WorkerStartSeconds, want.WorkerStartSeconds) || !approx(got.ShrinkingSeconds, want.ShrinkingSeconds) ||
+		!approx(got.AfterWedgeMedianMillis, want.AfterWedgeMedianMillis) || !approx(got.OtherMedianMillis, want.OtherMedianMillis) ||
+		!approx(got.WedgedShare, want.WedgedShare) {
+		t.Fatalf("time split\n got %+v\nwant %+v", got, want)
+	}
+	if line := got.Line(); !strings.Contains(line, "wedged 0.06s (3, 7%; median 20.0 ms, max 30.0 ms)") {
+		t.Errorf("line %q", line)
+	}
+	if (Summarize(Sweep{}).Time != TimeSplit{}) {
+		t.Errorf("an empty sweep has a time split: %+v", Summarize(Sweep{}).Time)
+	}
 }

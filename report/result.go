@@ -57,6 +57,13 @@ type Result struct {
 	Repro string `json:"repro"`
 	// Wall is the real time the run took.
 	Wall time.Duration `json:"wall"`
+	// ShrinkWall is the real time spent shrinking this result (Shrunk), 0
+	// if it was not shrunk.
+	ShrinkWall time.Duration `json:"shrink_wall,omitempty"`
+	// AfterWedge reports that the run came right after a wedged run of
+	// the same worker slot: in a fresh worker process (closesim run), or in
+	// the same process (an in-process sweep keeps the frozen bubble).
+	AfterWedge bool `json:"after_wedge,omitempty"`
 	// Virtual is the virtual time the run took.
 	Virtual time.Duration `json:"virtual"`
 	// Coverage lists the close-point keys this run hit (opaque strings).

@@ -40,6 +40,8 @@ type Summary struct {
 	KnownIssues []KnownIssueCount `json:"known_issues"`
 	// Rates are throughput figures.
 	Rates Rates `json:"rates"`
+	// Time is where the workers' wall time went.
+	Time TimeSplit `json:"time"`
 	// Coverage counts the close-point keys hit.
 	Coverage Coverage `json:"coverage"`
 	// Failures lists every failed result, in seed order.
@@ -125,6 +127,105 @@ type Rates struct {
 	// than real time the runs went.
 	VirtualPerWall float64 `json:"virtual_per_wall"`
 }
+
+// TimeSplit says where a sweep's worker time went: running scenarios that
+// ended, scenarios that wedged (each costs its detection time), starting
+// worker processes, and shrinking failures. Seconds are wall time summed
+// over workers.
+type TimeSplit struct {
+	// RunningSeconds is the wall time of the runs that did not wedge
+	// (Runs of them).
+	RunningSeconds float64 `json:"running_seconds"`
+	Runs           int     `json:"runs"`
+	// WedgedSeconds is the wall time of the wedged runs (Wedged of
+	// them, outcomes wedge and deadlock), with the median and the longest.
+	WedgedSeconds      float64 `json:"wedged_seconds"`
+	Wedged             int     `json:"wedged"`
+	WedgedMedianMillis float64 `json:"wedged_median_ms"`
+	WedgedMaxMillis    float64 `json:"wedged_max_ms"`
+	// WedgedShare is WedgedSeconds over the sum of the four parts.
+	WedgedShare float64 `json:"wedged_share"`
+	// WorkerStartSeconds is the time worker processes took to start
+	// (WorkerStarts of them).
+	WorkerStartSeconds float64 `json:"worker_start_seconds"`
+	WorkerStarts       int     `json:"worker_starts"`
+	// ShrinkingSeconds is the time spent shrinking (Shrinks results).
+	ShrinkingSeconds float64 `json:"shrinking_seconds"`
+	Shrinks          int     `json:"shrinks"`
+	// AfterWedgeMedianMillis is the median wall time of the runs that came
+	// right after a wedge (AfterWedgeRuns of them, wedges excluded), and
+	// OtherMedianMillis that of the other runs that did not wedge: equal
+	// when a wedge costs the runs after it nothing.
+	AfterWedgeMedianMillis float64 `json:"after_wedge_median_ms"`
+	AfterWedgeRuns         int     `json:"after_wedge_runs"`
+	OtherMedianMillis      float64 `json:"other_median_ms"`
+}
+
+// Line says in one line where the time went.
+func (t TimeSplit) Line() string {
+	s := fmt.Sprintf("time: running %.2fs (%d runs), wedged %.2fs (%d, %.0f%%; median %.1f ms, max %.1f ms)",
+		t.RunningSeconds, t.Runs, t.WedgedSeconds, t.Wedged, 100*t.WedgedShare, t.WedgedMedianMillis, t.WedgedMaxMillis)
+	if t.WorkerStarts > 0 {
+		s += fmt.Sprintf(", worker starts %.2fs (%d)", t.WorkerStartSeconds, t.WorkerStarts)
+	}
+	if t.Shrinks > 0 {
+		s += fmt.Sprintf(", shrinking %.2fs (%d)", t.ShrinkingSeconds, t.Shrinks)
+	}
+	if t.AfterWedgeRuns > 0 {
+		s += fmt.Sprintf("; median run %.1f ms right after a wedge (%d), %.1f ms otherwise", t.AfterWedgeMedianMillis, t.AfterWedgeRuns, t.OtherMedianMillis)
+	}
+	return s
+}
+
+// timeSplit computes the TimeSplit of s.
+func timeSplit(s Sweep) TimeSplit {
+	t := TimeSplit{WorkerStarts: s.WorkerStarts, WorkerStartSeconds: s.WorkerStartWall.Seconds()}
+	var wedged, after, other []time.Duration
+	for _, r := range s.Results {
+		if r.ShrinkWall > 0 {
+			t.Shrinks++
+			t.ShrinkingSeconds += r.ShrinkWall.Seconds()
+		}
+		switch {
+		case r.Outcome == "wedge" || r.Outcome == "deadlock":
+			wedged = append(wedged, r.Wall)
+			t.WedgedSeconds += r.Wall.Seconds()
+			continue
+		case r.AfterWedge:
+			after = append(after, r.Wall)
+		default:
+			other = append(other, r.Wall)
+		}
+		t.Runs++
+		t.RunningSeconds += r.Wall.Seconds()
+	}
+	t.Wedged, t.AfterWedgeRuns = len(wedged), len(after)
+	if len(wedged) > 0 {
+		t.WedgedMedianMillis = millis(median(wedged))
+		t.WedgedMaxMillis = millis(slices.Max(wedged))
+	}
+	t.AfterWedgeMedianMillis, t.OtherMedianMillis = millis(median(after)), millis(median(other))
+	if all := t.RunningSeconds + t.WedgedSeconds + t.WorkerStartSeconds + t.ShrinkingSeconds; all > 0 {
+		t.WedgedShare = t.WedgedSeconds / all
+	}
+	return t
+}
+
+// median returns the median of ds (the mean of the middle two for an even
+// count), 0 for none.
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func millis(d time.Duration) float64 { return math.Round(float64(d)/1e4) / 100 }
 
 // Coverage counts the close-point keys the sweep hit.
 type Coverage struct {
@@ -292,6 +393,7 @@ func Summarize(s Sweep) Summary {
 	}
 	slices.SortStableFunc(sum.Failures, func(a, b Failure) int { return cmp.Compare(a.Seed, b.Seed) })
 
+	sum.Time = timeSplit(s)
 	sum.Rates.RunWallSeconds = runWall.Seconds()
 	sum.Rates.VirtualSeconds = virtual.Seconds()
 	if s.Wall > 0 {

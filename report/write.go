@@ -41,6 +41,11 @@ type Sweep struct {
 	Reachable []string
 	// Results has one entry per scenario.
 	Results []Result
+	// WorkerStarts is how many worker processes were started, and
+	// WorkerStartWall the real time they took from exec to ready, summed
+	// (0 for an in-process sweep).
+	WorkerStarts    int
+	WorkerStartWall time.Duration
 }
 
 // File names inside a report directory.

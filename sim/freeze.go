@@ -17,13 +17,13 @@ import (
 const (
 	// freezeStart is when the first sample is taken: most runs are over
 	// by then and never pay for a wake-up of the detector.
-	freezeStart   = 4 * time.Millisecond
-	freezePoll    = 2 * time.Millisecond
+	freezeStart   = 3 * time.Millisecond
+	freezePoll    = time.Millisecond
 	freezeMaxPoll = 32 * time.Millisecond
 	// freezeConfirm is how long the same frozen dump must persist: a
 	// goroutine outside the bubble that is about to wake a waiter (user
 	// code may wait on a channel made outside) gets that long to run.
-	freezeConfirm = 10 * time.Millisecond
+	freezeConfirm = 5 * time.Millisecond
 )
 
 // wait blocks until the run finishes or is declared wedged: by freeze
@@ -74,6 +74,8 @@ func (r *runner) wait() {
 				return
 			case sampleBusy:
 				poll = min(2*poll, freezeMaxPoll)
+			case sampleMaybe:
+				poll = freezeConfirm // one more dump, when it can confirm
 			default:
 				poll = freezePoll
 			}
@@ -122,7 +124,7 @@ func (fd *freezeDetector) sample(bubble int, events int64) sampleResult {
 		fd.last = nil
 		return sampleBusy
 	case fd.last != nil && slices.Equal(fd.last, hs):
-		if time.Since(fd.since) < freezeConfirm {
+		if time.Since(fd.since) < freezeConfirm*9/10 {
 			return sampleMaybe
 		}
 		fd.waiters = waiters

@@ -63,7 +63,8 @@ func TestFreezeDetection(t *testing.T) {
 		{
 			name: "waiter woken from outside the bubble",
 			step: func(*sim.StepContext) error {
-				<-outsideAfter(3 * time.Millisecond) // not durable: made outside; under freezeConfirm
+				burn()                               // past the detector's first sample
+				<-outsideAfter(2 * time.Millisecond) // not durable: made outside; under the 5 ms confirmation
 				return nil
 			},
 			outcome: sim.OutcomeOK,

@@ -79,7 +79,8 @@ func WithWatchdog(d time.Duration) Option { return func(c *config) { c.watchdog 
 // only while the trace does not grow, and a freeze must show in two
 // identical samples. The watchdog stays as the backstop for a run that keeps
 // running. Off, only the watchdog declares a wedge, as before freeze
-// detection existed: useful to check that both classify the same seeds.
+// detection existed (no freeze sampling, and no StepDeadline either):
+// useful to check that both classify the same seeds.
 // Turn it off for code that waits, inside the bubble, for a goroutine
 // outside it (a channel made outside the bubble): a wait of more than a few
 // milliseconds of wall time on such a thing looks like a freeze.
@@ -451,7 +452,7 @@ var never = make(chan struct{})
 // returns the function that disarms it. If it fires first, the run's
 // waiter hears what hung. Real-time runs have their watchdog instead.
 func (r *runner) deadline(extra time.Duration, format string, args ...any) (stop func()) {
-	if r.cfg.realTime {
+	if r.cfg.realTime || r.cfg.noFreeze {
 		return func() {}
 	}
 	limit := StepDeadline + extra

@@ -59,6 +59,23 @@ func failed(obs *sim.Observation, v invariants.Verdict) bool {
 	return report.Result{Outcome: string(obs.Outcome), Verdict: v}.Failed()
 }
 
+// VerdictKey names what a run concluded, for comparing replays: its
+// outcome, the known issues its violations matched and the invariants that
+// failed, each set sorted, e.g. "wedge known=F1,F7 fail=".
+func VerdictKey(obs *sim.Observation, v invariants.Verdict) string {
+	var known, fails []string
+	for _, k := range v.Known {
+		known = append(known, k.Issue.ID)
+	}
+	for _, f := range v.Fail {
+		fails = append(fails, f.Invariant)
+	}
+	slices.Sort(known)
+	slices.Sort(fails)
+	return fmt.Sprintf("%s known=%s fail=%s", obs.Outcome,
+		strings.Join(slices.Compact(known), ","), strings.Join(slices.Compact(fails), ","))
+}
+
 // failureID names a failed run's first failure: its first failed
 // invariant, or "outcome.<outcome>" (what report.Result.FailedIDs says).
 func failureID(obs *sim.Observation, v invariants.Verdict) string {

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,6 +25,10 @@ import (
 // ResultPrefix starts every result line a worker writes on stdout,
 // followed by a report.Result as JSON; the closesim CLI reads them.
 const ResultPrefix = "closesim-result "
+
+// ReadyLine is the line a worker writes on stdout once it has started, before
+// it reads its first seed.
+const ReadyLine = "closesim-ready"
 
 // Run runs c in the mode the -closesim.* flags select (see Selected):
 //
@@ -122,11 +128,13 @@ func (c Config) sweep(t *testing.T) {
 		start     = time.Now()
 		lastLine  = start
 	)
+	afterWedge := false
 	for i := range n {
 		seed := *flagStart + uint64(i)
 		sc := c.generate(seed)
 		r, obs := c.runResult(t, sc)
-		r.Seed, r.Repro = seed, tg.replaySeed(seed)
+		r.Seed, r.Repro, r.AfterWedge = seed, tg.replaySeed(seed), afterWedge
+		afterWedge = obs.Outcome == sim.OutcomeWedge || obs.Outcome == sim.OutcomeDeadlock
 		phase := phaseOf(sc)
 		if counts[phase] == nil {
 			counts[phase] = map[sim.Outcome]int{}
@@ -175,8 +183,9 @@ func (c Config) sweep(t *testing.T) {
 			continue
 		}
 		shrunk[id] = true
+		start := time.Now()
 		min, _ := Shrink(t, c, r.Scenario, id)
-		r.Shrunk = &min
+		r.Shrunk, r.ShrinkWall = &min, time.Since(start)
 	}
 
 	j, _ := judgeConfig(c.Invariants)
@@ -226,7 +235,9 @@ func (c Config) sweep(t *testing.T) {
 		Name: "go test " + tg.pkg + " -run " + runPattern(tg.test), Started: start, Wall: wall, Workers: 1,
 		Profile: string(j.profile), PionVersion: pionVersion(), Results: results, Reachable: coverage.Reachable(),
 	}
-	if line := report.Summarize(sw).Coverage.Line(); line != "" {
+	sum := report.Summarize(sw)
+	b.WriteString(sum.Time.Line() + "\n")
+	if line := sum.Coverage.Line(); line != "" {
 		b.WriteString(line + "\n")
 	}
 	fmt.Print(b.String())
@@ -300,18 +311,24 @@ func (c Config) replay(t *testing.T) {
 	}
 	if *flagRepeat > 1 {
 		hashes := map[string]int{obs.TraceHash: 1}
+		first := VerdictKey(obs, v)
+		verdicts := map[string]int{first: 1}
 		for range *flagRepeat - 1 {
-			again, err := sim.Run(t, sc, c.options()...)
-			if err != nil {
-				t.Fatalf("closesim: %v", err)
-			}
+			again, av := Judge(t, c, sc)
 			if _, seen := hashes[again.TraceHash]; !seen {
 				_, where := sim.FirstDivergence(obs.Events, again.Events)
 				fmt.Printf("replay diverged from the first at %s\n", where)
 			}
 			hashes[again.TraceHash]++
+			verdicts[VerdictKey(again, av)]++
 		}
 		fmt.Printf("%d replays gave %d distinct order-only trace(s)\n", *flagRepeat, len(hashes))
+		fmt.Printf("%d of %d replays gave the first replay's verdict (%s)\n", verdicts[first], *flagRepeat, first)
+		for _, k := range slices.Sorted(maps.Keys(verdicts)) {
+			if k != first {
+				fmt.Printf("  %d gave: %s\n", verdicts[k], k)
+			}
+		}
 	}
 	fmt.Printf("repro: %s\n", repro)
 	if failed(obs, v) {
@@ -357,6 +374,11 @@ func (c Config) worker(t *testing.T, in io.Reader, out io.Writer) {
 	tg := targetOf(t)
 	lines := bufio.NewScanner(in)
 	w := bufio.NewWriter(out)
+	// Tell closesim run that start-up is over: it times worker starts.
+	fmt.Fprintln(w, ReadyLine)
+	if err := w.Flush(); err != nil {
+		t.Fatalf("closesim worker: %v", err)
+	}
 	for lines.Scan() {
 		line := strings.TrimSpace(lines.Text())
 		if line == "" {
@@ -371,8 +393,9 @@ func (c Config) worker(t *testing.T, in io.Reader, out io.Writer) {
 		r.Seed = seed
 		r.Repro = fmt.Sprintf("%s   # or: %s", tg.cli("replay", fmt.Sprintf("-seed %d", seed)), tg.replaySeed(seed))
 		if *flagShrinkFailures && r.Failed() {
+			start := time.Now()
 			min, _ := Shrink(t, c, sc, r.FailedIDs()[0])
-			r.Shrunk = &min
+			r.Shrunk, r.ShrinkWall = &min, time.Since(start)
 		}
 		js, err := json.Marshal(r)
 		if err != nil {

@@ -164,6 +164,9 @@ func TestWorkerLines(t *testing.T) {
 	var rs []report.Result
 	sc := bufio.NewScanner(strings.NewReader(out.String()))
 	sc.Buffer(nil, 64<<20)
+	if !sc.Scan() || sc.Text() != ReadyLine {
+		t.Fatalf("first line %.80q, want %q", sc.Text(), ReadyLine)
+	}
 	for sc.Scan() {
 		line, ok := strings.CutPrefix(sc.Text(), ResultPrefix)
 		if !ok {
@@ -184,6 +187,9 @@ func TestWorkerLines(t *testing.T) {
 		}
 		if r.Shrunk == nil || len(r.Shrunk.Steps) != 3 {
 			t.Errorf("seed %d: shrunk %v, want 3 steps", r.Seed, r.Shrunk)
+		}
+		if r.ShrinkWall <= 0 {
+			t.Errorf("seed %d: shrunk, but no shrinking time recorded", r.Seed)
 		}
 		want := fmt.Sprintf("closesim replay -pkg ./suite -test TestWorkerLines -seed %d   # or: go test ./suite -run '^TestWorkerLines$' -v -count=1 -closesim.seed=%d", r.Seed, r.Seed)
 		if r.Repro != want {

@@ -95,6 +95,7 @@ func printSummary(sw report.Sweep, table bool) int {
 		fmt.Printf(" %s=%d", o, outcomes[o])
 	}
 	fmt.Printf("\nverdicts: %d pass, %d known issues only, %d fail\n", len(sw.Results)-len(fails)-knownOnly, knownOnly, len(fails))
+	fmt.Println(report.Summarize(sw).Time.Line())
 	printCoverage(sw, table)
 	for _, r := range fails {
 		what := r.Diagnosis

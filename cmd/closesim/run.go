@@ -20,8 +20,12 @@ import (
 	"github.com/closesim/closesim/report"
 )
 
-// resultPrefix marks a worker's result lines on its stdout.
-const resultPrefix = "closesim-result "
+// resultPrefix marks a worker's result lines on its stdout; readyLine is
+// the line it writes once started (suite.ResultPrefix, suite.ReadyLine).
+const (
+	resultPrefix = "closesim-result "
+	readyLine    = "closesim-ready"
+)
 
 type runConfig struct {
 	seed       uint64
@@ -164,8 +168,9 @@ func sweep(bin string, c runConfig) error {
 	jobs := c.seeds(stop)
 	results := make(chan report.Result)
 	var wg sync.WaitGroup
+	var stats workerStats
 	for i := range c.workers {
-		wg.Go(func() { runWorker(bin, c, i, jobs, results) })
+		wg.Go(func() { runWorker(bin, c, i, jobs, results, &stats) })
 	}
 	go func() {
 		wg.Wait()
@@ -182,6 +187,7 @@ func sweep(bin string, c runConfig) error {
 	sw := report.Sweep{
 		Name: "closesim run", Started: start, Wall: time.Since(start), Workers: c.workers,
 		Profile: c.profile, PionVersion: pionVersion(), Results: all, Reachable: coverage.Reachable(),
+		WorkerStarts: stats.starts, WorkerStartWall: stats.wall,
 	}
 	if c.shardN > 1 {
 		sw.Shard = fmt.Sprintf("%d/%d", c.shardI, c.shardN)
@@ -199,10 +205,35 @@ func sweep(bin string, c runConfig) error {
 
 // worker is one worker process.
 type worker struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	lines  chan string // result lines; closed when stdout ends
-	stderr *tailBuffer
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	lines   chan string   // result lines; closed when stdout ends
+	ready   chan struct{} // closed when the worker wrote its ready line
+	started time.Time
+	// startedIn is how long the worker took from exec to ready; read it
+	// after ready is closed.
+	startedIn time.Duration
+	stderr    *tailBuffer
+}
+
+// workerStats sums the start-up times of the workers of a sweep.
+type workerStats struct {
+	mu     sync.Mutex
+	starts int
+	wall   time.Duration
+}
+
+// add records w's start-up, once, if w said it is ready.
+func (s *workerStats) add(w *worker) {
+	select {
+	case <-w.ready:
+	default:
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.starts++
+	s.wall += w.startedIn
 }
 
 func startWorker(bin string, c runConfig) (*worker, error) {
@@ -220,8 +251,9 @@ func startWorker(bin string, c runConfig) (*worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &worker{cmd: cmd, stdin: stdin, lines: make(chan string), stderr: &tailBuffer{max: 64 << 10}}
+	w := &worker{cmd: cmd, stdin: stdin, lines: make(chan string), ready: make(chan struct{}), stderr: &tailBuffer{max: 64 << 10}}
 	cmd.Stderr = w.stderr
+	w.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
@@ -229,7 +261,14 @@ func startWorker(bin string, c runConfig) (*worker, error) {
 		defer close(w.lines)
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(make([]byte, 1<<20), 256<<20)
+		ready := false
 		for sc.Scan() {
+			if sc.Text() == readyLine && !ready {
+				ready = true
+				w.startedIn = time.Since(w.started)
+				close(w.ready)
+				continue
+			}
 			if line, ok := strings.CutPrefix(sc.Text(), resultPrefix); ok {
 				w.lines <- line
 				continue
@@ -250,7 +289,7 @@ func (w *worker) kill() {
 // runWorker feeds seeds to one worker process at a time; a worker that dies
 // or does not answer in time is recorded as a crash of that seed, killed and
 // replaced, so no other scenario's result is lost.
-func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan<- report.Result) {
+func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan<- report.Result, stats *workerStats) {
 	var w *worker
 	defer func() {
 		if w != nil {
@@ -258,6 +297,7 @@ func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan
 			_ = w.cmd.Wait()
 		}
 	}()
+	afterWedge := false // the previous worker of this slot retired after a wedge
 	for seed := range jobs {
 		if w == nil {
 			var err error
@@ -265,6 +305,7 @@ func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan
 				results <- crashResult(c.target, seed, fmt.Sprintf("worker %d: %v", id, err))
 				continue
 			}
+			defer stats.add(w)
 		}
 		if _, err := fmt.Fprintf(w.stdin, "%d\n", seed); err != nil {
 			results <- crashResult(c.target, seed, fmt.Sprintf("worker %d: write seed: %v\n%s", id, err, w.stderr.String()))
@@ -289,8 +330,10 @@ func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan
 			if err := json.Unmarshal([]byte(line), &r); err != nil {
 				r = crashResult(c.target, seed, fmt.Sprintf("worker %d wrote an unreadable result: %v", id, err))
 			}
+			r.AfterWedge = afterWedge
+			afterWedge = r.Outcome == "wedge" || r.Outcome == "deadlock"
 			results <- r
-			if r.Outcome == "wedge" || r.Outcome == "deadlock" {
+			if afterWedge {
 				// The worker exits after a wedge (its bubble cannot be
 				// unwound); start a fresh one for the next seed.
 				_ = w.stdin.Close()
