@@ -46,8 +46,15 @@ func TestReplay(t *testing.T) {
 // only with -closesim.shrink.
 //
 //	go test ./fuzz -run '^TestShrink$' -v -closesim.shrink -closesim.seed=377 -closesim.out=min.json
+//
+// Without -closesim.shrink it replays, so that the repro line a shrink
+// prints (which names this test) runs.
 func TestShrink(t *testing.T) {
-	only(t, suite.ModeShrink, "set -closesim.shrink with -closesim.seed=N or -closesim.file=PATH")
+	mode := suite.ModeShrink
+	if suite.Selected() == suite.ModeReplay {
+		mode = suite.ModeReplay
+	}
+	only(t, mode, "set -closesim.shrink with -closesim.seed=N or -closesim.file=PATH")
 }
 
 // TestWorker is the worker mode of earlier closesim run versions; it runs

@@ -2,6 +2,7 @@ package suite
 
 import (
 	"crypto/sha256"
+	"flag"
 	"fmt"
 	"os"
 	"slices"
@@ -142,7 +143,11 @@ func Shrink(t *testing.T, c Config, sc scenarios.Scenario, id string) (scenarios
 // closesim's replay of the corpus file, with the trace):
 //
 //	func FuzzClose(f *testing.F) { f.Fuzz(suite.Fuzz(cfg)) }
+//
+// Unless the go test command gave -fuzzminimizetime, Fuzz sets it to
+// DefaultFuzzMinimizeTime (see there).
 func Fuzz(c Config) func(t *testing.T, data []byte) {
+	boundMinimization()
 	return func(t *testing.T, data []byte) {
 		t.Helper()
 		sc := scenarios.FromFuzz(data)
@@ -158,6 +163,32 @@ func Fuzz(c Config) func(t *testing.T, data []byte) {
 		t.Fatalf("%v\n%s%s\nscenario:\n%s\n\nrepro: go test %s -run=%s/%s\nrepro: %s",
 			report.Result{Outcome: string(obs.Outcome), Verdict: v}.FailedIDs(), verdictText(v), summary(obs), js,
 			tg.pkg, fuzzName, id, tg.replayFile("testdata/fuzz/"+fuzzName+"/"+id))
+	}
+}
+
+// DefaultFuzzMinimizeTime is how long go test -fuzz may minimize each new
+// input of a suite.Fuzz target when -fuzzminimizetime is not given (Go's
+// default is 60 s). Go minimizes byte by byte, trying up to about L*L/2
+// candidates for an L-byte input, and every candidate is a whole scenario
+// run: at a few milliseconds each, a 100-byte input would take Go's full
+// minute, while its counter of execs stands still (it counts a
+// minimization only when it ends), so fuzzing looked stalled. Two seconds
+// still cut the tail of an input and some of its steps; a failing
+// scenario is shrunk step by step by closesim's own shrinker (its repro line
+// says how).
+const DefaultFuzzMinimizeTime = 2 * time.Second
+
+// boundMinimization sets -test.fuzzminimizetime to DefaultFuzzMinimizeTime
+// unless it was given.
+func boundMinimization() {
+	f := flag.Lookup("test.fuzzminimizetime")
+	if f == nil || !flag.Parsed() {
+		return
+	}
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.fuzzminimizetime" })
+	if !given {
+		_ = f.Value.Set(DefaultFuzzMinimizeTime.String())
 	}
 }
 

@@ -353,3 +353,25 @@ func TestShrinkSkipsFrozenReplays(t *testing.T) {
 		t.Error("a failure no run shows holds")
 	}
 }
+
+// TestFuzzBoundsMinimization: suite.Fuzz sets Go's -test.fuzzminimizetime
+// to DefaultFuzzMinimizeTime when the command line did not give it, and
+// leaves a given value alone.
+func TestFuzzBoundsMinimization(t *testing.T) {
+	f := flag.Lookup("test.fuzzminimizetime")
+	if f == nil {
+		t.Fatal("no -test.fuzzminimizetime flag in a test binary")
+	}
+	old := f.Value.String()
+	t.Cleanup(func() { _ = f.Value.Set(old) })
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.fuzzminimizetime" })
+	_ = Fuzz(Config{})
+	want := DefaultFuzzMinimizeTime.String()
+	if given {
+		want = old
+	}
+	if got := f.Value.String(); got != want {
+		t.Fatalf("-test.fuzzminimizetime = %s after suite.Fuzz (given on the command line: %v), want %s", got, given, want)
+	}
+}
