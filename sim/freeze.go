@@ -4,27 +4,39 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/closesim/closesim/internal/gstack"
 )
 
-// Freeze detection samples a running bubble from outside. The first sample
-// comes freezeStart after the run starts, the next ones freezePoll apart; a sample that finds the
-// bubble busy doubles the wait before the next one (up to freezeMaxPoll),
-// and any new trace event resets it, so a progressing run is sampled
-// rarely and a frozen one is confirmed within a few milliseconds.
+// Freeze detection samples a running bubble from outside with goroutine
+// dumps, and only while the trace is quiet. A dump stops the world for as
+// long as the process has goroutines to print, and a process that ran many
+// scenarios (a fuzzing worker) keeps every wedged bubble's goroutines, so
+// the detector scales its waits to what a dump costs (dumpCost, carried
+// from run to run): a run must be quiet for max(freezeQuiet, 2 x cost)
+// before the first dump, a busy dump pushes the next one back (doubling,
+// at least 4 x cost), and a frozen dump is confirmed by a second one
+// max(freezeConfirm, 2 x cost) later. In a fresh process a dump costs
+// about 0.1 ms and a freeze is declared about 10 ms after it began.
 const (
-	// freezeStart is when the first sample is taken: most runs are over
-	// by then and never pay for a wake-up of the detector.
-	freezeStart   = 3 * time.Millisecond
-	freezePoll    = time.Millisecond
+	// freezeStart is when the detector first looks: most runs are over
+	// by then and never pay for a wake-up.
+	freezeStart = 3 * time.Millisecond
+	// freezeQuiet is the shortest quiet spell (no trace event) that is
+	// worth a dump.
+	freezeQuiet   = time.Millisecond
 	freezeMaxPoll = 32 * time.Millisecond
 	// freezeConfirm is how long the same frozen dump must persist: a
 	// goroutine outside the bubble that is about to wake a waiter (user
 	// code may wait on a channel made outside) gets that long to run.
 	freezeConfirm = 5 * time.Millisecond
 )
+
+// dumpCost is the wall time of the last freeze-detection dump, in
+// nanoseconds, across runs in this process.
+var dumpCost atomic.Int64
 
 // wait blocks until the run finishes or is declared wedged: by freeze
 // detection (unless disabled, and never for real-time runs, which have no
@@ -42,11 +54,8 @@ func (r *runner) wait() {
 		}
 		return
 	}
-	var (
-		fd    freezeDetector
-		poll  = freezePoll
-		timer = time.NewTimer(freezeStart)
-	)
+	fd := freezeDetector{events: -1, backoff: freezeQuiet}
+	timer := time.NewTimer(freezeStart)
 	defer timer.Stop()
 	defer func() {
 		r.mu.Lock()
@@ -68,72 +77,67 @@ func (r *runner) wait() {
 			if t := r.trace.Load(); t != nil {
 				events = t.added.Load()
 			}
-			switch fd.sample(int(r.bubbleNo.Load()), events) {
-			case sampleFrozen:
-				r.wedged(WedgeByFreeze, fd.why())
+			next, frozen := fd.sample(int(r.bubbleNo.Load()), events, time.Now())
+			if frozen {
+				r.wedgedFrom(WedgeByFreeze, fd.why(), fd.buf)
 				return
-			case sampleBusy:
-				poll = min(2*poll, freezeMaxPoll)
-			case sampleMaybe:
-				poll = freezeConfirm // one more dump, when it can confirm
-			default:
-				poll = freezePoll
 			}
-			timer.Reset(poll)
+			timer.Reset(next)
 		}
 	}
 }
-
-// sampleResult is what one sample of the freeze detector concluded.
-type sampleResult int
-
-const (
-	sampleProgress sampleResult = iota // the trace grew, or nothing to sample yet
-	sampleBusy                         // a goroutine of the bubble can run
-	sampleMaybe                        // frozen once: confirm with the next sample
-	sampleFrozen                       // frozen in two identical samples
-)
 
 // freezeDetector holds what the previous samples of one run saw.
 type freezeDetector struct {
-	events  int64 // trace length at the last sample
-	last    []gstack.Header
-	since   time.Time // when last was first seen
-	waiters []gstack.Header
-	buf     []byte
-	dumps   int
+	events    int64     // trace length at the last sample
+	quietFrom time.Time // when the trace last grew
+	notBefore time.Time // no dump before this (backoff after a busy dump)
+	backoff   time.Duration
+	last      []gstack.Header // the last dump, if it showed a freeze
+	since     time.Time       // when last was taken
+	waiters   []gstack.Header
+	buf       []byte // the last dump
+	dumps     int
 }
 
-// sample looks at the bubble once. events is the trace's length now. A
-// bubble is frozen when consecutive dumps over freezeConfirm of wall time,
-// with no trace event between them, show the same goroutines all blocked
-// with at least one not durably: the later dumps rule out a goroutine
-// outside the bubble that was about to wake a waiter (it would have
-// changed something).
-func (fd *freezeDetector) sample(bubble int, events int64) sampleResult {
+// sample looks at the bubble once, at now, given the trace's length, and
+// says when to look next, or that the bubble is frozen: two dumps, with no
+// trace event between them and a confirmation delay apart, show the same
+// goroutines all blocked with at least one not durably. The second dump
+// rules out a goroutine outside the bubble that was about to wake a
+// waiter (it would have changed something).
+func (fd *freezeDetector) sample(bubble int, events int64, now time.Time) (next time.Duration, frozen bool) {
+	cost := time.Duration(dumpCost.Load())
+	quiet := max(freezeQuiet, 2*cost)
 	if bubble == 0 || events != fd.events {
-		fd.events, fd.last = events, nil
-		return sampleProgress
+		fd.events, fd.quietFrom, fd.last = events, now, nil
+		return quiet, false
+	}
+	if wait := max(fd.quietFrom.Add(quiet).Sub(now), fd.notBefore.Sub(now)); wait > 0 {
+		return wait, false
 	}
 	hs, buf := gstack.BubbleHeaders(bubble, fd.buf)
+	took := time.Since(now)
+	dumpCost.Store(int64(took))
 	fd.buf = buf
 	fd.dumps++
-	frozen, waiters := gstack.Frozen(hs)
+	confirm := max(freezeConfirm, 2*took)
+	isFrozen, waiters := gstack.Frozen(hs)
 	switch {
-	case !frozen:
+	case !isFrozen:
 		fd.last = nil
-		return sampleBusy
-	case fd.last != nil && slices.Equal(fd.last, hs):
-		if time.Since(fd.since) < freezeConfirm*9/10 {
-			return sampleMaybe
-		}
+		fd.backoff = min(2*fd.backoff, freezeMaxPoll)
+		wait := max(fd.backoff, 4*took)
+		fd.notBefore = now.Add(wait)
+		return wait, false
+	case fd.last != nil && slices.Equal(fd.last, hs) && now.Sub(fd.since) >= confirm*9/10:
 		fd.waiters = waiters
-		return sampleFrozen
+		return 0, true
+	case fd.last == nil || !slices.Equal(fd.last, hs):
+		fd.last, fd.since = hs, now
 	}
-	fd.last, fd.since = hs, time.Now()
-	return sampleMaybe
+	return max(confirm-now.Sub(fd.since), time.Millisecond), false
 }
-
 // why describes the freeze for the trace and the diagnosis.
 func (fd *freezeDetector) why() string {
 	ws := make([]string, 0, len(fd.waiters))

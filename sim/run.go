@@ -502,15 +502,25 @@ func (r *runner) leaked() []Goroutine {
 
 // bubbleGoroutines returns every goroutine of this run's bubble.
 func (r *runner) bubbleGoroutines() []gstack.Goroutine {
-	return gstack.InBubble(gstack.All(), r.bubbleID)
+	return gstack.BubbleOf(gstack.Dump(nil), r.bubbleID)
 }
 
 // wedged records a wedge: the bubble is frozen, or made no progress before
 // the watchdog fired. why says which, for the trace.
-func (r *runner) wedged(by WedgeDetector, why string) {
+func (r *runner) wedged(by WedgeDetector, why string) { r.wedgedFrom(by, why, nil) }
+
+// wedgedFrom is wedged with the bubble's goroutines read from dump (the
+// freeze detector's last one, a frozen bubble does not change), or from a
+// fresh dump if dump is nil.
+func (r *runner) wedgedFrom(by WedgeDetector, why string, dump []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	gs := r.bubbleGoroutines()
+	var gs []gstack.Goroutine
+	if dump != nil {
+		gs = gstack.BubbleOf(dump, r.bubbleID)
+	} else {
+		gs = r.bubbleGoroutines()
+	}
 	d := gstack.Diagnose(gs)
 	summary := d.Summary
 	if len(d.Blocked) == 0 {

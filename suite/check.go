@@ -145,7 +145,7 @@ func Shrink(t *testing.T, c Config, sc scenarios.Scenario, id string) (scenarios
 //	func FuzzClose(f *testing.F) { f.Fuzz(suite.Fuzz(cfg)) }
 //
 // Unless the go test command gave -fuzzminimizetime, Fuzz sets it to
-// DefaultFuzzMinimizeTime (see there).
+// DefaultFuzzMinimize (see there).
 func Fuzz(c Config) func(t *testing.T, data []byte) {
 	boundMinimization()
 	return func(t *testing.T, data []byte) {
@@ -166,19 +166,20 @@ func Fuzz(c Config) func(t *testing.T, data []byte) {
 	}
 }
 
-// DefaultFuzzMinimizeTime is how long go test -fuzz may minimize each new
-// input of a suite.Fuzz target when -fuzzminimizetime is not given (Go's
-// default is 60 s). Go minimizes byte by byte, trying up to about L*L/2
-// candidates for an L-byte input, and every candidate is a whole scenario
-// run: at a few milliseconds each, a 100-byte input would take Go's full
-// minute, while its counter of execs stands still (it counts a
-// minimization only when it ends), so fuzzing looked stalled. Two seconds
-// still cut the tail of an input and some of its steps; a failing
-// scenario is shrunk step by step by closesim's own shrinker (its repro line
-// says how).
-const DefaultFuzzMinimizeTime = 2 * time.Second
+// DefaultFuzzMinimize is the -fuzzminimizetime that suite.Fuzz sets when
+// the go test command gave none (Go's default is 60 s): at most 200
+// candidates per minimization. Go minimizes byte by byte, trying up to
+// about L*L/2 candidates for an L-byte input, and every candidate is a
+// whole scenario run, so a 100-byte input took Go's full minute, while its
+// exec counter stood still (it counts a minimization only when it ends).
+// A bound in time is no better: when it runs out, Go's coordinator often
+// kills the worker mid-call, restarts it and drops the minimization's execs
+// from its count. A bound in candidates ends cleanly; 200 still cut the
+// tail of an input and some of its bytes, and a failing scenario is shrunk
+// step by step by closesim's own shrinker (its repro line says how).
+const DefaultFuzzMinimize = "200x"
 
-// boundMinimization sets -test.fuzzminimizetime to DefaultFuzzMinimizeTime
+// boundMinimization sets -test.fuzzminimizetime to DefaultFuzzMinimize
 // unless it was given.
 func boundMinimization() {
 	f := flag.Lookup("test.fuzzminimizetime")
@@ -188,7 +189,7 @@ func boundMinimization() {
 	given := false
 	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.fuzzminimizetime" })
 	if !given {
-		_ = f.Value.Set(DefaultFuzzMinimizeTime.String())
+		_ = f.Value.Set(DefaultFuzzMinimize)
 	}
 }
 

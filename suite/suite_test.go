@@ -355,7 +355,7 @@ func TestShrinkSkipsFrozenReplays(t *testing.T) {
 }
 
 // TestFuzzBoundsMinimization: suite.Fuzz sets Go's -test.fuzzminimizetime
-// to DefaultFuzzMinimizeTime when the command line did not give it, and
+// to DefaultFuzzMinimize when the command line did not give it, and
 // leaves a given value alone.
 func TestFuzzBoundsMinimization(t *testing.T) {
 	f := flag.Lookup("test.fuzzminimizetime")
@@ -367,7 +367,7 @@ func TestFuzzBoundsMinimization(t *testing.T) {
 	given := false
 	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.fuzzminimizetime" })
 	_ = Fuzz(Config{})
-	want := DefaultFuzzMinimizeTime.String()
+	want := DefaultFuzzMinimize
 	if given {
 		want = old
 	}

@@ -3,6 +3,7 @@ package gstack
 import (
 	"bytes"
 	"runtime"
+	"strconv"
 	"strings"
 )
 
@@ -31,41 +32,75 @@ func (h Header) Active() bool {
 	return strings.HasPrefix(h.State, "running") // "running on other thread"
 }
 
-// BubbleHeaders dumps every goroutine of the process once (runtime.Stack
-// with all=true, a consistent snapshot taken with the world stopped) and
-// returns the headers of those in synctest bubble bubble, in dump order.
-// buf is reused when large enough; the possibly grown buffer is returned
-// for the next call.
-func BubbleHeaders(bubble int, buf []byte) ([]Header, []byte) {
-	if len(buf) == 0 {
+// Dump returns runtime.Stack(buf, true): every goroutine of the process,
+// one consistent snapshot taken with the world stopped. buf is reused when
+// large enough; the result aliases the (possibly grown) buffer, which the
+// caller passes again next time.
+func Dump(buf []byte) []byte {
+	if len(buf) < 64<<10 {
 		buf = make([]byte, 64<<10)
 	}
-	var n int
+	buf = buf[:cap(buf)]
 	for {
-		n = runtime.Stack(buf, true)
+		n := runtime.Stack(buf, true)
 		if n < len(buf) {
-			break
+			return buf[:n]
 		}
 		buf = make([]byte, 2*len(buf))
 	}
+}
+
+// BubbleHeaders dumps every goroutine of the process once (see [Dump]) and
+// returns the headers of those in synctest bubble bubble, in dump order,
+// with the dump (for [BubbleOf], or for the next call's buffer).
+func BubbleHeaders(bubble int, buf []byte) ([]Header, []byte) {
+	dump := Dump(buf)
+	return HeadersIn(dump, bubble), dump
+}
+
+// HeadersIn returns the headers of a dump's goroutines that are in synctest
+// bubble bubble. It reads only header lines, found by their
+// "synctest bubble N]:" suffix, so it costs little beside the dump itself.
+func HeadersIn(dump []byte, bubble int) []Header {
 	var out []Header
-	dump := buf[:n]
-	for len(dump) > 0 {
-		line := dump
-		if i := bytes.IndexByte(dump, '\n'); i >= 0 {
-			line, dump = dump[:i], dump[i+1:]
-		} else {
-			dump = nil
+	suffix := []byte(" synctest bubble " + strconv.Itoa(bubble) + "]:")
+	for off := 0; off < len(dump); {
+		i := bytes.Index(dump[off:], suffix)
+		if i < 0 {
+			break
 		}
-		if !bytes.HasPrefix(line, []byte("goroutine ")) || !bytes.Contains(line, []byte("synctest bubble ")) {
-			continue
-		}
-		g, ok := parseHeader(string(line))
-		if ok && g.Bubble == bubble {
+		end := off + i + len(suffix)
+		lineStart := bytes.LastIndexByte(dump[:off+i], '\n') + 1
+		if g, ok := parseHeader(string(dump[lineStart:end])); ok && g.Bubble == bubble {
 			out = append(out, Header{ID: g.ID, State: g.State, Durable: g.Durable, Bubble: g.Bubble})
 		}
+		off = end
 	}
-	return out, buf
+	return out
+}
+
+// BubbleOf parses, with [Parse], only the goroutine blocks of a dump that
+// are in synctest bubble bubble: a process that keeps thousands of
+// goroutines of other bubbles does not pay for parsing them.
+func BubbleOf(dump []byte, bubble int) []Goroutine {
+	var blocks []byte
+	suffix := []byte(" synctest bubble " + strconv.Itoa(bubble) + "]:")
+	for off := 0; off < len(dump); {
+		i := bytes.Index(dump[off:], suffix)
+		if i < 0 {
+			break
+		}
+		start := bytes.LastIndexByte(dump[:off+i], '\n') + 1
+		end := bytes.Index(dump[off+i:], []byte("\n\n"))
+		if end < 0 {
+			end = len(dump)
+		} else {
+			end += off + i + 1
+		}
+		blocks = append(append(blocks, dump[start:end]...), '\n')
+		off = end
+	}
+	return InBubble(Parse(blocks), bubble)
 }
 
 // Frozen reports whether a bubble whose goroutines are hs can never run

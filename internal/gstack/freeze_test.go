@@ -65,3 +65,28 @@ func TestBubbleHeadersSeeAFreeze(t *testing.T) {
 	}
 	t.Fatal("the bubble never showed as frozen")
 }
+
+// TestBubbleOfMatchesParse: reading one bubble's blocks out of a dump gives
+// what parsing the whole dump and filtering gives, and so do the headers.
+func TestBubbleOfMatchesParse(t *testing.T) {
+	dump := []byte("goroutine 1 [running]:\nmain.main()\n\t/m.go:1 +0x1\n\n" +
+		"goroutine 7 [select (durable), synctest bubble 3]:\npkg.a(0x1)\n\t/a.go:2 +0x2\ncreated by pkg.b in goroutine 6\n\t/b.go:3 +0x3\n\n" +
+		"goroutine 8 [sync.Mutex.Lock, synctest bubble 13]:\npkg.c()\n\t/c.go:4 +0x4\n\n" +
+		"goroutine 9 [sync.Mutex.Lock, 2 minutes, synctest bubble 3]:\npkg.d()\n\t/d.go:5 +0x5\n")
+	for _, bubble := range []int{3, 13, 4} {
+		want := InBubble(Parse(dump), bubble)
+		got := BubbleOf(dump, bubble)
+		if len(got) != len(want) {
+			t.Fatalf("bubble %d: %d goroutines, want %d", bubble, len(got), len(want))
+		}
+		hs := HeadersIn(dump, bubble)
+		for i := range want {
+			if got[i].ID != want[i].ID || got[i].State != want[i].State || got[i].Raw != want[i].Raw || len(got[i].Frames) != len(want[i].Frames) {
+				t.Errorf("bubble %d goroutine %d: %+v, want %+v", bubble, i, got[i], want[i])
+			}
+			if h := hs[i]; h.ID != want[i].ID || h.State != want[i].State || h.Durable != want[i].Durable {
+				t.Errorf("bubble %d header %d: %+v, want %+v", bubble, i, h, want[i])
+			}
+		}
+	}
+}
