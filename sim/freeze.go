@@ -138,6 +138,7 @@ func (fd *freezeDetector) sample(bubble int, events int64, now time.Time) (next 
 	}
 	return max(confirm-now.Sub(fd.since), time.Millisecond), false
 }
+
 // why describes the freeze for the trace and the diagnosis.
 func (fd *freezeDetector) why() string {
 	ws := make([]string, 0, len(fd.waiters))
