@@ -60,6 +60,9 @@ type Result struct {
 	// ShrinkWall is the real time spent shrinking this result (Shrunk), 0
 	// if it was not shrunk.
 	ShrinkWall time.Duration `json:"shrink_wall,omitempty"`
+	// WedgeBy is what declared a wedge (sim.WedgeDetector: "freeze",
+	// "deadline" or "watchdog"), empty for other outcomes.
+	WedgeBy string `json:"wedge_by,omitempty"`
 	// AfterWedge reports that the run came right after a wedged run of
 	// the same worker slot: in a fresh worker process (closesim run), or in
 	// the same process (an in-process sweep keeps the frozen bubble).

@@ -19,11 +19,11 @@ import (
 // before the first dump, a busy dump pushes the next one back (doubling,
 // at least 4 x cost), and a frozen dump is confirmed by a second one
 // max(freezeConfirm, 2 x cost) later. In a fresh process a dump costs
-// about 0.1 ms and a freeze is declared about 10 ms after it began.
+// about 0.1 ms and a freeze is declared within about 5-10 ms of it.
 const (
 	// freezeStart is when the detector first looks: most runs are over
 	// by then and never pay for a wake-up.
-	freezeStart = 3 * time.Millisecond
+	freezeStart = 2 * time.Millisecond
 	// freezeQuiet is the shortest quiet spell (no trace event) that is
 	// worth a dump.
 	freezeQuiet   = time.Millisecond
@@ -31,7 +31,7 @@ const (
 	// freezeConfirm is how long the same frozen dump must persist: a
 	// goroutine outside the bubble that is about to wake a waiter (user
 	// code may wait on a channel made outside) gets that long to run.
-	freezeConfirm = 5 * time.Millisecond
+	freezeConfirm = 3 * time.Millisecond
 )
 
 // dumpCost is the wall time of the last freeze-detection dump, in

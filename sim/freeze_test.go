@@ -63,8 +63,8 @@ func TestFreezeDetection(t *testing.T) {
 		{
 			name: "waiter woken from outside the bubble",
 			step: func(*sim.StepContext) error {
-				burn()                               // past the detector's first sample
-				<-outsideAfter(2 * time.Millisecond) // not durable: made outside; under the 5 ms confirmation
+				burn()                           // past the detector's first sample
+				<-outsideAfter(time.Millisecond) // not durable: made outside; under the 3 ms confirmation
 				return nil
 			},
 			outcome: sim.OutcomeOK,

@@ -91,6 +91,9 @@ func (c Config) runResult(t *testing.T, sc scenarios.Scenario) (report.Result, *
 		Scenario: sc, Outcome: string(obs.Outcome), Verdict: v, TraceHash: obs.TraceHash,
 		Wall: obs.Wall, Virtual: obs.Virtual, Coverage: coverage.Keys(obs),
 	}
+	if obs.Wedge != nil {
+		r.WedgeBy = string(obs.Wedge.By)
+	}
 	if r.Failed() || obs.Outcome != sim.OutcomeOK {
 		r.Events, r.Closes, r.Final = obs.Events, obs.Closes, obs.Final
 		r.Diagnosis = summary(obs)
@@ -405,12 +408,10 @@ func (c Config) worker(t *testing.T, in io.Reader, out io.Writer) {
 		if err := w.Flush(); err != nil {
 			t.Fatalf("closesim worker: %v", err)
 		}
-		if r.Outcome == string(sim.OutcomeWedge) || r.Outcome == string(sim.OutcomeDeadlock) {
-			// A wedged bubble cannot be unwound: its goroutines and heap
-			// stay in this process and slow every later run (each starts
-			// with a full GC). The CLI starts a fresh worker instead.
-			return
-		}
+		// A wedged bubble cannot be unwound: its goroutines and heap stay
+		// in this process. A frozen one costs no CPU, so the worker goes
+		// on; closesim run retires it after a few wedges, or after one the
+		// watchdog declared (that bubble may still be running).
 	}
 }
 

@@ -216,6 +216,11 @@ type worker struct {
 	stderr    *tailBuffer
 }
 
+// maxWedgesPerWorker is how many wedged bubbles a worker may keep before it
+// is replaced: a fresh worker's first run is slower than a warm one's, and
+// a few frozen bubbles cost less than that.
+const maxWedgesPerWorker = 4
+
 // workerStats sums the start-up times of the workers of a sweep.
 type workerStats struct {
 	mu     sync.Mutex
@@ -297,7 +302,8 @@ func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan
 			_ = w.cmd.Wait()
 		}
 	}()
-	afterWedge := false // the previous worker of this slot retired after a wedge
+	afterWedge := false // the previous run of this slot wedged
+	wedges := 0         // wedged bubbles the current worker keeps
 	for seed := range jobs {
 		if w == nil {
 			var err error
@@ -334,11 +340,15 @@ func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan
 			afterWedge = r.Outcome == "wedge" || r.Outcome == "deadlock"
 			results <- r
 			if afterWedge {
-				// The worker exits after a wedge (its bubble cannot be
-				// unwound); start a fresh one for the next seed.
+				wedges++
+			}
+			if afterWedge && (wedges >= maxWedgesPerWorker || r.WedgeBy == "watchdog") {
+				// A wedged bubble stays in its process. A frozen one costs
+				// no CPU but makes every goroutine dump (freeze detection)
+				// longer; one the watchdog declared may still be running.
 				_ = w.stdin.Close()
 				_ = w.cmd.Wait()
-				w = nil
+				w, wedges = nil, 0
 			}
 		case <-timer.C:
 			w.kill()
