@@ -146,10 +146,9 @@ func pionFloorRun(certs [2]webrtc.Certificate) error {
 // one number for closesim's overhead, not two taken at different times.
 // The floor runs under Run's collector policy (pauseGC): otherwise it would
 // pay for collecting the garbage of the closesim run before it.
-// sweep-scenarios/s is the rate of generated scenarios (seeds 0, 1, ...,
-// wedges included) run the same way: what one sweep worker does per second.
+// closesim bench prints these next to a one-worker sweep's rate.
 //
-//	go test ./sim -run '^$' -bench VersusFloor -benchtime 2000x
+//	go test ./sim -run '^$' -bench VersusFloor -benchtime 1000x
 func BenchmarkVersusFloor(b *testing.B) {
 	t := new(testing.T)
 	c, err := sharedCertificates(t)
@@ -158,9 +157,7 @@ func BenchmarkVersusFloor(b *testing.B) {
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	sc := scenarios.ConnectDataClose(1, 10)
-	var floor, sim, sweep time.Duration
-	var seed uint64
-	wedged := 0
+	var floor, sim time.Duration
 	for b.Loop() {
 		start := time.Now()
 		cryptotest.SetGlobalRandom(t, 1)
@@ -178,22 +175,9 @@ func BenchmarkVersusFloor(b *testing.B) {
 			b.Fatalf("closesim run: %v %v", err, obs.Outcome)
 		}
 		sim += time.Since(start)
-
-		start = time.Now()
-		obs, err := Run(t, scenarios.Generate(seed))
-		if err != nil {
-			b.Fatal(err)
-		}
-		sweep += time.Since(start)
-		if obs.Outcome == OutcomeWedge {
-			wedged++
-		}
-		seed++
 	}
 	n := float64(b.N)
 	b.ReportMetric(n/floor.Seconds(), "floor-scenarios/s")
 	b.ReportMetric(n/sim.Seconds(), "closesim-scenarios/s")
 	b.ReportMetric(floor.Seconds()/sim.Seconds(), "ratio")
-	b.ReportMetric(n/sweep.Seconds(), "sweep-scenarios/s")
-	b.ReportMetric(float64(wedged)/n, "sweep-wedge-share")
 }

@@ -47,6 +47,7 @@ usage:
   closesim shrink  shrink a failing seed or scenario file to a minimal scenario
   closesim list    list close phases, invariants and profiles
   closesim report  merge shard reports (closesim report merge DIR...)
+  closesim bench   measure closesim against Pion alone on this machine
 
 Run 'closesim <command> -h' for a command's flags.`
 
@@ -63,7 +64,7 @@ func run(args []string) int {
 		return exitOK
 	}
 	cmds := map[string]func([]string) error{
-		"run": cmdRun, "replay": cmdReplay, "shrink": cmdShrink, "list": cmdList, "report": cmdReport,
+		"run": cmdRun, "replay": cmdReplay, "shrink": cmdShrink, "list": cmdList, "report": cmdReport, "bench": cmdBench,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

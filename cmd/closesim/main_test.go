@@ -28,6 +28,9 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{"run", "-known", "/does/not/exist.json"},
 		{"run", "-bogus"},
 		{"run", "extra"},
+		{"bench", "-n", "0"},
+		{"bench", "-iterations", "-1"},
+		{"bench", "extra"},
 		{"replay"},
 		{"replay", "-seed", "3", "file.json"},
 		{"replay", "/does/not/exist.json"},
@@ -43,7 +46,7 @@ func TestBadInputExitsTwo(t *testing.T) {
 }
 
 func TestHelpExitsZero(t *testing.T) {
-	for _, args := range [][]string{{"-h"}, {"run", "-h"}, {"replay", "-h"}, {"shrink", "-h"}, {"list", "-h"}, {"report", "merge", "-h"}} {
+	for _, args := range [][]string{{"-h"}, {"run", "-h"}, {"replay", "-h"}, {"shrink", "-h"}, {"list", "-h"}, {"report", "merge", "-h"}, {"bench", "-h"}} {
 		if got := run(args); got != exitOK {
 			t.Errorf("closesim %v exited %d, want 0", args, got)
 		}

@@ -159,6 +159,21 @@ func (c runConfig) total() int {
 }
 
 func sweep(bin string, c runConfig) error {
+	sw, err := collect(bin, c)
+	if err != nil {
+		return err
+	}
+	failed := printSummary(sw, c.coverage)
+	fmt.Printf("report: %s (summary.md, summary.json, junit.xml)\n", c.out)
+	if failed > 0 {
+		return errFailures
+	}
+	return nil
+}
+
+// collect runs the sweep c describes with the test binary bin and writes
+// its report directory.
+func collect(bin string, c runConfig) (report.Sweep, error) {
 	start := time.Now()
 	stop := make(chan struct{})
 	var stopOnce sync.Once
@@ -193,14 +208,9 @@ func sweep(bin string, c runConfig) error {
 		sw.Shard = fmt.Sprintf("%d/%d", c.shardI, c.shardN)
 	}
 	if err := report.Write(c.out, sw); err != nil {
-		return fmt.Errorf("write report: %w", err)
+		return sw, fmt.Errorf("write report: %w", err)
 	}
-	failed := printSummary(sw, c.coverage)
-	fmt.Printf("report: %s (summary.md, summary.json, junit.xml)\n", c.out)
-	if failed > 0 {
-		return errFailures
-	}
-	return nil
+	return sw, nil
 }
 
 // worker is one worker process.
