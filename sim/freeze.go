@@ -57,8 +57,10 @@ func (r *runner) wait() {
 	}
 	stop, stopped := make(chan struct{}), make(chan struct{})
 	frozen := make(chan *freezeDetector, 1)
+	r.helpers.Add(1)
 	go func() {
 		defer close(stopped)
+		defer r.helpers.Add(-1)
 		r.sampleFreezes(stop, frozen)
 	}()
 	defer func() {

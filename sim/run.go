@@ -179,9 +179,11 @@ type runner struct {
 	// hung receives, from a bubble timer, the description of a step (or the
 	// harness's own close) that outlived StepDeadline of virtual time.
 	hung chan string
-	// outside is the process's goroutine count before the run started: the
-	// leak check's fast path (see leaked).
+	// outside is the process's goroutine count before the run started,
+	// and helpers the goroutines Run itself runs beside the bubble (the
+	// freeze sampler): the leak check's fast path (see leaked).
 	outside int
+	helpers atomic.Int64
 
 	// progress counts the trace's events once the world exists; the freeze
 	// detector reads it without locks (see wait).
@@ -479,6 +481,10 @@ func (r *runner) quiesce() {
 	synctest.Wait()
 }
 
+// leakDumps counts the leak checks that had to dump goroutines (a test
+// checks that a clean run takes the fast path).
+var leakDumps atomic.Int64
+
 // leaked lists the bubble's goroutines other than the harness's own. When
 // the process has exactly the goroutines it had before the run plus the
 // harness's, there is none to list, and the goroutine dump (a stop of the
@@ -488,9 +494,10 @@ func (r *runner) quiesce() {
 func (r *runner) leaked() []Goroutine {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if runtime.NumGoroutine() == r.outside+len(r.harness) {
+	if runtime.NumGoroutine() == r.outside+len(r.harness)+int(r.helpers.Load()) {
 		return nil
 	}
+	leakDumps.Add(1)
 	var out []gstack.Goroutine
 	for _, g := range r.bubbleGoroutines() {
 		if !r.harness[g.ID] {

@@ -63,19 +63,11 @@ func BubbleHeaders(bubble int, buf []byte) ([]Header, []byte) {
 // "synctest bubble N]:" suffix, so it costs little beside the dump itself.
 func HeadersIn(dump []byte, bubble int) []Header {
 	var out []Header
-	suffix := []byte(" synctest bubble " + strconv.Itoa(bubble) + "]:")
-	for off := 0; off < len(dump); {
-		i := bytes.Index(dump[off:], suffix)
-		if i < 0 {
-			break
-		}
-		end := off + i + len(suffix)
-		lineStart := bytes.LastIndexByte(dump[:off+i], '\n') + 1
-		if g, ok := parseHeader(string(dump[lineStart:end])); ok && g.Bubble == bubble {
+	eachBlock(dump, bubble, func(header, _ []byte) {
+		if g, ok := parseHeader(string(header)); ok && g.Bubble == bubble {
 			out = append(out, Header{ID: g.ID, State: g.State, Durable: g.Durable, Bubble: g.Bubble})
 		}
-		off = end
-	}
+	})
 	return out
 }
 
@@ -84,23 +76,31 @@ func HeadersIn(dump []byte, bubble int) []Header {
 // goroutines of other bubbles does not pay for parsing them.
 func BubbleOf(dump []byte, bubble int) []Goroutine {
 	var blocks []byte
+	eachBlock(dump, bubble, func(_, block []byte) {
+		blocks = append(append(blocks, block...), '\n')
+	})
+	return InBubble(Parse(blocks), bubble)
+}
+
+// eachBlock calls fn with the header line and the whole block (through its
+// last line) of every goroutine of dump whose header ends in
+// "synctest bubble N]:", in dump order.
+func eachBlock(dump []byte, bubble int, fn func(header, block []byte)) {
 	suffix := []byte(" synctest bubble " + strconv.Itoa(bubble) + "]:")
 	for off := 0; off < len(dump); {
 		i := bytes.Index(dump[off:], suffix)
 		if i < 0 {
-			break
+			return
 		}
 		start := bytes.LastIndexByte(dump[:off+i], '\n') + 1
-		end := bytes.Index(dump[off+i:], []byte("\n\n"))
-		if end < 0 {
-			end = len(dump)
-		} else {
-			end += off + i + 1
+		headerEnd := off + i + len(suffix)
+		end := len(dump)
+		if j := bytes.Index(dump[headerEnd:], []byte("\n\n")); j >= 0 {
+			end = headerEnd + j + 1
 		}
-		blocks = append(append(blocks, dump[start:end]...), '\n')
+		fn(dump[start:headerEnd], dump[start:end])
 		off = end
 	}
-	return InBubble(Parse(blocks), bubble)
 }
 
 // Frozen reports whether a bubble whose goroutines are hs can never run
