@@ -1,0 +1,47 @@
+package fuzz
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/closesim/closesim/invariants"
+	"github.com/closesim/closesim/suite"
+)
+
+// TestFindingReproducers replays each current minimal reproducer of
+// docs/findings/ once and checks that its finding shows, as the known issue
+// of that ID: a reproducer that stops reproducing (a Pion upgrade that fixed
+// the bug, or a change of the world) fails here instead of rotting.
+//
+// F1, F12 and F15 live in one interleaving of Pion's goroutines, and the
+// race detector changes Pion's interleavings: under -race none of them
+// shows, whatever the close's yields (0-24 tried), so a race build checks
+// F13 only and says so; plain go test ./fuzz checks all four.
+func TestFindingReproducers(t *testing.T) {
+	tests := []struct {
+		file         string
+		id           string
+		interleaving bool // shows only in the interleaving of a build without -race
+	}{
+		{"F1-min.json", "F1", true},
+		{"F12-min.json", "F12", true},
+		{"F13-min.json", "F13", false},
+		{"F15-min.json", "F15", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			if tt.interleaving && raceBuild {
+				t.Skipf("%s is an interleaving of the build without -race; run go test ./fuzz -run TestFindingReproducers", tt.id)
+			}
+			sc, err := suite.Load(filepath.Join("..", "docs", "findings", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			obs, v := suite.Judge(t, config(), sc)
+			if !slices.ContainsFunc(v.Known, func(k invariants.Labeled) bool { return k.Issue.ID == tt.id }) {
+				t.Fatalf("%s no longer shows %s: %s", tt.file, tt.id, suite.VerdictKey(obs, v))
+			}
+		})
+	}
+}
