@@ -21,9 +21,11 @@ const (
 	// OutcomeDeadlock: every goroutine of the bubble blocked for good with no
 	// timer pending (synctest's "all goroutines in bubble are blocked").
 	OutcomeDeadlock Outcome = "deadlock"
-	// OutcomeWedge: the bubble stopped making progress in wall time while a
-	// goroutine was not durably blocked (typically a mutex waiter whose
-	// holder waits on a fake timer); see Observation.Wedge.
+	// OutcomeWedge: the bubble froze (every goroutine blocked, one or more
+	// not durably: typically a mutex waiter whose holder waits on a fake
+	// timer), a step never returned while the fake clock kept moving, or the
+	// run did not end before the watchdog; Observation.Wedge says which
+	// (Wedge.By) and diagnoses it.
 	OutcomeWedge Outcome = "wedge"
 	// OutcomePanic: a step or a handler panicked; see Observation.Panic.
 	OutcomePanic Outcome = "panic"

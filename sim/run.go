@@ -5,8 +5,11 @@
 // Run executes one scenario and returns its Observation: the trace, the
 // state tuple at each close, final states after settling, goroutines and
 // sockets left behind, and how the run ended (ok, leak, deadlock, wedge,
-// panic). A wall-clock watchdog outside the bubble turns a frozen bubble into
-// a diagnosed wedge instead of a hung process.
+// panic). Freeze detection outside the bubble turns a frozen bubble into a
+// diagnosed wedge within milliseconds (see WithFreezeDetection), a virtual
+// step deadline catches a call that never returns while tickers keep the
+// fake clock moving (StepDeadline), and a wall-clock watchdog is the
+// backstop for a run that keeps running.
 //
 // Run needs a *testing.T (synctest and cryptotest only work in test
 // binaries) and sets GOMAXPROCS to 1 while it runs: Pion calls its handlers
@@ -34,7 +37,8 @@ import (
 )
 
 // DefaultWatchdog is the wall-clock bound of one run, well under the 10 s
-// after which `go test -fuzz` declares an input hung.
+// after which `go test -fuzz` declares an input hung. With freeze detection
+// on it only ends runs that keep running; a frozen one ends in milliseconds.
 const DefaultWatchdog = 3 * time.Second
 
 // harnessSettle is the virtual time the world runs after the harness closed
@@ -75,12 +79,13 @@ func WithWatchdog(d time.Duration) Option { return func(c *config) { c.watchdog 
 // it on, a run is declared wedged as soon as its bubble is provably frozen:
 // every goroutine of the bubble is blocked and at least one of them not
 // durably, so the fake clock can never move again (see gstack.Frozen); the
-// bubble is sampled from outside every few milliseconds of wall time, but
-// only while the trace does not grow, and a freeze must show in two
-// identical samples. The watchdog stays as the backstop for a run that keeps
-// running. Off, only the watchdog declares a wedge, as before freeze
+// bubble is sampled from outside, only while its trace does not grow, by a
+// goroutine that yields instead of sleeping (so it never reorders the run),
+// and a freeze must show in two identical samples 3 ms apart. The watchdog
+// stays as the backstop for a run that keeps running. Off, only the watchdog declares a wedge, as before freeze
 // detection existed (no freeze sampling, and no StepDeadline either):
 // useful to check that both classify the same seeds.
+//
 // Turn it off for code that waits, inside the bubble, for a goroutine
 // outside it (a channel made outside the bubble): a wait of more than a few
 // milliseconds of wall time on such a thing looks like a freeze.
