@@ -25,6 +25,11 @@ func TestFindingReproducers(t *testing.T) {
 		interleaving bool // shows only in the interleaving of a build without -race
 	}{
 		{"F1-min.json", "F1", true},
+		{"F2-min.json", "F2", false},
+		{"F3-min.json", "F3", false},
+		{"F4-min.json", "F4", false},
+		{"F6-min.json", "F6", false},
+		{"F7-min.json", "F7", false},
 		{"F12-min.json", "F12", true},
 		{"F13-min.json", "F13", false},
 		{"F15-min.json", "F15", true},
