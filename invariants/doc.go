@@ -149,4 +149,16 @@
 //	  "signature": "re:UDP4 socket 10\\.0\\.0\\.1:\\d+ still bound",
 //	  "link": "https://example.invalid/issue/1",
 //	  "note": "why this is accepted, and until when"}]
+//
+// A wedge (harness.no-wedge) is matched on its typed facts, never on text:
+// "waiter" names frames that must all be on one goroutine blocked on a
+// mutex (sim.Wedge.Blocked), "holder" frames of its likely holder, and
+// "stuck" frames of the harness's own goroutine for a wedge with no mutex
+// wait (sim.Wedge.Stuck). Every other mutex wait of the wedge must match
+// as well or wait on the same lock, so a second, different wait leaves the
+// wedge failed:
+//
+//	{"id": "F1", "invariant": "harness.no-wedge",
+//	  "waiter": ["(*SCTPTransport).onClose"], "holder": ["sctp.(*Association).Abort"],
+//	  "note": "..."}
 package invariants

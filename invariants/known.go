@@ -21,8 +21,25 @@ type KnownIssue struct {
 	Invariant string `json:"invariant"`
 	// Signature is matched against the violation's Message and Evidence
 	// (joined by newlines): a plain substring, or with the prefix "re:" a
-	// regular expression (Go RE2 syntax), e.g. "re:sctp.*Abort".
-	Signature string `json:"signature"`
+	// regular expression (Go RE2 syntax), e.g. "re:sctp.*Abort". Entries for
+	// harness.no-wedge match on Waiter, Holder and Stuck instead, and leave
+	// it empty.
+	Signature string `json:"signature,omitempty"`
+	// Waiter, for a wedge (harness.no-wedge), lists substrings that must all
+	// appear among the function names of one goroutine blocked on a mutex
+	// (sim.Wedge.Blocked), e.g. "(*SCTPTransport).onClose". Every other
+	// blocked goroutine of the wedge must match too, or wait on the same
+	// lock as one that does (the same Object): a second, different wait is
+	// a different bug and leaves the wedge failed.
+	Waiter []string `json:"waiter,omitempty"`
+	// Holder lists substrings that must all appear among the functions of
+	// that waiter's likely holder (empty: any holder, or none).
+	Holder []string `json:"holder,omitempty"`
+	// Stuck, for a wedge with no goroutine blocked on a mutex, lists
+	// substrings that must all appear among the functions of the harness's
+	// own goroutine (sim.Wedge.Stuck): the call that never returned, e.g.
+	// "(*DataChannel).GracefulClose".
+	Stuck []string `json:"stuck,omitempty"`
 	// Link points at the upstream issue or discussion, if there is one.
 	Link string `json:"link,omitempty"`
 	// Note says why the violation is accepted.
@@ -46,10 +63,70 @@ func (k KnownIssue) matcher() (func(string) bool, error) {
 	return func(s string) bool { return strings.Contains(s, sig) }, nil
 }
 
-// Matches reports whether v is an instance of the known issue. An issue
-// with an empty or invalid signature matches nothing.
+// wedgeEntry reports whether k matches wedges by their typed facts.
+func (k KnownIssue) wedgeEntry() bool {
+	return len(k.Waiter) > 0 || len(k.Stuck) > 0
+}
+
+// matchesWedge reports whether wedge w is an instance of k (see Waiter,
+// Holder and Stuck).
+func (k KnownIssue) matchesWedge(w *sim.Wedge) bool {
+	if w == nil {
+		return false
+	}
+	if len(k.Stuck) > 0 && (len(w.Blocked) > 0 || !containsAll(w.Stuck, k.Stuck)) {
+		return false
+	}
+	if len(k.Waiter) == 0 {
+		return len(k.Stuck) > 0
+	}
+	own := func(b sim.BlockedWait) bool {
+		return containsAll(b.Waiter, k.Waiter) && (len(k.Holder) == 0 || containsAll(b.Holder, k.Holder))
+	}
+	objects := map[uint64]bool{}
+	for _, b := range w.Blocked {
+		if own(b) && b.Object != 0 {
+			objects[b.Object] = true
+		}
+	}
+	matched := false
+	for _, b := range w.Blocked {
+		switch {
+		case own(b):
+			matched = true
+		case b.Object != 0 && objects[b.Object]:
+			// Waits behind the same lock: a consequence of the same bug.
+		default:
+			return false
+		}
+	}
+	return matched
+}
+
+// containsAll reports whether every one of subs is a substring of some
+// element of names.
+func containsAll(names, subs []string) bool {
+	for _, sub := range subs {
+		found := false
+		for _, n := range names {
+			if strings.Contains(n, sub) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// Matches reports whether v is an instance of the known issue, judged by
+// its text. A wedge entry (Waiter or Stuck set) matches through the
+// Observation only (see Judge), never here; an issue with an empty or
+// invalid signature matches nothing.
 func (k KnownIssue) Matches(v Violation) bool {
-	if k.Invariant != v.Invariant || k.Signature == "" {
+	if k.Invariant != v.Invariant || k.Signature == "" || k.wedgeEntry() {
 		return false
 	}
 	m, err := k.matcher()
@@ -138,7 +215,15 @@ func ParseKnown(data []byte, opts ...KnownOption) ([]KnownIssue, error) {
 			return nil, fmt.Errorf("%s: id: must not be empty", name)
 		case k.Invariant == "":
 			return nil, fmt.Errorf("%s: invariant: must not be empty", name)
-		case k.Signature == "" || k.Signature == regexpPrefix:
+		case k.wedgeEntry() && k.Invariant != idNoWedge:
+			return nil, fmt.Errorf("%s: waiter, stuck: only for %s", name, idNoWedge)
+		case k.wedgeEntry() && k.Signature != "":
+			return nil, fmt.Errorf("%s: signature: a wedge entry matches on waiter, holder and stuck, not on text", name)
+		case !k.wedgeEntry() && k.Invariant == idNoWedge:
+			return nil, fmt.Errorf("%s: waiter or stuck: a %s entry must name the frames of its wait (a text signature can match another wedge's evidence)", name, idNoWedge)
+		case len(k.Holder) > 0 && len(k.Waiter) == 0:
+			return nil, fmt.Errorf("%s: holder: needs a waiter", name)
+		case !k.wedgeEntry() && (k.Signature == "" || k.Signature == regexpPrefix):
 			return nil, fmt.Errorf("%s: signature: must not be empty", name)
 		case strings.TrimSpace(k.Note) == "":
 			return nil, fmt.Errorf("%s: note: must say why the violation is accepted", name)
@@ -205,6 +290,14 @@ func JudgeWith(obs *sim.Observation, p Profile, known []KnownIssue, extra []Inva
 	}
 	var ms []compiled
 	for _, k := range known {
+		if k.wedgeEntry() {
+			var w *sim.Wedge
+			if obs != nil {
+				w = obs.Wedge
+			}
+			ms = append(ms, compiled{k, func(string) bool { return k.matchesWedge(w) }})
+			continue
+		}
 		if k.Signature == "" {
 			continue
 		}

@@ -197,6 +197,30 @@ type Wedge struct {
 	// By says what declared the wedge (empty for OutcomeDeadlock, which
 	// synctest itself reports).
 	By WedgeDetector `json:"by,omitempty"`
+	// Blocked lists the goroutines blocked on a mutex, with their likely
+	// holders: what a known issue of a wedge matches on.
+	Blocked []BlockedWait `json:"blocked,omitempty"`
+	// Stuck lists the functions the harness's own goroutine is in, Pion's
+	// included, innermost first: the step (and the call) that never returned.
+	Stuck []string `json:"stuck,omitempty"`
+}
+
+// BlockedWait is one goroutine of a wedge blocked on a sync.Mutex or
+// sync.RWMutex. Function lists are innermost first and leave out the
+// runtime, sync and internal packages.
+type BlockedWait struct {
+	// Waiter lists the functions of the blocked goroutine.
+	Waiter []string `json:"waiter"`
+	// Lock is the blocking call, e.g. "sync.(*RWMutex).RLock".
+	Lock string `json:"lock"`
+	// Object identifies the lock: the receiver of the function that locks
+	// (the DTLSTransport of DTLSTransport.Stop), or the lock's address when
+	// the dump does not show the receiver; 0 if unknown. Two waits with the
+	// same Object wait on a lock of the same object.
+	Object uint64 `json:"object,omitempty"`
+	// Holder lists the functions of the likely holder (gstack's
+	// heuristics), nil if none was found.
+	Holder []string `json:"holder,omitempty"`
 }
 
 // WedgeDetector names what declared a run wedged.

@@ -235,7 +235,9 @@ func (r *runner) bubble(t *testing.T) {
 		if strings.Contains(msg, "all goroutines in bubble are blocked") {
 			r.obs.Outcome = OutcomeDeadlock
 			gs := r.bubbleGoroutines()
-			r.obs.Wedge = &Wedge{Diagnosis: "synctest: " + msg + "\n" + gstack.Diagnose(gs).Summary, Goroutines: toGoroutines(gs)}
+			d := gstack.Diagnose(gs)
+			r.obs.Wedge = &Wedge{Diagnosis: "synctest: " + msg + "\n" + d.Summary, Goroutines: toGoroutines(gs),
+				Blocked: blockedWaits(d), Stuck: r.stuck(gs)}
 			return
 		}
 		r.obs.Outcome = OutcomePanic
@@ -539,10 +541,54 @@ func (r *runner) wedgedFrom(by WedgeDetector, why string, dump []byte) {
 		summary = r.explainNoMutex(gs, why)
 	}
 	r.obs.Outcome = OutcomeWedge
-	r.obs.Wedge = &Wedge{Diagnosis: summary, Goroutines: toGoroutines(gs), By: by}
+	r.obs.Wedge = &Wedge{Diagnosis: summary, Goroutines: toGoroutines(gs), By: by,
+		Blocked: blockedWaits(d), Stuck: r.stuck(gs)}
 	if r.w != nil {
 		r.w.trace.addAfterLast("", "harness", string(by)+": "+why)
 	}
+}
+
+// blockedWaits turns a diagnosis into the wedge's typed mutex waits.
+func blockedWaits(d gstack.Diagnosis) []BlockedWait {
+	var out []BlockedWait
+	for _, b := range d.Blocked {
+		w := BlockedWait{Waiter: funcs(b.Waiter), Lock: b.Lock, Object: b.LockAddr}
+		if len(b.Site.Args) > 0 && (len(b.Site.Uncertain) == 0 || !b.Site.Uncertain[0]) {
+			// The receiver of the function that locks: the same for a
+			// Lock and an RLock of one object's mutex, where the dump
+			// shows the lock's own address only for some calls.
+			w.Object = b.Site.Args[0]
+		}
+		if b.Holder != nil {
+			w.Holder = funcs(*b.Holder)
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// stuck lists the functions the harness's own goroutine is in, nil if it is
+// not among gs. Call with r.mu held.
+func (r *runner) stuck(gs []gstack.Goroutine) []string {
+	for _, g := range gs {
+		if g.ID == r.bodyID {
+			return funcs(g)
+		}
+	}
+	return nil
+}
+
+// funcs lists g's function names, innermost first, without the frames of
+// the runtime, sync and internal packages.
+func funcs(g gstack.Goroutine) []string {
+	var out []string
+	for _, f := range g.Frames {
+		if strings.HasPrefix(f.Func, "runtime.") || strings.HasPrefix(f.Func, "internal/") || strings.HasPrefix(f.Func, "sync.") {
+			continue
+		}
+		out = append(out, f.Func)
+	}
+	return out
 }
 
 // explainNoMutex describes a wedge without mutex waiters: where the
