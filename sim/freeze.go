@@ -111,7 +111,7 @@ func (r *runner) sampleFreezes(stop <-chan struct{}, frozen chan<- *freezeDetect
 			if t := r.trace.Load(); t != nil {
 				events = t.added.Load()
 			}
-			wait, isFrozen := fd.sample(int(r.bubbleNo.Load()), events, now)
+			wait, isFrozen := fd.sample(int(r.bubbleID.Load()), events, now)
 			if isFrozen {
 				frozen <- fd
 				return
@@ -130,8 +130,7 @@ type freezeDetector struct {
 	backoff   time.Duration
 	last      []gstack.Header // the last dump, if it showed a freeze
 	since     time.Time       // when last was taken
-	waiters   []gstack.Header
-	buf       []byte // the last dump
+	buf       []byte          // the last dump
 	dumps     int
 }
 
@@ -157,7 +156,7 @@ func (fd *freezeDetector) sample(bubble int, events int64, now time.Time) (next 
 	fd.buf = buf
 	fd.dumps++
 	confirm := max(freezeConfirm, 2*took)
-	isFrozen, waiters := gstack.Frozen(hs)
+	isFrozen, _ := gstack.Frozen(hs)
 	switch {
 	case !isFrozen:
 		fd.last = nil
@@ -166,7 +165,6 @@ func (fd *freezeDetector) sample(bubble int, events int64, now time.Time) (next 
 		fd.notBefore = now.Add(wait)
 		return wait, false
 	case fd.last != nil && slices.Equal(fd.last, hs) && now.Sub(fd.since) >= confirm*9/10:
-		fd.waiters = waiters
 		return 0, true
 	case fd.last == nil || !slices.Equal(fd.last, hs):
 		fd.last, fd.since = hs, now
@@ -176,8 +174,9 @@ func (fd *freezeDetector) sample(bubble int, events int64, now time.Time) (next 
 
 // why describes the freeze for the trace and the diagnosis.
 func (fd *freezeDetector) why() string {
-	ws := make([]string, 0, len(fd.waiters))
-	for _, w := range fd.waiters {
+	_, waiters := gstack.Frozen(fd.last)
+	ws := make([]string, 0, len(waiters))
+	for _, w := range waiters {
 		ws = append(ws, fmt.Sprintf("goroutine %d [%s]", w.ID, w.State))
 	}
 	return fmt.Sprintf("frozen: all %d goroutines of the bubble blocked, not durably: %s (the fake clock can never advance)",

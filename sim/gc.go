@@ -23,7 +23,10 @@ const (
 	gcMinHeap  = 16 << 20 // below this much garbage, never collect before a run
 )
 
-var gcMu sync.Mutex // Run is not called concurrently, but be safe
+// gcMu is held from pauseGC to its resume: the collector settings are
+// process-wide, so runs that overlap (a test calling Run from parallel
+// subtests) take turns, as they must at GOMAXPROCS=1 anyway.
+var gcMu sync.Mutex
 
 var gcSamples = []metrics.Sample{
 	{Name: "/gc/heap/live:bytes"},

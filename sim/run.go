@@ -82,9 +82,10 @@ func WithWatchdog(d time.Duration) Option { return func(c *config) { c.watchdog 
 // bubble is sampled from outside, only while its trace does not grow, by a
 // goroutine that yields instead of sleeping (so it never reorders the run),
 // and a freeze must show in two identical samples 3 ms apart. The watchdog
-// stays as the backstop for a run that keeps running. Off, only the watchdog declares a wedge, as before freeze
-// detection existed (no freeze sampling, and no StepDeadline either):
-// useful to check that both classify the same seeds.
+// stays as the backstop for a run that keeps running. Off, only the
+// watchdog declares a wedge, as before freeze detection existed (no freeze
+// sampling, and no StepDeadline either): useful to check that both
+// classify the same seeds.
 //
 // Turn it off for code that waits, inside the bubble, for a goroutine
 // outside it (a channel made outside the bubble): a wait of more than a few
@@ -190,14 +191,14 @@ type runner struct {
 	outside int
 	helpers atomic.Int64
 
-	// progress counts the trace's events once the world exists; the freeze
-	// detector reads it without locks (see wait).
+	// trace is the world's trace once it exists, and bubbleID the
+	// bubble's ID once the body knows it: the freeze sampler reads both
+	// without locks (see sampleFreezes).
 	trace    atomic.Pointer[Trace]
-	bubbleNo atomic.Int64 // the bubble's ID, once the body knows it
+	bubbleID atomic.Int64
 
-	mu       sync.Mutex
-	w        *world // set once the world is built
-	bubbleID int
+	mu sync.Mutex
+	w  *world // set once the world is built
 	// harness holds the IDs of the goroutines of the bubble that belong to
 	// the harness: the one that called synctest.Test (it joins the bubble
 	// while Run waits), the bubble's root, and the body.
@@ -264,8 +265,7 @@ func (r *runner) body() {
 		panic("closesim: cannot parse the harness goroutine's own stack")
 	}
 	r.mu.Lock()
-	r.bubbleID = self[0].Bubble
-	r.bubbleNo.Store(int64(self[0].Bubble))
+	r.bubbleID.Store(int64(self[0].Bubble))
 	r.harness[self[0].ID] = true
 	r.bodyID = self[0].ID
 	r.harness[self[0].CreatorID] = true // the root: synctest's testingSynctestTest
@@ -516,7 +516,7 @@ func (r *runner) leaked() []Goroutine {
 
 // bubbleGoroutines returns every goroutine of this run's bubble.
 func (r *runner) bubbleGoroutines() []gstack.Goroutine {
-	return gstack.BubbleOf(gstack.Dump(nil), r.bubbleID)
+	return gstack.BubbleOf(gstack.Dump(nil), int(r.bubbleID.Load()))
 }
 
 // wedged records a wedge: the bubble is frozen, or made no progress before
@@ -531,7 +531,7 @@ func (r *runner) wedgedFrom(by WedgeDetector, why string, dump []byte) {
 	defer r.mu.Unlock()
 	var gs []gstack.Goroutine
 	if dump != nil {
-		gs = gstack.BubbleOf(dump, r.bubbleID)
+		gs = gstack.BubbleOf(dump, int(r.bubbleID.Load()))
 	} else {
 		gs = r.bubbleGoroutines()
 	}
@@ -614,17 +614,8 @@ func (r *runner) explainNoMutex(gs []gstack.Goroutine, why string) string {
 
 // callChain lists up to n functions of g's stack outside the runtime.
 func callChain(g gstack.Goroutine, n int) string {
-	var fs []string
-	for _, f := range g.Frames {
-		if strings.HasPrefix(f.Func, "runtime.") || strings.HasPrefix(f.Func, "internal/") || strings.HasPrefix(f.Func, "sync.") {
-			continue
-		}
-		fs = append(fs, f.Func)
-		if len(fs) == n {
-			break
-		}
-	}
-	return strings.Join(fs, " <- ")
+	fs := funcs(g)
+	return strings.Join(fs[:min(n, len(fs))], " <- ")
 }
 
 // observation assembles the Observation from the runner and the world.

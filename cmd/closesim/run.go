@@ -305,11 +305,17 @@ func (w *worker) kill() {
 // or does not answer in time is recorded as a crash of that seed, killed and
 // replaced, so no other scenario's result is lost.
 func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan<- report.Result, stats *workerStats) {
-	var w *worker
+	var (
+		w       *worker
+		started []*worker // every worker of this slot, for the start-up times
+	)
 	defer func() {
 		if w != nil {
 			_ = w.stdin.Close()
 			_ = w.cmd.Wait()
+		}
+		for _, sw := range started {
+			stats.add(sw)
 		}
 	}()
 	afterWedge := false // the previous run of this slot wedged
@@ -321,7 +327,7 @@ func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan
 				results <- crashResult(c.target, seed, fmt.Sprintf("worker %d: %v", id, err))
 				continue
 			}
-			defer stats.add(w)
+			started = append(started, w)
 		}
 		if _, err := fmt.Fprintf(w.stdin, "%d\n", seed); err != nil {
 			results <- crashResult(c.target, seed, fmt.Sprintf("worker %d: write seed: %v\n%s", id, err, w.stderr.String()))
