@@ -45,7 +45,8 @@ func TestFindingReproducers(t *testing.T) {
 			}
 			obs, v := suite.Judge(t, config(), sc)
 			if !slices.ContainsFunc(v.Known, func(k invariants.Labeled) bool { return k.Issue.ID == tt.id }) {
-				t.Fatalf("%s no longer shows %s: %s", tt.file, tt.id, suite.VerdictKey(obs, v))
+				t.Fatalf("%s no longer shows %s: %s\nrepro: go test ./fuzz -run '^TestReplay$' -v -count=1 -closesim.file=../docs/findings/%s",
+					tt.file, tt.id, suite.VerdictKey(obs, v), tt.file)
 			}
 		})
 	}
