@@ -22,7 +22,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/closesim/closesim/sim"
+	"github.com/closesim/closesim/facts"
 )
 
 // Point is one close point.
@@ -65,7 +65,7 @@ func kBucket(immediate bool, k int) string {
 
 // Points returns the close points of a run, one per closed peer per close
 // action, in the order the closes started.
-func Points(obs *sim.Observation) []Point {
+func Points(obs *facts.Observation) []Point {
 	var out []Point
 	steps := obs.Scenario.Steps
 	for _, c := range obs.Closes {
@@ -100,7 +100,7 @@ func Points(obs *sim.Observation) []Point {
 
 // Keys returns a run's coverage keys: each close point's Key, then each
 // point's K bucket prefixed by KPrefix (report.Result.Coverage holds them).
-func Keys(obs *sim.Observation) []string {
+func Keys(obs *facts.Observation) []string {
 	pts := Points(obs)
 	out := make([]string, 0, 2*len(pts))
 	for _, p := range pts {

@@ -4,21 +4,22 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/scenarios"
-	"github.com/closesim/closesim/sim"
 )
 
 func TestPoints(t *testing.T) {
-	st := sim.PeerState{Signaling: "stable", ICEConnection: "connected", ICEGathering: "complete", DTLS: "connected",
-		SCTP: "connected", DataChannels: []sim.DCState{{Label: "dc", State: "open"}}}
-	obs := &sim.Observation{
+	st := facts.PeerState{Signaling: "stable", ICEConnection: "connected", ICEGathering: "complete", DTLS: "connected",
+		SCTP: "connected", DataChannels: []facts.DCState{{Label: "dc", State: "open"}}}
+	obs := &facts.Observation{
 		Scenario: scenarios.Scenario{Steps: []scenarios.Step{
 			{Kind: scenarios.KindSend}, {Kind: scenarios.KindClose, Immediate: true, Yields: 12}, {Kind: scenarios.KindClose},
 		}},
-		Closes: []sim.CloseSnapshot{
+		Closes: []facts.CloseSnapshot{
 			{Step: 1, Before: st},
-			{Step: 2, Before: sim.PeerState{Signaling: "closed", ICEConnection: "closed", ICEGathering: "complete", DTLS: "closed", SCTP: "closed"}},
-			{Step: 0, Callback: "track", Before: sim.PeerState{Signaling: "stable", ICEConnection: "connected", ICEGathering: "?", DTLS: "?", SCTP: "?"}},
+			{Step: 2, Before: facts.PeerState{Signaling: "closed", ICEConnection: "closed", ICEGathering: "complete", DTLS: "closed", SCTP: "closed"}},
+			{Step: 0, Callback: "track", Before: facts.PeerState{Signaling: "stable", ICEConnection: "connected", ICEGathering: "?", DTLS: "?", SCTP: "?"}},
 		},
 	}
 	want := []string{

@@ -8,9 +8,10 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/invariants"
 	"github.com/closesim/closesim/scenarios"
-	"github.com/closesim/closesim/sim"
 	"github.com/closesim/closesim/suite"
 )
 
@@ -88,7 +89,7 @@ var planted = invariants.Invariant{
 	ID:   plantedID,
 	Rule: "A is never closed within one virtual instant while it has a local offer that B has not applied (test-only).",
 	Ref:  "closesim's own test of fuzzing, replay and shrinking",
-	Check: func(obs *sim.Observation) []invariants.Violation {
+	Check: func(obs *facts.Observation) []invariants.Violation {
 		for _, c := range obs.Closes {
 			steps := obs.Scenario.Steps[:c.Step]
 			applied := slices.ContainsFunc(steps, func(s scenarios.Step) bool { return s.Kind == scenarios.KindApplyOffer })

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/closesim/closesim/sim"
+	"github.com/closesim/closesim/facts"
 )
 
 // IDs of the API-after-close and data-integrity invariants.
@@ -23,7 +23,7 @@ const (
 )
 
 // rejectedAfterClose are the probed calls the W3C spec makes fail with
-// InvalidStateError once [[IsClosed]] is true (sim.APIProbe.Call names).
+// InvalidStateError once [[IsClosed]] is true (facts.APIProbe.Call names).
 var rejectedAfterClose = []string{
 	"CreateOffer", "CreateAnswer", "SetLocalDescription", "SetRemoteDescription", "AddICECandidate",
 	"CreateDataChannel", "AddTransceiverFromKind", "SetConfiguration",
@@ -97,8 +97,8 @@ func apiInvariants() []Invariant {
 	}
 }
 
-func probesOf(obs *sim.Observation, keep func(sim.APIProbe) bool) []sim.APIProbe {
-	var out []sim.APIProbe
+func probesOf(obs *facts.Observation, keep func(facts.APIProbe) bool) []facts.APIProbe {
+	var out []facts.APIProbe
 	for _, p := range obs.Probes {
 		if keep(p) {
 			out = append(out, p)
@@ -107,7 +107,7 @@ func probesOf(obs *sim.Observation, keep func(sim.APIProbe) bool) []sim.APIProbe
 	return out
 }
 
-func probeEvidence(p sim.APIProbe) []string {
+func probeEvidence(p facts.APIProbe) []string {
 	ev := []string{fmt.Sprintf("%s %s -> err=%q type=%q", p.Peer, p.Call, p.Err, p.ErrType)}
 	if p.Panic != "" {
 		ev = append(ev, "panic: "+p.Panic)
@@ -115,9 +115,9 @@ func probeEvidence(p sim.APIProbe) []string {
 	return ev
 }
 
-func checkAPIRejected(obs *sim.Observation) []Violation {
+func checkAPIRejected(obs *facts.Observation) []Violation {
 	var vs []Violation
-	for _, p := range probesOf(obs, func(p sim.APIProbe) bool { return slices.Contains(rejectedAfterClose, p.Call) }) {
+	for _, p := range probesOf(obs, func(p facts.APIProbe) bool { return slices.Contains(rejectedAfterClose, p.Call) }) {
 		if p.ErrType != "InvalidStateError" || p.Panic != "" {
 			got := "no error"
 			switch {
@@ -133,9 +133,9 @@ func checkAPIRejected(obs *sim.Observation) []Violation {
 	return vs
 }
 
-func checkAPIIdempotent(obs *sim.Observation) []Violation {
+func checkAPIIdempotent(obs *facts.Observation) []Violation {
 	var vs []Violation
-	for _, p := range probesOf(obs, func(p sim.APIProbe) bool { return strings.HasSuffix(p.Call, "Close (again)") }) {
+	for _, p := range probesOf(obs, func(p facts.APIProbe) bool { return strings.HasSuffix(p.Call, "Close (again)") }) {
 		if p.Err != "" || p.Panic != "" {
 			vs = append(vs, Violation{Invariant: idAPIIdempotent, Peer: p.Peer,
 				Message: fmt.Sprintf("%s returned %q%s, want nil", p.Call, p.Err, p.Panic), Evidence: probeEvidence(p)})
@@ -144,9 +144,9 @@ func checkAPIIdempotent(obs *sim.Observation) []Violation {
 	return vs
 }
 
-func checkAPIStats(obs *sim.Observation) []Violation {
+func checkAPIStats(obs *facts.Observation) []Violation {
 	var vs []Violation
-	for _, p := range probesOf(obs, func(p sim.APIProbe) bool { return p.Call == "GetStats" }) {
+	for _, p := range probesOf(obs, func(p facts.APIProbe) bool { return p.Call == "GetStats" }) {
 		if p.Err != "" || p.Panic != "" {
 			vs = append(vs, Violation{Invariant: idAPIStats, Peer: p.Peer,
 				Message: fmt.Sprintf("GetStats after close: %s%s", p.Err, p.Panic), Evidence: probeEvidence(p)})
@@ -155,9 +155,9 @@ func checkAPIStats(obs *sim.Observation) []Violation {
 	return vs
 }
 
-func isSend(p sim.APIProbe) bool { return strings.HasSuffix(p.Call, ").Send") }
+func isSend(p facts.APIProbe) bool { return strings.HasSuffix(p.Call, ").Send") }
 
-func checkAPISendFails(obs *sim.Observation) []Violation {
+func checkAPISendFails(obs *facts.Observation) []Violation {
 	var vs []Violation
 	for _, p := range probesOf(obs, isSend) {
 		if p.Err == "" || p.Panic != "" {
@@ -168,7 +168,7 @@ func checkAPISendFails(obs *sim.Observation) []Violation {
 	return vs
 }
 
-func checkAPISendInvalid(obs *sim.Observation) []Violation {
+func checkAPISendInvalid(obs *facts.Observation) []Violation {
 	var vs []Violation
 	for _, p := range probesOf(obs, isSend) {
 		if p.ErrType != "InvalidStateError" {
@@ -181,12 +181,12 @@ func checkAPISendInvalid(obs *sim.Observation) []Violation {
 
 // dataCheck judges, for every channel label present on both peers with the
 // given reliability and order, what each peer received against what the
-// other sent (sim.DCState: Sent, ReceivedSeq, Corrupt).
-func dataCheck(id string, reliable, ordered bool) func(*sim.Observation) []Violation {
-	return func(obs *sim.Observation) []Violation {
-		states := map[string]map[string]sim.DCState{} // peer -> label -> state
+// other sent (facts.DCState: Sent, ReceivedSeq, Corrupt).
+func dataCheck(id string, reliable, ordered bool) func(*facts.Observation) []Violation {
+	return func(obs *facts.Observation) []Violation {
+		states := map[string]map[string]facts.DCState{} // peer -> label -> state
 		for _, ps := range obs.Final {
-			states[ps.Peer] = map[string]sim.DCState{}
+			states[ps.Peer] = map[string]facts.DCState{}
 			for _, dc := range ps.DataChannels {
 				states[ps.Peer][dc.Label] = dc
 			}
@@ -213,7 +213,7 @@ func dataCheck(id string, reliable, ordered bool) func(*sim.Observation) []Viola
 }
 
 // judgeDelivery returns what is wrong with the received messages, or "".
-func judgeDelivery(rx sim.DCState, sent int, ordered, reliable bool) string {
+func judgeDelivery(rx facts.DCState, sent int, ordered, reliable bool) string {
 	switch {
 	case rx.Corrupt > 0:
 		return fmt.Sprintf("%d corrupt message(s)", rx.Corrupt)
@@ -235,7 +235,7 @@ func judgeDelivery(rx sim.DCState, sent int, ordered, reliable bool) string {
 	return ""
 }
 
-func checkLeakTimers(obs *sim.Observation) []Violation {
+func checkLeakTimers(obs *facts.Observation) []Violation {
 	if len(obs.LateEvents) == 0 {
 		return nil
 	}

@@ -6,8 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/internal/gstack"
-	"github.com/closesim/closesim/sim"
 )
 
 // CloseBound is the longest virtual time a Close or GracefulClose call may
@@ -166,8 +167,8 @@ func coreInvariants() []Invariant {
 	}
 }
 
-func checkNoPanic(obs *sim.Observation) []Violation {
-	if obs.Outcome != sim.OutcomePanic {
+func checkNoPanic(obs *facts.Observation) []Violation {
+	if obs.Outcome != facts.OutcomePanic {
 		return nil
 	}
 	first, _, _ := strings.Cut(strings.TrimSpace(obs.Panic), "\n")
@@ -178,8 +179,8 @@ func checkNoPanic(obs *sim.Observation) []Violation {
 	}}
 }
 
-func checkNoWedge(obs *sim.Observation) []Violation {
-	if obs.Outcome != sim.OutcomeWedge && obs.Outcome != sim.OutcomeDeadlock {
+func checkNoWedge(obs *facts.Observation) []Violation {
+	if obs.Outcome != facts.OutcomeWedge && obs.Outcome != facts.OutcomeDeadlock {
 		return nil
 	}
 	var ev []string
@@ -207,7 +208,7 @@ func checkNoWedge(obs *sim.Observation) []Violation {
 	return []Violation{{Invariant: idNoWedge, Message: msg, Evidence: ev}}
 }
 
-func checkLeakGoroutines(obs *sim.Observation) []Violation {
+func checkLeakGoroutines(obs *facts.Observation) []Violation {
 	var out []Violation
 	for _, g := range obs.Leaks {
 		ev := append([]string{"top: " + g.Top}, stackHead(g.Stack, 16)...)
@@ -220,7 +221,7 @@ func checkLeakGoroutines(obs *sim.Observation) []Violation {
 	return out
 }
 
-func checkLeakSockets(obs *sim.Observation) []Violation {
+func checkLeakSockets(obs *facts.Observation) []Violation {
 	var out []Violation
 	for _, s := range obs.OpenSockets {
 		ev := []string{fmt.Sprintf("%s %s local=%s remote=%s", s.Peer, s.Kind, s.Local, s.Remote)}
@@ -235,8 +236,8 @@ func checkLeakSockets(obs *sim.Observation) []Violation {
 	return out
 }
 
-func checkCloseBounded(obs *sim.Observation) []Violation {
-	if obs.Outcome == sim.OutcomeWedge {
+func checkCloseBounded(obs *facts.Observation) []Violation {
+	if obs.Outcome == facts.OutcomeWedge {
 		return nil
 	}
 	var out []Violation
@@ -270,7 +271,7 @@ func checkCloseBounded(obs *sim.Observation) []Violation {
 }
 
 // closeEvidence renders the close call and return events of peer.
-func closeEvidence(obs *sim.Observation, peer, kind string) []string {
+func closeEvidence(obs *facts.Observation, peer, kind string) []string {
 	var out []string
 	for _, e := range obs.Events {
 		if e.Peer == peer && e.Kind == kind {
@@ -283,11 +284,11 @@ func closeEvidence(obs *sim.Observation, peer, kind string) []string {
 // answerApplied reports whether peer completed an offer/answer exchange
 // before evs[end]: it went back to "stable" from have-local-offer or
 // have-remote-offer. Only then does W3C give it an RTCSctpTransport.
-func answerApplied(evs []sim.Event, peer string, end int) bool {
+func answerApplied(evs []facts.Event, peer string, end int) bool {
 	return find(evs, peer, "signaling", "stable", 0, end) >= 0
 }
 
-func checkClosedStates(obs *sim.Observation) []Violation {
+func checkClosedStates(obs *facts.Observation) []Violation {
 	var out []Violation
 	for _, p := range peers {
 		snap, ok := firstSnapshot(obs, p)
@@ -336,7 +337,7 @@ func checkClosedStates(obs *sim.Observation) []Violation {
 	return out
 }
 
-func checkGatheringUnchanged(obs *sim.Observation) []Violation {
+func checkGatheringUnchanged(obs *facts.Observation) []Violation {
 	var out []Violation
 	for _, p := range peers {
 		snap, ok := firstSnapshot(obs, p)
@@ -364,9 +365,9 @@ func checkGatheringUnchanged(obs *sim.Observation) []Violation {
 
 // eventsViolations groups the events of peer selected by pick among
 // evs[from:to] by eventKey and returns one violation per group.
-func eventsViolations(obs *sim.Observation, id, peer string, sp closeSpan, from, to int, what string, pick func(sim.Event) bool) []Violation {
+func eventsViolations(obs *facts.Observation, id, peer string, sp closeSpan, from, to int, what string, pick func(facts.Event) bool) []Violation {
 	evs := obs.Events
-	groups := map[string][]sim.Event{}
+	groups := map[string][]facts.Event{}
 	var keys []string
 	for i := max(from, 0); i < min(to, len(evs)); i++ {
 		e := evs[i]
@@ -418,7 +419,7 @@ func eventsViolations(obs *sim.Observation, id, peer string, sp closeSpan, from,
 
 // describeClose names a close span: "its first Close()", "the harness's
 // GracefulClose()".
-func describeClose(evs []sim.Event, sp closeSpan) string {
+func describeClose(evs []facts.Event, sp closeSpan) string {
 	call := "Close()"
 	if evs[sp.call].Detail == "call graceful" {
 		call = "GracefulClose()"
@@ -432,7 +433,7 @@ func describeClose(evs []sim.Event, sp closeSpan) string {
 // stateAtClose is peer's state tuple when the close of span sp started: the
 // close step's snapshot, or for the harness's close the final states (taken
 // just before it).
-func stateAtClose(obs *sim.Observation, peer string, sp closeSpan) (sim.PeerState, bool) {
+func stateAtClose(obs *facts.Observation, peer string, sp closeSpan) (facts.PeerState, bool) {
 	if sp.kind == kindHarnessClose {
 		return finalState(obs, peer)
 	}
@@ -444,7 +445,7 @@ func stateAtClose(obs *sim.Observation, peer string, sp closeSpan) (sim.PeerStat
 // goroutine of its own (signaling and connection state), the state the peer
 // was already in when the close started: a change made before the close,
 // delivered late.
-func lateNotice(e sim.Event, at sim.PeerState) bool {
+func lateNotice(e facts.Event, at facts.PeerState) bool {
 	switch e.Kind {
 	case "signaling":
 		return e.Detail == at.Signaling
@@ -454,7 +455,7 @@ func lateNotice(e sim.Event, at sim.PeerState) bool {
 	return false
 }
 
-func checkNoneAfterClose(obs *sim.Observation) []Violation {
+func checkNoneAfterClose(obs *facts.Observation) []Violation {
 	var out []Violation
 	for _, p := range peers {
 		sp, ok := firstClose(obs.Events, p)
@@ -462,12 +463,12 @@ func checkNoneAfterClose(obs *sim.Observation) []Violation {
 			continue
 		}
 		out = append(out, eventsViolations(obs, idNoneAfterClose, p, sp, sp.ret+1, len(obs.Events),
-			"fired after the return of", func(e sim.Event) bool { return callbackKinds[e.Kind] })...)
+			"fired after the return of", func(e facts.Event) bool { return callbackKinds[e.Kind] })...)
 	}
 	return out
 }
 
-func checkNoneDuringClose(obs *sim.Observation) []Violation {
+func checkNoneDuringClose(obs *facts.Observation) []Violation {
 	var out []Violation
 	for _, p := range peers {
 		sp, ok := firstClose(obs.Events, p)
@@ -484,7 +485,7 @@ func checkNoneDuringClose(obs *sim.Observation) []Violation {
 	return out
 }
 
-func checkNoActivityAfterClose(obs *sim.Observation) []Violation {
+func checkNoActivityAfterClose(obs *facts.Observation) []Violation {
 	var out []Violation
 	for _, p := range peers {
 		sp, ok := firstClose(obs.Events, p)
@@ -493,14 +494,14 @@ func checkNoActivityAfterClose(obs *sim.Observation) []Violation {
 		}
 		at, known := stateAtClose(obs, p, sp)
 		out = append(out, eventsViolations(obs, idNoActivityAfterClose, p, sp, sp.ret+1, len(obs.Events),
-			"fired after the return of", func(e sim.Event) bool {
+			"fired after the return of", func(e facts.Event) bool {
 				return callbackKinds[e.Kind] && !isClosedNotice(e) && !(known && lateNotice(e, at))
 			})...)
 	}
 	return out
 }
 
-func checkGracefulCloseWaits(obs *sim.Observation) []Violation {
+func checkGracefulCloseWaits(obs *facts.Observation) []Violation {
 	var out []Violation
 	for _, p := range peers {
 		sp, ok := firstClose(obs.Events, p)
@@ -511,7 +512,7 @@ func checkGracefulCloseWaits(obs *sim.Observation) []Violation {
 		// other late callback is already its violation.
 		at, known := stateAtClose(obs, p, sp)
 		out = append(out, eventsViolations(obs, idGracefulCloseWaits, p, sp, sp.ret+1, len(obs.Events),
-			"still fired after the return of", func(e sim.Event) bool {
+			"still fired after the return of", func(e facts.Event) bool {
 				return isClosedNotice(e) || (known && lateNotice(e, at))
 			})...)
 	}
@@ -522,15 +523,15 @@ func checkGracefulCloseWaits(obs *sim.Observation) []Violation {
 // was not closed by any step, its remote was, first at span sp.
 type remoteClose struct {
 	survivor, remote string
-	snap             sim.CloseSnapshot // the remote's first close
-	sp               closeSpan         // the remote's first close in the trace
-	final            sim.PeerState     // the survivor's final state
-	window           time.Duration     // virtual time from the remote's close call to Final
+	snap             facts.CloseSnapshot // the remote's first close
+	sp               closeSpan           // the remote's first close in the trace
+	final            facts.PeerState     // the survivor's final state
+	window           time.Duration       // virtual time from the remote's close call to Final
 }
 
 // remoteCloses lists the survivors that have final states and whose
 // remote's close is in the trace.
-func remoteCloses(obs *sim.Observation) []remoteClose {
+func remoteCloses(obs *facts.Observation) []remoteClose {
 	var out []remoteClose
 	at, okAt := finalAt(obs)
 	for _, s := range survivors(obs) {
@@ -553,7 +554,7 @@ func remoteCloses(obs *sim.Observation) []remoteClose {
 	return out
 }
 
-func checkRemoteNotLeftConnected(obs *sim.Observation) []Violation {
+func checkRemoteNotLeftConnected(obs *facts.Observation) []Violation {
 	var out []Violation
 	for _, rc := range remoteCloses(obs) {
 		if rc.window < ConsentWindow {
@@ -585,7 +586,7 @@ func checkRemoteNotLeftConnected(obs *sim.Observation) []Violation {
 	return out
 }
 
-func checkRemoteClosedByDTLS(obs *sim.Observation) []Violation {
+func checkRemoteClosedByDTLS(obs *facts.Observation) []Violation {
 	if obs.Scenario.Settings.DisableCloseByDTLS {
 		return nil
 	}
@@ -639,7 +640,7 @@ func checkRemoteClosedByDTLS(obs *sim.Observation) []Violation {
 	return out
 }
 
-func checkRemoteConsentFailure(obs *sim.Observation) []Violation {
+func checkRemoteConsentFailure(obs *facts.Observation) []Violation {
 	if !obs.Scenario.Settings.DisableCloseByDTLS {
 		return nil
 	}
@@ -680,7 +681,7 @@ func checkRemoteConsentFailure(obs *sim.Observation) []Violation {
 	return out
 }
 
-func checkRemoteSCTPAfterAbort(obs *sim.Observation) []Violation {
+func checkRemoteSCTPAfterAbort(obs *facts.Observation) []Violation {
 	var out []Violation
 	evs := obs.Events
 	for _, rc := range remoteCloses(obs) {
@@ -689,7 +690,7 @@ func checkRemoteSCTPAfterAbort(obs *sim.Observation) []Violation {
 			continue
 		}
 		end := harnessCloseAt(evs, s)
-		i := slices.IndexFunc(evs[rc.sp.call:end], func(e sim.Event) bool {
+		i := slices.IndexFunc(evs[rc.sp.call:end], func(e facts.Event) bool {
 			return e.Peer == s && e.Kind == "sctp" && firstWord(e.Detail) == "close"
 		})
 		if i < 0 {
@@ -708,7 +709,7 @@ func checkRemoteSCTPAfterAbort(obs *sim.Observation) []Violation {
 }
 
 // lastICEState is the last ICE connection state peer reported in evs.
-func lastICEState(evs []sim.Event, peer string) string {
+func lastICEState(evs []facts.Event, peer string) string {
 	for i := len(evs) - 1; i >= 0; i-- {
 		if evs[i].Peer == peer && evs[i].Kind == "ice" {
 			return evs[i].Detail
@@ -719,7 +720,7 @@ func lastICEState(evs []sim.Event, peer string) string {
 
 // dcName names a data channel in a violation: its label, and whether it
 // was detached (Pion handles detached channels apart).
-func dcName(dc sim.DCState) string {
+func dcName(dc facts.DCState) string {
 	if dc.Detached {
 		return fmt.Sprintf("data channel %q (detached)", dc.Label)
 	}
@@ -729,7 +730,7 @@ func dcName(dc sim.DCState) string {
 // dropped reports whether a packet fault dropped a packet of class sent
 // from peer from to peer to among evs (sim traces each packet a fault acts
 // on as "<fault> on <class> <from>-><to>").
-func dropped(evs []sim.Event, class, from, to string) bool {
+func dropped(evs []facts.Event, class, from, to string) bool {
 	suffix := " on " + class + " " + from + "->" + to
 	for _, e := range evs {
 		if e.Kind == "fault" && strings.HasPrefix(e.Detail, "drop ") && strings.HasSuffix(e.Detail, suffix) {
@@ -744,7 +745,7 @@ func dropped(evs []sim.Event, class, from, to string) bool {
 // may have called Close, and sent the close's packets, before it), or call
 // itself. Another peer's step events (an async step finishing) are passed
 // over.
-func stepStart(evs []sim.Event, call int, peer string) int {
+func stepStart(evs []facts.Event, call int, peer string) int {
 	for j := call - 1; j >= 0; j-- {
 		if e := evs[j]; e.Kind == "step" && e.Peer == peer && !strings.HasSuffix(e.Detail, " done") && !strings.Contains(e.Detail, " error: ") {
 			return j

@@ -1,6 +1,6 @@
-// Package invariants judges closesim runs: it checks a sim.Observation
+// Package invariants judges closesim runs: it checks a facts.Observation
 // against rules about how WebRTC teardown must behave and reports every
-// breach as a Violation with evidence (trace lines in sim.Event.String()
+// breach as a Violation with evidence (trace lines in facts.Event.String()
 // form, state tuples, stack excerpts).
 //
 // Each Invariant has an ID, a one-line rule, a reference (a step of the W3C
@@ -152,9 +152,9 @@
 //
 // A wedge (harness.no-wedge) is matched on its typed facts, never on text:
 // "waiter" names frames that must all be on one goroutine blocked on a
-// mutex (sim.Wedge.Blocked), "holder" frames of its likely holder, and
+// mutex (facts.Wedge.Blocked), "holder" frames of its likely holder, and
 // "stuck" frames of the harness's own goroutine for a wedge with no mutex
-// wait (sim.Wedge.Stuck). Every other mutex wait of the wedge must match
+// wait (facts.Wedge.Stuck). Every other mutex wait of the wedge must match
 // as well or wait on the same lock, so a second, different wait leaves the
 // wedge failed:
 //

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/closesim/closesim/sim"
+	"github.com/closesim/closesim/facts"
 )
 
 // Invariant is one rule an Observation is judged against.
@@ -23,7 +23,7 @@ type Invariant struct {
 	Profiles []Profile
 	// Check judges one Observation and returns every violation of the rule,
 	// or none. It never panics and never modifies the Observation.
-	Check func(*sim.Observation) []Violation
+	Check func(*facts.Observation) []Violation
 }
 
 // In reports whether profile p expects the invariant to hold.
@@ -38,7 +38,7 @@ type Violation struct {
 	Peer string `json:"peer,omitempty"`
 	// Message says what went wrong in one line.
 	Message string `json:"message"`
-	// Evidence backs the message: trace lines in sim.Event.String() form,
+	// Evidence backs the message: trace lines in facts.Event.String() form,
 	// state tuples, stack excerpts.
 	Evidence []string `json:"evidence,omitempty"`
 }
@@ -109,7 +109,7 @@ func Of(p Profile) []Invariant {
 
 // Check runs every invariant profile p expects (see Of) on obs and returns
 // the violations, in All's order. A nil Observation has no violations.
-func Check(obs *sim.Observation, p Profile) []Violation {
+func Check(obs *facts.Observation, p Profile) []Violation {
 	if obs == nil {
 		return nil
 	}

@@ -6,47 +6,48 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/invariants"
 	"github.com/closesim/closesim/scenarios"
-	"github.com/closesim/closesim/sim"
 )
 
 // builder assembles a hand-made Observation.
-type builder struct{ obs *sim.Observation }
+type builder struct{ obs *facts.Observation }
 
 // at converts seconds of virtual time.
 func at(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 func (b *builder) ev(t float64, peer, kind, detail string) *builder {
-	b.obs.Events = append(b.obs.Events, sim.Event{Seq: len(b.obs.Events), At: at(t), Peer: peer, Kind: kind, Detail: detail})
+	b.obs.Events = append(b.obs.Events, facts.Event{Seq: len(b.obs.Events), At: at(t), Peer: peer, Kind: kind, Detail: detail})
 	return b
 }
 
 // connected is the state tuple of a peer with everything up.
-func connected(peer string) sim.PeerState {
-	return sim.PeerState{
+func connected(peer string) facts.PeerState {
+	return facts.PeerState{
 		Peer: peer, Signaling: "stable", Connection: "connected", ICEConnection: "connected",
 		ICEGathering: "complete", ICETransport: "connected", DTLS: "connected", SCTP: "connected",
-		DataChannels: []sim.DCState{{Label: "dc", State: "open"}},
+		DataChannels: []facts.DCState{{Label: "dc", State: "open"}},
 	}
 }
 
 // closed is the state tuple of a peer after a clean close.
-func closed(peer string) sim.PeerState {
-	return sim.PeerState{
+func closed(peer string) facts.PeerState {
+	return facts.PeerState{
 		Peer: peer, Signaling: "closed", Connection: "closed", ICEConnection: "closed",
 		ICEGathering: "complete", ICETransport: "closed", DTLS: "closed", SCTP: "closed",
-		DataChannels: []sim.DCState{{Label: "dc", State: "closed"}},
+		DataChannels: []facts.DCState{{Label: "dc", State: "closed"}},
 	}
 }
 
 // base is a clean run: A and B connect, A closes with Close() at t=2s, B
 // sees the DTLS close_notify and closes itself; after a 40 s settle the
 // harness closes B. It holds every invariant of both profiles.
-func base() *sim.Observation {
-	b := &builder{obs: &sim.Observation{
+func base() *facts.Observation {
+	b := &builder{obs: &facts.Observation{
 		Scenario: scenarios.Scenario{Version: 1, Name: "hand-built", Seed: 1},
-		Outcome:  sim.OutcomeOK,
+		Outcome:  facts.OutcomeOK,
 	}}
 	b.ev(0, "A", "step", "#0 A create_data_channel \"dc\"").
 		ev(0, "A", "signaling", "have-local-offer").
@@ -77,18 +78,18 @@ func base() *sim.Observation {
 		ev(2.01, "B", "ice", "closed").
 		ev(42, "B", "harness-close", "call graceful").
 		ev(42, "B", "harness-close", "return graceful err=<nil>")
-	b.obs.Closes = []sim.CloseSnapshot{{Step: 7, Peer: "A", Mode: "close", At: at(2), Before: connected("A"), Took: time.Millisecond}}
-	b.obs.Final = []sim.PeerState{closed("A"), closed("B")}
+	b.obs.Closes = []facts.CloseSnapshot{{Step: 7, Peer: "A", Mode: "close", At: at(2), Before: connected("A"), Took: time.Millisecond}}
+	b.obs.Final = []facts.PeerState{closed("A"), closed("B")}
 	b.obs.Virtual = at(47)
 	return b.obs
 }
 
 // consent is a clean run with DisableCloseByDTLS: A closes at t=2s, B's ICE
 // consent fails (disconnected at 7.2 s, failed at 32.2 s).
-func consent() *sim.Observation {
+func consent() *facts.Observation {
 	obs := base()
 	obs.Scenario.Settings.DisableCloseByDTLS = true
-	var evs []sim.Event
+	var evs []facts.Event
 	for _, e := range obs.Events {
 		if e.Peer == "B" && e.At == at(2.01) {
 			continue // no close by DTLS
@@ -97,7 +98,7 @@ func consent() *sim.Observation {
 	}
 	obs.Events = evs
 	b := &builder{obs: obs}
-	b.insertBefore("harness-close", []sim.Event{
+	b.insertBefore("harness-close", []facts.Event{
 		{At: at(2.01), Peer: "B", Kind: "dtls", Detail: "closed"},
 		{At: at(7.2), Peer: "B", Kind: "ice", Detail: "disconnected"},
 		{At: at(7.2), Peer: "B", Kind: "pc", Detail: "disconnected"},
@@ -111,8 +112,8 @@ func consent() *sim.Observation {
 }
 
 // insertBefore inserts evs before the first event of kind, renumbering.
-func (b *builder) insertBefore(kind string, evs []sim.Event) {
-	i := slices.IndexFunc(b.obs.Events, func(e sim.Event) bool { return e.Kind == kind })
+func (b *builder) insertBefore(kind string, evs []facts.Event) {
+	i := slices.IndexFunc(b.obs.Events, func(e facts.Event) bool { return e.Kind == kind })
 	if i < 0 {
 		i = len(b.obs.Events)
 	}
@@ -124,8 +125,8 @@ func (b *builder) insertBefore(kind string, evs []sim.Event) {
 
 // insertAfter inserts evs right after the first event of peer with kind
 // and detail.
-func insertAfter(obs *sim.Observation, peer, kind, detail string, evs ...sim.Event) {
-	i := slices.IndexFunc(obs.Events, func(e sim.Event) bool {
+func insertAfter(obs *facts.Observation, peer, kind, detail string, evs ...facts.Event) {
+	i := slices.IndexFunc(obs.Events, func(e facts.Event) bool {
 		return e.Peer == peer && e.Kind == kind && e.Detail == detail
 	})
 	if i < 0 {
@@ -137,22 +138,22 @@ func insertAfter(obs *sim.Observation, peer, kind, detail string, evs ...sim.Eve
 	}
 }
 
-func removeEvents(obs *sim.Observation, drop func(sim.Event) bool) {
+func removeEvents(obs *facts.Observation, drop func(facts.Event) bool) {
 	obs.Events = slices.DeleteFunc(obs.Events, drop)
 	for k := range obs.Events {
 		obs.Events[k].Seq = k
 	}
 }
 
-func e(t float64, peer, kind, detail string) sim.Event {
-	return sim.Event{At: at(t), Peer: peer, Kind: kind, Detail: detail}
+func e(t float64, peer, kind, detail string) facts.Event {
+	return facts.Event{At: at(t), Peer: peer, Kind: kind, Detail: detail}
 }
 
 // cases has, for every invariant, runs that hold it and runs that do not.
 var cases = []struct {
 	name      string
 	invariant string
-	obs       func() *sim.Observation
+	obs       func() *facts.Observation
 	fail      bool
 	want      string // substring of the first violation's message
 	evidence  string // substring of some evidence line
@@ -160,62 +161,62 @@ var cases = []struct {
 }{
 	{name: "clean run", invariant: "harness.no-panic", obs: base},
 	{name: "panic", invariant: "harness.no-panic", fail: true, want: "boom", evidence: "goroutine 1",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
-			o.Outcome, o.Final = sim.OutcomePanic, nil
+			o.Outcome, o.Final = facts.OutcomePanic, nil
 			o.Panic = "step #3 A answer panicked: boom\ngoroutine 1 [running]:\nmain.f()"
 			return o
 		}},
 
 	{name: "clean run", invariant: "harness.no-wedge", obs: base},
 	{name: "wedge", invariant: "harness.no-wedge", fail: true, want: "goroutine 7 waits in", evidence: "holds r.lock",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
-			o.Outcome, o.Final = sim.OutcomeWedge, nil
-			o.Wedge = &sim.Wedge{Diagnosis: "goroutine 7 waits in sync.(*RWMutex).RLock\ngoroutine 9 holds r.lock across time.Sleep"}
+			o.Outcome, o.Final = facts.OutcomeWedge, nil
+			o.Wedge = &facts.Wedge{Diagnosis: "goroutine 7 waits in sync.(*RWMutex).RLock\ngoroutine 9 holds r.lock across time.Sleep"}
 			return o
 		}},
 	{name: "deadlock", invariant: "harness.no-wedge", fail: true, want: "deadlock", evidence: "all goroutines",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
-			o.Outcome, o.Final = sim.OutcomeDeadlock, nil
-			o.Wedge = &sim.Wedge{Diagnosis: "synctest: all goroutines in bubble are blocked"}
+			o.Outcome, o.Final = facts.OutcomeDeadlock, nil
+			o.Wedge = &facts.Wedge{Diagnosis: "synctest: all goroutines in bubble are blocked"}
 			return o
 		}},
 
 	{name: "clean run", invariant: "leak.goroutines", obs: base},
 	{name: "leaked goroutine", invariant: "leak.goroutines", fail: true, want: "goroutine 42 [select]",
 		evidence: "ice/v4.(*Agent).taskLoop",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
-			o.Outcome = sim.OutcomeLeak
-			o.Leaks = []sim.Goroutine{{ID: 42, State: "select", Top: "github.com/pion/ice/v4.(*Agent).taskLoop (agent.go:300)",
+			o.Outcome = facts.OutcomeLeak
+			o.Leaks = []facts.Goroutine{{ID: 42, State: "select", Top: "github.com/pion/ice/v4.(*Agent).taskLoop (agent.go:300)",
 				Stack: "goroutine 42 [select]:\ngithub.com/pion/ice/v4.(*Agent).taskLoop(...)\n\tagent.go:300"}}
 			return o
 		}},
 
 	{name: "clean run", invariant: "leak.sockets", obs: base},
 	{name: "socket bound", invariant: "leak.sockets", fail: true, peer: "B", want: "10.0.0.2:20001", evidence: "udp4",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
-			o.Outcome = sim.OutcomeLeak
-			o.OpenSockets = []sim.Socket{{Peer: "B", Kind: "udp4", Local: "10.0.0.2:20001"}}
+			o.Outcome = facts.OutcomeLeak
+			o.OpenSockets = []facts.Socket{{Peer: "B", Kind: "udp4", Local: "10.0.0.2:20001"}}
 			return o
 		}},
 
 	{name: "took exactly the bound", invariant: "close.returns-bounded",
-		obs: func() *sim.Observation { o := base(); o.Closes[0].Took = invariants.CloseBound; return o }},
+		obs: func() *facts.Observation { o := base(); o.Closes[0].Took = invariants.CloseBound; return o }},
 	{name: "slow but wedged", invariant: "close.returns-bounded",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
-			o.Outcome, o.Closes[0].Took = sim.OutcomeWedge, 10*time.Second
+			o.Outcome, o.Closes[0].Took = facts.OutcomeWedge, 10*time.Second
 			return o
 		}},
 	{name: "slow close", invariant: "close.returns-bounded", fail: true, peer: "A", want: "took 6s",
 		evidence: "A close call close",
-		obs:      func() *sim.Observation { o := base(); o.Closes[0].Took = 6 * time.Second; return o }},
+		obs:      func() *facts.Observation { o := base(); o.Closes[0].Took = 6 * time.Second; return o }},
 	{name: "slow harness close", invariant: "close.returns-bounded", fail: true, peer: "B", want: "harness's graceful close took 7s",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
 			o.Events[len(o.Events)-1].At = at(49)
 			return o
@@ -223,75 +224,75 @@ var cases = []struct {
 
 	{name: "all closed", invariant: "local.closed-states", obs: base},
 	{name: "SCTP connecting before any answer", invariant: "local.closed-states",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
-			removeEvents(o, func(e sim.Event) bool { return e.Peer == "A" && e.Kind == "signaling" && e.Detail == "stable" })
+			removeEvents(o, func(e facts.Event) bool { return e.Peer == "A" && e.Kind == "signaling" && e.Detail == "stable" })
 			o.Final[0].SCTP = "connecting"
 			return o
 		}},
 	{name: "ICE connection new", invariant: "local.closed-states", fail: true, peer: "A",
 		want: `ICE connection is "new" after close`, evidence: "ice_connection=new",
-		obs: func() *sim.Observation { o := base(); o.Final[0].ICEConnection = "new"; return o }},
+		obs: func() *facts.Observation { o := base(); o.Final[0].ICEConnection = "new"; return o }},
 	{name: "DTLS failed", invariant: "local.closed-states", fail: true, peer: "A", want: `DTLS is "failed"`,
 		evidence: "A dtls connected",
-		obs:      func() *sim.Observation { o := base(); o.Final[0].DTLS = "failed"; return o }},
+		obs:      func() *facts.Observation { o := base(); o.Final[0].DTLS = "failed"; return o }},
 	{name: "SCTP connecting after the answer", invariant: "local.closed-states", fail: true, peer: "A",
 		want: `SCTP is "connecting"`,
-		obs:  func() *sim.Observation { o := base(); o.Final[0].SCTP = "connecting"; return o }},
+		obs:  func() *facts.Observation { o := base(); o.Final[0].SCTP = "connecting"; return o }},
 	{name: "data channel open", invariant: "local.closed-states", fail: true, peer: "A", want: `data channel "dc" is "open"`,
-		obs: func() *sim.Observation { o := base(); o.Final[0].DataChannels[0].State = "open"; return o }},
+		obs: func() *facts.Observation { o := base(); o.Final[0].DataChannels[0].State = "open"; return o }},
 
 	{name: "complete stays complete", invariant: "local.gathering-unchanged", obs: base},
 	{name: "new becomes complete", invariant: "local.gathering-unchanged", fail: true, peer: "A",
 		want: `from "new" at the close to "complete"`,
-		obs:  func() *sim.Observation { o := base(); o.Closes[0].Before.ICEGathering = "new"; return o }},
+		obs:  func() *facts.Observation { o := base(); o.Closes[0].Before.ICEGathering = "new"; return o }},
 
 	{name: "nothing after return", invariant: "events.none-after-close", obs: base},
 	{name: "pc closed after return", invariant: "events.none-after-close", fail: true, peer: "A",
 		want: `"pc closed" fired after the return of its first Close()`, evidence: "A pc closed",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
 			insertAfter(o, "A", "close", "return close err=<nil>", e(2, "A", "pc", "closed"))
 			return o
 		}},
 	{name: "harness close then late notice", invariant: "events.none-after-close", fail: true, peer: "B",
 		want: "the harness's GracefulClose()",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
-			o.Events = append(o.Events, sim.Event{Seq: len(o.Events), At: at(42), Peer: "B", Kind: "pc", Detail: "closed"})
+			o.Events = append(o.Events, facts.Event{Seq: len(o.Events), At: at(42), Peer: "B", Kind: "pc", Detail: "closed"})
 			return o
 		}},
 
 	{name: "message during close is no state change", invariant: "events.none-during-close",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
 			insertAfter(o, "A", "close", "call close", e(2, "A", "dc", "message \"dc\" #3 100B"))
 			return o
 		}},
 	{name: "dtls closed during close", invariant: "events.none-during-close", fail: true, peer: "A",
 		want: `"dtls closed" fired during its first Close()`,
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
 			insertAfter(o, "A", "close", "call close", e(2, "A", "dtls", "closed"))
 			return o
 		}},
 
 	{name: "late closed notices", invariant: "events.no-activity-after-close",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
 			insertAfter(o, "A", "close", "return close err=<nil>",
 				e(2, "A", "pc", "closed"), e(2, "A", "ice", "closed"), e(2, "A", "dc", "close \"dc\""), e(2, "A", "sctp", "close err=<nil>"))
 			return o
 		}},
 	{name: "late notice of the state at the close", invariant: "events.no-activity-after-close",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
 			insertAfter(o, "A", "close", "return close err=<nil>", e(2, "A", "signaling", "stable"), e(2, "A", "pc", "connected"))
 			return o
 		}},
 	{name: "message after return", invariant: "events.no-activity-after-close", fail: true, peer: "A",
 		want: `2 events "dc message" fired after the return of its first Close()`, evidence: `A dc message "dc" #2`,
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
 			insertAfter(o, "A", "close", "return close err=<nil>",
 				e(2.01, "A", "dc", "message \"dc\" #1 100B"), e(2.01, "A", "dc", "message \"dc\" #2 100B"))
@@ -299,37 +300,37 @@ var cases = []struct {
 		}},
 	{name: "ICE disconnected after return", invariant: "events.no-activity-after-close", fail: true, peer: "A",
 		want: `"ice disconnected"`,
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
 			insertAfter(o, "A", "close", "return close err=<nil>", e(7, "A", "ice", "disconnected"))
 			return o
 		}},
 
 	{name: "late notice after Close is fine", invariant: "events.graceful-close-waits",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
 			insertAfter(o, "A", "close", "return close err=<nil>", e(2, "A", "pc", "closed"))
 			return o
 		}},
 	{name: "late notice after GracefulClose", invariant: "events.graceful-close-waits", fail: true, peer: "B",
 		want: `"pc closed" still fired after the return of the harness's GracefulClose()`,
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
-			o.Events = append(o.Events, sim.Event{Seq: len(o.Events), At: at(42), Peer: "B", Kind: "pc", Detail: "closed"})
+			o.Events = append(o.Events, facts.Event{Seq: len(o.Events), At: at(42), Peer: "B", Kind: "pc", Detail: "closed"})
 			return o
 		}},
 	{name: "late signaling notice after GracefulClose", invariant: "events.graceful-close-waits", fail: true, peer: "B",
 		want: `"signaling stable" still fired`,
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
 			o.Final[1] = connected("B") // the harness closes B from its final state
-			removeEvents(o, func(e sim.Event) bool { return e.Peer == "B" && e.At == at(2.01) })
-			o.Events = append(o.Events, sim.Event{Seq: len(o.Events), At: at(42), Peer: "B", Kind: "signaling", Detail: "stable"})
+			removeEvents(o, func(e facts.Event) bool { return e.Peer == "B" && e.At == at(2.01) })
+			o.Events = append(o.Events, facts.Event{Seq: len(o.Events), At: at(42), Peer: "B", Kind: "signaling", Detail: "stable"})
 			return o
 		}},
 	{name: "late notice after a GracefulClose step", invariant: "events.graceful-close-waits", fail: true, peer: "A",
 		want: "its first GracefulClose()",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
 			for i := range o.Events {
 				if o.Events[i].Peer == "A" && o.Events[i].Kind == "close" {
@@ -343,7 +344,7 @@ var cases = []struct {
 
 	{name: "survivor closed", invariant: "remote.not-left-connected", obs: base},
 	{name: "settle too short to judge", invariant: "remote.not-left-connected",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
 			o.Final[1] = connected("B")
 			for i := range o.Events {
@@ -355,7 +356,7 @@ var cases = []struct {
 		}},
 	{name: "survivor still connected", invariant: "remote.not-left-connected", fail: true, peer: "B",
 		want: `connection is still "connected" 40s after A closed`, evidence: "A close call close",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := consent()
 			o.Final[1] = connected("B")
 			return o
@@ -363,7 +364,7 @@ var cases = []struct {
 
 	{name: "survivor closed by close_notify", invariant: "remote.closed-by-dtls", obs: base},
 	{name: "remote closed during the handshake", invariant: "remote.closed-by-dtls",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
 			o.Closes[0].Before.DTLS = "connecting"
 			o.Final[1].SCTP = "connecting"
@@ -372,13 +373,13 @@ var cases = []struct {
 	{name: "DisableCloseByDTLS", invariant: "remote.closed-by-dtls", obs: consent},
 	{name: "survivor SCTP still connected", invariant: "remote.closed-by-dtls", fail: true, peer: "B",
 		want: `SCTP is "connected" after A closed`, evidence: "B dtls closed",
-		obs: func() *sim.Observation { o := base(); o.Final[1].SCTP = "connected"; return o }},
+		obs: func() *facts.Observation { o := base(); o.Final[1].SCTP = "connected"; return o }},
 	{name: "survivor data channel open", invariant: "remote.closed-by-dtls", fail: true, peer: "B",
 		want: `data channel "dc" is "open"`,
-		obs:  func() *sim.Observation { o := base(); o.Final[1].DataChannels[0].State = "open"; return o }},
+		obs:  func() *facts.Observation { o := base(); o.Final[1].DataChannels[0].State = "open"; return o }},
 
 	{name: "close_notify and ABORT dropped by a fault", invariant: "remote.closed-by-dtls",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
 			o.Final[1].DTLS, o.Final[1].SCTP = "connected", "connected"
 			insertAfter(o, "A", "close", "call close",
@@ -387,7 +388,7 @@ var cases = []struct {
 			return o
 		}},
 	{name: "ABORT dropped before the step's own call (a concurrent close sent it)", invariant: "remote.closed-by-dtls",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
 			o.Final[1].DTLS, o.Final[1].SCTP = "connected", "connected"
 			insertAfter(o, "A", "step", "#7 A close(close)", e(2, "", "fault", "drop any *->* on dtls-application-data A->B"),
@@ -397,7 +398,7 @@ var cases = []struct {
 		}},
 	{name: "close_notify dropped but the ABORT got through", invariant: "remote.closed-by-dtls", fail: true, peer: "B",
 		want: `DTLS is "connected" after A closed`,
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
 			o.Final[1].DTLS = "connected"
 			insertAfter(o, "A", "close", "call close", e(1.5, "", "fault", "drop dtls-alert A->* on dtls-alert A->B"))
@@ -405,7 +406,7 @@ var cases = []struct {
 		}},
 	{name: "detached channel named in the message", invariant: "remote.closed-by-dtls", fail: true, peer: "B",
 		want: `data channel "dc" (detached) is "open"`,
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := base()
 			o.Final[1].DataChannels[0].State, o.Final[1].DataChannels[0].Detached = "open", true
 			return o
@@ -416,7 +417,7 @@ var cases = []struct {
 	{name: "close callback but still connected", invariant: "remote.sctp-closed-after-abort", fail: true, peer: "B",
 		want:     `SCTP is "connected" at the end though its close callback fired at t=2.010000s, after A closed`,
 		evidence: "B sctp close err=<nil>",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := consent()
 			insertAfter(o, "B", "dtls", "closed", e(2.01, "B", "sctp", "close err=<nil>"))
 			return o
@@ -426,13 +427,13 @@ var cases = []struct {
 	{name: "close_notify closes instead", invariant: "remote.consent-failure", obs: base},
 	{name: "never failed", invariant: "remote.consent-failure", fail: true, peer: "B",
 		want: `went "disconnected" but never "failed"`, evidence: "B ice disconnected",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := consent()
-			removeEvents(o, func(e sim.Event) bool { return e.Peer == "B" && e.Detail == "failed" })
+			removeEvents(o, func(e facts.Event) bool { return e.Peer == "B" && e.Detail == "failed" })
 			return o
 		}},
 	{name: "survivor restarted ICE after the close", invariant: "remote.consent-failure",
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := consent()
 			for i := range o.Events {
 				if o.Events[i].Peer == "B" && o.Events[i].Kind == "ice" && o.Events[i].Detail == "disconnected" {
@@ -443,9 +444,9 @@ var cases = []struct {
 		}},
 	{name: "never disconnected", invariant: "remote.consent-failure", fail: true, peer: "B",
 		want: `never went "disconnected"`,
-		obs: func() *sim.Observation {
+		obs: func() *facts.Observation {
 			o := consent()
-			removeEvents(o, func(e sim.Event) bool { return e.Peer == "B" && e.Kind == "ice" && e.At > at(2) })
+			removeEvents(o, func(e facts.Event) bool { return e.Peer == "B" && e.Kind == "ice" && e.At > at(2) })
 			return o
 		}},
 }
@@ -513,7 +514,7 @@ func TestEveryInvariantHasCases(t *testing.T) {
 }
 
 func TestBaseHoldsEverything(t *testing.T) {
-	for _, obs := range []*sim.Observation{base(), consent()} {
+	for _, obs := range []*facts.Observation{base(), consent()} {
 		for _, p := range invariants.Profiles {
 			if vs := invariants.Check(obs, p); len(vs) > 0 {
 				t.Errorf("profile %s: want no violation, got:\n%s", p, dump(vs))
@@ -633,15 +634,15 @@ func TestCheckByProfile(t *testing.T) {
 
 // TestEmptyObservations: judges never panic on partial observations.
 func TestEmptyObservations(t *testing.T) {
-	for _, obs := range []*sim.Observation{
+	for _, obs := range []*facts.Observation{
 		{},
-		{Outcome: sim.OutcomeWedge},
-		{Outcome: sim.OutcomeDeadlock, Wedge: &sim.Wedge{}},
-		{Outcome: sim.OutcomePanic},
-		{Outcome: sim.OutcomeError, Error: "no world"},
-		{Closes: []sim.CloseSnapshot{{Peer: "A"}}, Events: []sim.Event{{Peer: "A", Kind: "close", Detail: "call close"}}},
-		{Closes: []sim.CloseSnapshot{{Peer: "A"}}, Final: []sim.PeerState{{Peer: "B", Connection: "connected"}},
-			Events: []sim.Event{{Peer: "", Kind: "harness", Detail: "settle nonsense"}, {Peer: "A", Kind: "close", Detail: "call close"}}},
+		{Outcome: facts.OutcomeWedge},
+		{Outcome: facts.OutcomeDeadlock, Wedge: &facts.Wedge{}},
+		{Outcome: facts.OutcomePanic},
+		{Outcome: facts.OutcomeError, Error: "no world"},
+		{Closes: []facts.CloseSnapshot{{Peer: "A"}}, Events: []facts.Event{{Peer: "A", Kind: "close", Detail: "call close"}}},
+		{Closes: []facts.CloseSnapshot{{Peer: "A"}}, Final: []facts.PeerState{{Peer: "B", Connection: "connected"}},
+			Events: []facts.Event{{Peer: "", Kind: "harness", Detail: "settle nonsense"}, {Peer: "A", Kind: "close", Detail: "call close"}}},
 	} {
 		for _, p := range invariants.Profiles {
 			_ = invariants.Check(obs, p)

@@ -9,7 +9,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/closesim/closesim/sim"
+	"github.com/closesim/closesim/facts"
 )
 
 // KnownIssue is a violation that is understood and tracked: a run whose
@@ -27,7 +27,7 @@ type KnownIssue struct {
 	Signature string `json:"signature,omitempty"`
 	// Waiter, for a wedge (harness.no-wedge), lists substrings that must all
 	// appear among the function names of one goroutine blocked on a mutex
-	// (sim.Wedge.Blocked), e.g. "(*SCTPTransport).onClose". Every other
+	// (facts.Wedge.Blocked), e.g. "(*SCTPTransport).onClose". Every other
 	// blocked goroutine of the wedge must match too, or wait on the same
 	// lock as one that does (the same Object): a second, different wait is
 	// a different bug and leaves the wedge failed.
@@ -37,7 +37,7 @@ type KnownIssue struct {
 	Holder []string `json:"holder,omitempty"`
 	// Stuck, for a wedge with no goroutine blocked on a mutex, lists
 	// substrings that must all appear among the functions of the harness's
-	// own goroutine (sim.Wedge.Stuck): the call that never returned, e.g.
+	// own goroutine (facts.Wedge.Stuck): the call that never returned, e.g.
 	// "(*DataChannel).GracefulClose".
 	Stuck []string `json:"stuck,omitempty"`
 	// Link points at the upstream issue or discussion, if there is one.
@@ -70,7 +70,7 @@ func (k KnownIssue) wedgeEntry() bool {
 
 // matchesWedge reports whether wedge w is an instance of k (see Waiter,
 // Holder and Stuck).
-func (k KnownIssue) matchesWedge(w *sim.Wedge) bool {
+func (k KnownIssue) matchesWedge(w *facts.Wedge) bool {
 	if w == nil {
 		return false
 	}
@@ -80,7 +80,7 @@ func (k KnownIssue) matchesWedge(w *sim.Wedge) bool {
 	if len(k.Waiter) == 0 {
 		return len(k.Stuck) > 0
 	}
-	own := func(b sim.BlockedWait) bool {
+	own := func(b facts.BlockedWait) bool {
 		return containsAll(b.Waiter, k.Waiter) && (len(k.Holder) == 0 || containsAll(b.Holder, k.Holder))
 	}
 	objects := map[uint64]bool{}
@@ -270,16 +270,16 @@ func (v Verdict) OK() bool { return len(v.Fail) == 0 }
 // outcome into pass, known (a violation matching one of known, the first
 // that matches) and fail. An invariant whose every violation is known is in
 // neither Pass nor Fail.
-func Judge(obs *sim.Observation, p Profile, known []KnownIssue) Verdict {
+func Judge(obs *facts.Observation, p Profile, known []KnownIssue) Verdict {
 	return JudgeWith(obs, p, known, nil)
 }
 
 // JudgeWith is Judge with extra invariants, such as a user's rules about
-// their own service (see sim.Observation.Reports): each is judged after
+// their own service (see facts.Observation.Reports): each is judged after
 // closesim's own when its Profiles include p or are empty (an extra
 // invariant with no profiles holds under every profile). Known issues
 // apply to their violations as to any other.
-func JudgeWith(obs *sim.Observation, p Profile, known []KnownIssue, extra []Invariant) Verdict {
+func JudgeWith(obs *facts.Observation, p Profile, known []KnownIssue, extra []Invariant) Verdict {
 	if p == "" {
 		p = DefaultProfile
 	}
@@ -291,7 +291,7 @@ func JudgeWith(obs *sim.Observation, p Profile, known []KnownIssue, extra []Inva
 	var ms []compiled
 	for _, k := range known {
 		if k.wedgeEntry() {
-			var w *sim.Wedge
+			var w *facts.Wedge
 			if obs != nil {
 				w = obs.Wedge
 			}

@@ -7,13 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/invariants"
-	"github.com/closesim/closesim/sim"
 )
 
 // sctpStuck is a run whose closed peer A reports SCTP "connecting" after
 // the answer was applied: one local.closed-states violation.
-func sctpStuck() *sim.Observation {
+func sctpStuck() *facts.Observation {
 	o := base()
 	o.Final[0].SCTP = "connecting"
 	return o
@@ -26,7 +27,7 @@ func TestJudge(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name      string
-		obs       *sim.Observation
+		obs       *facts.Observation
 		known     []invariants.KnownIssue
 		wantKnown int
 		wantFail  int
@@ -48,7 +49,7 @@ func TestJudge(t *testing.T) {
 		{name: "empty signature matches nothing", obs: sctpStuck(), wantFail: 1,
 			known: []invariants.KnownIssue{{ID: "x", Invariant: "local.closed-states", Note: "n"}}},
 		{name: "one known, one failing", wantKnown: 1, wantFail: 1, known: []invariants.KnownIssue{issue},
-			obs: func() *sim.Observation { o := sctpStuck(); o.Final[0].DTLS = "failed"; return o }()},
+			obs: func() *facts.Observation { o := sctpStuck(); o.Final[0].DTLS = "failed"; return o }()},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			v := invariants.Judge(c.obs, invariants.Pion, c.known)
@@ -196,7 +197,7 @@ func FuzzParseKnown(f *testing.F) {
 func TestJudgeWith(t *testing.T) {
 	peersLeft := invariants.Invariant{
 		ID: "service.peers-released", Rule: "the service tracks no peer after teardown", Ref: "test",
-		Check: func(o *sim.Observation) []invariants.Violation {
+		Check: func(o *facts.Observation) []invariants.Violation {
 			if n := o.Reports["peers"]; n != "0" {
 				return []invariants.Violation{{Invariant: "service.peers-released", Message: "peers=" + n}}
 			}
@@ -205,14 +206,14 @@ func TestJudgeWith(t *testing.T) {
 	}
 	w3cOnly := peersLeft
 	w3cOnly.ID, w3cOnly.Profiles = "service.w3c-only", []invariants.Profile{invariants.W3C}
-	withReports := func(n string) *sim.Observation {
+	withReports := func(n string) *facts.Observation {
 		o := base()
 		o.Reports = map[string]string{"peers": n}
 		return o
 	}
 	for _, c := range []struct {
 		name             string
-		obs              *sim.Observation
+		obs              *facts.Observation
 		extra            []invariants.Invariant
 		known            []invariants.KnownIssue
 		wantPass         []string
@@ -258,7 +259,7 @@ func TestJudgeWith(t *testing.T) {
 // an error by default, valid WithInvariants (and then matches its
 // violations), and valid under AnyInvariant.
 func TestKnownIssueForAUserInvariant(t *testing.T) {
-	own := invariants.Invariant{ID: "myservice.peers-released", Rule: "r", Check: func(*sim.Observation) []invariants.Violation {
+	own := invariants.Invariant{ID: "myservice.peers-released", Rule: "r", Check: func(*facts.Observation) []invariants.Violation {
 		return []invariants.Violation{{Invariant: "myservice.peers-released", Message: "2 peers left"}}
 	}}
 	data := []byte(`[{"id": "S1", "invariant": "myservice.peers-released", "signature": "peers left", "note": "tracked in our tracker"}]`)
@@ -282,7 +283,7 @@ func TestKnownIssueForAUserInvariant(t *testing.T) {
 				}
 				return
 			}
-			v := invariants.JudgeWith(&sim.Observation{Outcome: sim.OutcomeOK}, invariants.Pion, known, []invariants.Invariant{own})
+			v := invariants.JudgeWith(&facts.Observation{Outcome: facts.OutcomeOK}, invariants.Pion, known, []invariants.Invariant{own})
 			if len(v.Fail) != 0 || len(v.Known) != 1 || v.Known[0].Issue.ID != "S1" {
 				t.Errorf("verdict fail %v known %v, want the violation known as S1", v.Fail, v.Known)
 			}
@@ -300,38 +301,38 @@ func TestWedgeKnownIssuesArePrecise(t *testing.T) {
 		Waiter: []string{"(*SCTPTransport).onClose"}, Holder: []string{"sctp.(*Association).Abort"}}
 	f10 := invariants.KnownIssue{ID: "F10", Invariant: "harness.no-wedge", Note: "test",
 		Stuck: []string{"(*DataChannel).GracefulClose"}}
-	f1Wait := sim.BlockedWait{Lock: "sync.(*RWMutex).RLock", Object: 0xc0001,
+	f1Wait := facts.BlockedWait{Lock: "sync.(*RWMutex).RLock", Object: 0xc0001,
 		Waiter: []string{"github.com/pion/webrtc/v4.(*SCTPTransport).onClose", "github.com/pion/webrtc/v4.(*SCTPTransport).acceptDataChannels"},
 		Holder: []string{"github.com/pion/sctp.(*Association).Abort", "github.com/pion/webrtc/v4.(*SCTPTransport).Stop"}}
 	// A conn's Close waiting on a mutex held by a writer parked in
 	// WriteTo, while sctp's Abort is elsewhere in the dump: the case an
 	// older Pion release showed.
-	other := sim.BlockedWait{Lock: "sync.(*Mutex).Lock", Object: 0xc0002,
+	other := facts.BlockedWait{Lock: "sync.(*Mutex).Lock", Object: 0xc0002,
 		Waiter: []string{"github.com/pion/transport/v5/vnet.(*UDPConn).Close", "github.com/pion/ice/v4.(*candidateBase).close"},
 		Holder: []string{"github.com/pion/transport/v5/vnet.(*UDPConn).WriteTo", "github.com/pion/sctp.(*Association).writeLoop"}}
-	sameLock := sim.BlockedWait{Lock: "sync.(*RWMutex).Lock", Object: 0xc0001,
+	sameLock := facts.BlockedWait{Lock: "sync.(*RWMutex).Lock", Object: 0xc0001,
 		Waiter: []string{"github.com/pion/webrtc/v4.(*SCTPTransport).Start"}}
 	stuck := []string{"github.com/pion/webrtc/v4.(*DataChannel).close", "github.com/pion/webrtc/v4.(*DataChannel).GracefulClose", "github.com/closesim/closesim/sim.(*world).runStep"}
-	wedge := func(w sim.Wedge) *sim.Observation {
+	wedge := func(w facts.Wedge) *facts.Observation {
 		o := base()
-		o.Outcome = sim.OutcomeWedge
+		o.Outcome = facts.OutcomeWedge
 		w.Diagnosis = "goroutine 1 waits ... likely holder parked in select at sctp.(*Association).Abort (association.go:1148)"
 		o.Wedge = &w
 		return o
 	}
 	for _, c := range []struct {
 		name string
-		obs  *sim.Observation
+		obs  *facts.Observation
 		want string // the known issue's ID, "" for a failure
 	}{
-		{"F1's own wait", wedge(sim.Wedge{Blocked: []sim.BlockedWait{f1Wait}}), "F1"},
-		{"F1 and a wait behind the same lock", wedge(sim.Wedge{Blocked: []sim.BlockedWait{f1Wait, sameLock}}), "F1"},
-		{"another wait whose evidence names F1's frames", wedge(sim.Wedge{Blocked: []sim.BlockedWait{other}}), ""},
-		{"F1 and another, different wait", wedge(sim.Wedge{Blocked: []sim.BlockedWait{f1Wait, other}}), ""},
-		{"F1's waiter with another holder", wedge(sim.Wedge{Blocked: []sim.BlockedWait{{Lock: f1Wait.Lock, Object: 1, Waiter: f1Wait.Waiter, Holder: other.Holder}}}), ""},
-		{"F10: stuck in GracefulClose, no mutex", wedge(sim.Wedge{Stuck: stuck}), "F10"},
-		{"stuck in GracefulClose behind a mutex wait", wedge(sim.Wedge{Stuck: stuck, Blocked: []sim.BlockedWait{other}}), ""},
-		{"stuck elsewhere", wedge(sim.Wedge{Stuck: []string{"github.com/pion/webrtc/v4.(*PeerConnection).Close"}}), ""},
+		{"F1's own wait", wedge(facts.Wedge{Blocked: []facts.BlockedWait{f1Wait}}), "F1"},
+		{"F1 and a wait behind the same lock", wedge(facts.Wedge{Blocked: []facts.BlockedWait{f1Wait, sameLock}}), "F1"},
+		{"another wait whose evidence names F1's frames", wedge(facts.Wedge{Blocked: []facts.BlockedWait{other}}), ""},
+		{"F1 and another, different wait", wedge(facts.Wedge{Blocked: []facts.BlockedWait{f1Wait, other}}), ""},
+		{"F1's waiter with another holder", wedge(facts.Wedge{Blocked: []facts.BlockedWait{{Lock: f1Wait.Lock, Object: 1, Waiter: f1Wait.Waiter, Holder: other.Holder}}}), ""},
+		{"F10: stuck in GracefulClose, no mutex", wedge(facts.Wedge{Stuck: stuck}), "F10"},
+		{"stuck in GracefulClose behind a mutex wait", wedge(facts.Wedge{Stuck: stuck, Blocked: []facts.BlockedWait{other}}), ""},
+		{"stuck elsewhere", wedge(facts.Wedge{Stuck: []string{"github.com/pion/webrtc/v4.(*PeerConnection).Close"}}), ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			v := invariants.Judge(c.obs, invariants.Pion, []invariants.KnownIssue{f1, f10})

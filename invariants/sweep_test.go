@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/invariants"
 	"github.com/closesim/closesim/scenarios"
 	"github.com/closesim/closesim/sim"
@@ -58,7 +60,7 @@ func TestSweepJudged(t *testing.T) {
 	for _, inv := range all {
 		tallies[inv.ID] = &tally{kinds: map[string]int{}, kindSeed: map[string]uint64{}}
 	}
-	outcomes := map[sim.Outcome]int{}
+	outcomes := map[facts.Outcome]int{}
 	verdicts := map[invariants.Profile][3]int{} // runs ok, runs with known, runs with fail
 	start := time.Now()
 	for i := range *flagSweep {
@@ -67,7 +69,7 @@ func TestSweepJudged(t *testing.T) {
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
-		if obs.Outcome == sim.OutcomeError {
+		if obs.Outcome == facts.OutcomeError {
 			t.Errorf("seed %d: harness error: %s", seed, obs.Error)
 			continue
 		}
@@ -124,7 +126,7 @@ func TestSweepJudged(t *testing.T) {
 	fmt.Fprintf(&b, "judged sweep: seeds %d..%d (%d runs) in %s, %d known issues loaded\n",
 		*flagStart, *flagStart+uint64(*flagSweep)-1, *flagSweep, time.Since(start).Round(time.Millisecond), len(known))
 	fmt.Fprintf(&b, "outcomes:")
-	for _, o := range []sim.Outcome{sim.OutcomeOK, sim.OutcomeLeak, sim.OutcomeDeadlock, sim.OutcomeWedge, sim.OutcomePanic} {
+	for _, o := range []facts.Outcome{facts.OutcomeOK, facts.OutcomeLeak, facts.OutcomeDeadlock, facts.OutcomeWedge, facts.OutcomePanic} {
 		fmt.Fprintf(&b, " %s=%d", o, outcomes[o])
 	}
 	fmt.Fprintf(&b, "\n\n%-32s %-9s %6s %6s  %s\n", "invariant", "profiles", "pass", "fail", "first failing seeds")

@@ -5,11 +5,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/scenarios"
-	"github.com/closesim/closesim/sim"
 )
 
-// Trace event kinds the judges read (see sim.Event.Kind).
+// Trace event kinds the judges read (see facts.Event.Kind).
 const (
 	kindClose        = "close"
 	kindHarnessClose = "harness-close"
@@ -31,7 +32,7 @@ var stateChangeKinds = map[string]bool{
 }
 
 // isStateChange reports whether e reports a state change of an object.
-func isStateChange(e sim.Event) bool {
+func isStateChange(e facts.Event) bool {
 	if !stateChangeKinds[e.Kind] {
 		return false
 	}
@@ -44,7 +45,7 @@ func isStateChange(e sim.Event) bool {
 
 // isClosedNotice reports whether e is the notification that an object
 // reached "closed": what Pion's Close itself causes.
-func isClosedNotice(e sim.Event) bool {
+func isClosedNotice(e facts.Event) bool {
 	switch e.Kind {
 	case "pc", "ice", "signaling", "dtls":
 		return e.Detail == "closed"
@@ -61,7 +62,7 @@ func firstWord(s string) string {
 
 // eventKey groups events for reporting: kind and first word of the detail
 // ("dc message", "pc closed", "candidate host").
-func eventKey(e sim.Event) string {
+func eventKey(e facts.Event) string {
 	if e.Detail == "" {
 		return e.Kind
 	}
@@ -78,7 +79,7 @@ type closeSpan struct {
 
 // firstClose finds the first close of peer in the trace: a close step's or,
 // for a peer the scenario left open, the harness's.
-func firstClose(evs []sim.Event, peer string) (closeSpan, bool) {
+func firstClose(evs []facts.Event, peer string) (closeSpan, bool) {
 	for i, e := range evs {
 		if e.Peer != peer || (e.Kind != kindClose && e.Kind != kindHarnessClose) || !strings.HasPrefix(e.Detail, "call ") {
 			continue
@@ -97,7 +98,7 @@ func firstClose(evs []sim.Event, peer string) (closeSpan, bool) {
 
 // firstStepClose finds the first close step of peer in the trace (not the
 // harness's).
-func firstStepClose(evs []sim.Event, peer string) (closeSpan, bool) {
+func firstStepClose(evs []facts.Event, peer string) (closeSpan, bool) {
 	sp, ok := firstClose(evs, peer)
 	if !ok || sp.kind != kindClose {
 		return closeSpan{}, false
@@ -108,7 +109,7 @@ func firstStepClose(evs []sim.Event, peer string) (closeSpan, bool) {
 // harnessCloseAt is the index of the harness's close call of peer, or
 // len(evs) if there is none: events before it happened before Final was
 // taken or while the harness had not touched the peer.
-func harnessCloseAt(evs []sim.Event, peer string) int {
+func harnessCloseAt(evs []facts.Event, peer string) int {
 	for i, e := range evs {
 		if e.Peer == peer && e.Kind == kindHarnessClose {
 			return i
@@ -126,34 +127,34 @@ func other(p string) string {
 }
 
 // finalState returns peer's state after the settle period.
-func finalState(obs *sim.Observation, peer string) (sim.PeerState, bool) {
+func finalState(obs *facts.Observation, peer string) (facts.PeerState, bool) {
 	for _, s := range obs.Final {
 		if s.Peer == peer {
 			return s, true
 		}
 	}
-	return sim.PeerState{}, false
+	return facts.PeerState{}, false
 }
 
 // firstSnapshot returns the state tuple of peer at its first close step.
-func firstSnapshot(obs *sim.Observation, peer string) (sim.CloseSnapshot, bool) {
+func firstSnapshot(obs *facts.Observation, peer string) (facts.CloseSnapshot, bool) {
 	for _, c := range obs.Closes {
 		if c.Peer == peer {
 			return c, true
 		}
 	}
-	return sim.CloseSnapshot{}, false
+	return facts.CloseSnapshot{}, false
 }
 
 // closedByStep reports whether a close step closed peer.
-func closedByStep(obs *sim.Observation, peer string) bool {
+func closedByStep(obs *facts.Observation, peer string) bool {
 	_, ok := firstSnapshot(obs, peer)
 	return ok
 }
 
 // survivors returns the peers that no close step closed while the other
 // peer was closed by one: the peers that only saw their remote go away.
-func survivors(obs *sim.Observation) []string {
+func survivors(obs *facts.Observation) []string {
 	var out []string
 	for _, p := range peers {
 		if !closedByStep(obs, p) && closedByStep(obs, other(p)) {
@@ -165,7 +166,7 @@ func survivors(obs *sim.Observation) []string {
 
 // finalAt returns the virtual time at which Final was taken: the harness's
 // "settle D" event plus D.
-func finalAt(obs *sim.Observation) (time.Duration, bool) {
+func finalAt(obs *facts.Observation) (time.Duration, bool) {
 	for _, e := range obs.Events {
 		if e.Peer != "" || e.Kind != kindHarness {
 			continue
@@ -185,7 +186,7 @@ func finalAt(obs *sim.Observation) (time.Duration, bool) {
 
 // lastState returns the detail of the last event of kind for peer among
 // evs[:end], or "" if there is none.
-func lastState(evs []sim.Event, peer, kind string, end int) string {
+func lastState(evs []facts.Event, peer, kind string, end int) string {
 	for i := min(end, len(evs)) - 1; i >= 0; i-- {
 		if evs[i].Peer == peer && evs[i].Kind == kind {
 			return evs[i].Detail
@@ -196,7 +197,7 @@ func lastState(evs []sim.Event, peer, kind string, end int) string {
 
 // find returns the index of the first event of peer with kind and detail
 // in evs[from:to], or -1.
-func find(evs []sim.Event, peer, kind, detail string, from, to int) int {
+func find(evs []facts.Event, peer, kind, detail string, from, to int) int {
 	for i := max(from, 0); i < min(to, len(evs)); i++ {
 		if e := evs[i]; e.Peer == peer && e.Kind == kind && e.Detail == detail {
 			return i
@@ -207,7 +208,7 @@ func find(evs []sim.Event, peer, kind, detail string, from, to int) int {
 
 // kindEvents renders the events of peer whose kind is one of kinds, for
 // evidence, at most limit of them.
-func kindEvents(evs []sim.Event, peer string, limit int, kinds ...string) []string {
+func kindEvents(evs []facts.Event, peer string, limit int, kinds ...string) []string {
 	var out []string
 	n := 0
 	for _, e := range evs {
@@ -231,7 +232,7 @@ func kindEvents(evs []sim.Event, peer string, limit int, kinds ...string) []stri
 }
 
 // formatState renders a state tuple on one line.
-func formatState(s sim.PeerState) string {
+func formatState(s facts.PeerState) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "signaling=%s connection=%s ice_connection=%s ice_gathering=%s ice_transport=%s dtls=%s sctp=%s",
 		s.Signaling, s.Connection, s.ICEConnection, s.ICEGathering, s.ICETransport, s.DTLS, s.SCTP)

@@ -14,7 +14,7 @@
 //	failures/seed-<N>/         per failed result:
 //	    scenario.json          the scenario (replay it with -closesim.file=)
 //	    shrunk.json            the shrunk scenario, when there is one
-//	    trace.txt              the trace, sim.Text(events)
+//	    trace.txt              the trace, facts.Text(events)
 //	    verdict.json           the invariants.Verdict
 //	    timeline.html          the HTML timeline (WriteTimeline)
 //

@@ -9,8 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/scenarios"
-	"github.com/closesim/closesim/sim"
 )
 
 // JUnit XML, in the shape gotestsum writes, so CI systems that read
@@ -110,7 +111,7 @@ func JUnit(s Sweep) JUnitSuites {
 		switch r.Status() {
 		case StatusFail:
 			f := &JUnitFailure{Message: clip(r.Message(), maxAttr), Type: r.FailedIDs()[0], Body: failureBody(r)}
-			if r.Outcome == string(sim.OutcomeError) && len(r.Verdict.Fail) == 0 {
+			if r.Outcome == string(facts.OutcomeError) && len(r.Verdict.Fail) == 0 {
 				c.Error = f
 				suite.Errors++
 			} else {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/invariants"
 	"github.com/closesim/closesim/scenarios"
 	"github.com/closesim/closesim/sim"
@@ -48,7 +50,7 @@ func realResult(t *testing.T, seed uint64) Result {
 		}
 	}
 	switch obs.Outcome {
-	case sim.OutcomeOK:
+	case facts.OutcomeOK:
 		r.Verdict.Pass = append(r.Verdict.Pass, "harness.no-wedge")
 		r.Verdict.Known = []invariants.Labeled{{
 			Violation: invariants.Violation{Invariant: "events.no-activity-after-close", Peer: "A",
@@ -126,7 +128,7 @@ func TestRealReport(t *testing.T) {
 			t.Fatalf("-report.seeds: %v", err)
 		}
 		r := realResult(t, seed)
-		if r.Outcome == string(sim.OutcomeOK) {
+		if r.Outcome == string(facts.OutcomeOK) {
 			// Make one ok run a failure too, so it gets a timeline.
 			r.Verdict.Fail = []invariants.Violation{{Invariant: "local.closed-states", Peer: "B",
 				Message: "hand-made failure <script>alert(1)</script>", Evidence: r.Verdict.Known[0].Violation.Evidence}}

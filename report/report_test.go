@@ -13,9 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/invariants"
 	"github.com/closesim/closesim/scenarios"
-	"github.com/closesim/closesim/sim"
 )
 
 const hostile = `<script>alert("x&y")</script>`
@@ -26,9 +27,9 @@ func repro(seed uint64) string {
 
 // events is a small hand-made trace: an offer/answer exchange, a close by A
 // and a late callback.
-func events() []sim.Event {
+func events() []facts.Event {
 	ms := time.Millisecond
-	evs := []sim.Event{
+	evs := []facts.Event{
 		{At: 0, Peer: "A", Kind: "step", Detail: "#0 A offer"},
 		{At: 0, Peer: "A", Kind: "signal", Detail: "send offer #0 delay=10ms"},
 		{At: 10 * ms, Peer: "B", Kind: "signal", Detail: "recv offer #0"},
@@ -90,8 +91,8 @@ func sample() []Result {
 		mk(5, "crash", invariants.Verdict{}),
 		mk(6, "error", pass),
 	}
-	rs[2].Events, rs[2].Final = evs, []sim.PeerState{{Peer: "A", Signaling: "closed", Connection: "connected"}}
-	rs[2].Closes = []sim.CloseSnapshot{{Step: 2, Peer: "A", Mode: "close", At: 20 * time.Millisecond, Before: sim.PeerState{Peer: "A", DTLS: "connected"}}}
+	rs[2].Events, rs[2].Final = evs, []facts.PeerState{{Peer: "A", Signaling: "closed", Connection: "connected"}}
+	rs[2].Closes = []facts.CloseSnapshot{{Step: 2, Peer: "A", Mode: "close", At: 20 * time.Millisecond, Before: facts.PeerState{Peer: "A", DTLS: "connected"}}}
 	shrunk := scenario(3, "shrunk "+hostile)
 	rs[2].Shrunk = &shrunk
 	rs[2].Scenario.Name = "gen-3/close-dc_open-A-close " + hostile
@@ -373,7 +374,7 @@ func TestWrite(t *testing.T) {
 		}
 	}
 	d3 := filepath.Join(dir, "failures", "seed-3")
-	if got := readString(t, filepath.Join(d3, "trace.txt")); got != sim.Text(events()) {
+	if got := readString(t, filepath.Join(d3, "trace.txt")); got != facts.Text(events()) {
 		t.Errorf("trace.txt:\n%s", got)
 	}
 	sc, err := scenarios.Unmarshal([]byte(readString(t, filepath.Join(d3, "scenario.json"))))
@@ -633,7 +634,7 @@ func TestTimelineEscaping(t *testing.T) {
 // a reader sees where the network misbehaved.
 func TestTimelineShowsFaults(t *testing.T) {
 	r := sample()[2]
-	r.Events = append(r.Events, sim.Event{Seq: len(r.Events), At: r.Events[len(r.Events)-1].At, Kind: "fault",
+	r.Events = append(r.Events, facts.Event{Seq: len(r.Events), At: r.Events[len(r.Events)-1].At, Kind: "fault",
 		Detail: "drop any *->* p=0.2 on dtls-alert A->B"})
 	var b strings.Builder
 	if err := WriteTimeline(&b, r); err != nil {
@@ -711,10 +712,10 @@ func TestTimelineLayout(t *testing.T) {
 }
 
 func TestTimelineRowCap(t *testing.T) {
-	var evs []sim.Event
+	var evs []facts.Event
 	for i := range tlMaxRows + 50 {
 		peer := []string{"A", "B"}[i%2] // alternating peers never collapse
-		evs = append(evs, sim.Event{Seq: i, Peer: peer, Kind: "dc", Detail: fmt.Sprintf("message \"dc\" #%d 4B", i)})
+		evs = append(evs, facts.Event{Seq: i, Peer: peer, Kind: "dc", Detail: fmt.Sprintf("message \"dc\" #%d 4B", i)})
 	}
 	p := buildTimeline(Result{Outcome: "ok", Events: evs})
 	if len(p.SVG.Rows) != tlMaxRows || !strings.Contains(p.Note, "Only the first") {

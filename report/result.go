@@ -11,9 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/invariants"
 	"github.com/closesim/closesim/scenarios"
-	"github.com/closesim/closesim/sim"
 )
 
 // OutcomeCrash is the outcome of a scenario whose worker process died while
@@ -21,11 +22,11 @@ import (
 const OutcomeCrash = "crash"
 
 // Outcomes lists the outcomes summaries always count, best first: every
-// sim.Outcome, then OutcomeCrash. Other outcome strings are counted too,
+// facts.Outcome, then OutcomeCrash. Other outcome strings are counted too,
 // after these.
 var Outcomes = []string{
-	string(sim.OutcomeOK), string(sim.OutcomeLeak), string(sim.OutcomeDeadlock),
-	string(sim.OutcomeWedge), string(sim.OutcomePanic), string(sim.OutcomeError), OutcomeCrash,
+	string(facts.OutcomeOK), string(facts.OutcomeLeak), string(facts.OutcomeDeadlock),
+	string(facts.OutcomeWedge), string(facts.OutcomePanic), string(facts.OutcomeError), OutcomeCrash,
 }
 
 // Result is one scenario of a sweep, as a worker reports it (one JSON line
@@ -35,20 +36,20 @@ type Result struct {
 	Seed uint64 `json:"seed"`
 	// Scenario is the scenario that ran.
 	Scenario scenarios.Scenario `json:"scenario"`
-	// Outcome is a sim.Outcome, or OutcomeCrash when the worker process
+	// Outcome is a facts.Outcome, or OutcomeCrash when the worker process
 	// died on the scenario.
 	Outcome string `json:"outcome"`
 	// Verdict is the judgement of the run: passed invariants, known and
 	// failed violations.
 	Verdict invariants.Verdict `json:"verdict"`
-	// TraceHash is sim.OrderHash of the run's events.
+	// TraceHash is facts.OrderHash of the run's events.
 	TraceHash string `json:"trace_hash"`
 	// Events is the trace, kept for failures (and optionally all runs).
-	Events []sim.Event `json:"events,omitempty"`
+	Events []facts.Event `json:"events,omitempty"`
 	// Closes are the state tuples at each close.
-	Closes []sim.CloseSnapshot `json:"closes,omitempty"`
+	Closes []facts.CloseSnapshot `json:"closes,omitempty"`
 	// Final are the peers' states after the settle period.
-	Final []sim.PeerState `json:"final,omitempty"`
+	Final []facts.PeerState `json:"final,omitempty"`
 	// Diagnosis is the wedge diagnosis, the panic, or the crash's stacks.
 	Diagnosis string `json:"diagnosis,omitempty"`
 	// Shrunk is the minimal scenario that still fails, when one was sought.
@@ -60,7 +61,7 @@ type Result struct {
 	// ShrinkWall is the real time spent shrinking this result (Shrunk), 0
 	// if it was not shrunk.
 	ShrinkWall time.Duration `json:"shrink_wall,omitempty"`
-	// WedgeBy is what declared a wedge (sim.WedgeDetector: "freeze",
+	// WedgeBy is what declared a wedge (facts.WedgeDetector: "freeze",
 	// "deadline" or "watchdog"), empty for other outcomes.
 	WedgeBy string `json:"wedge_by,omitempty"`
 	// AfterWedge reports that the run came right after a wedged run of
@@ -93,11 +94,11 @@ const (
 // Status classifies the run (see StatusPass, StatusKnown and StatusFail).
 func (r Result) Status() Status {
 	switch {
-	case len(r.Verdict.Fail) > 0, r.Outcome == string(sim.OutcomeError):
+	case len(r.Verdict.Fail) > 0, r.Outcome == string(facts.OutcomeError):
 		return StatusFail
 	case len(r.Verdict.Known) > 0:
 		return StatusKnown
-	case r.Outcome != string(sim.OutcomeOK):
+	case r.Outcome != string(facts.OutcomeOK):
 		return StatusFail
 	}
 	return StatusPass

@@ -78,7 +78,7 @@ const SweepVersion = 1
 
 // OutcomeCount is the number of results with one outcome.
 type OutcomeCount struct {
-	Outcome string `json:"outcome"` // a sim.Outcome or "crash"
+	Outcome string `json:"outcome"` // a facts.Outcome or "crash"
 	Count   int    `json:"count"`   // results with that outcome
 }
 

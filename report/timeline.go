@@ -8,8 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/scenarios"
-	"github.com/closesim/closesim/sim"
 )
 
 // Timeline geometry, in SVG user units (pixels).
@@ -60,7 +61,7 @@ type tlPage struct {
 	JSON     string
 	Shrunk   string
 	Closes   []tlClose
-	Final    []sim.PeerState
+	Final    []facts.PeerState
 	Events   int
 	Virtual  string
 	Note     string
@@ -82,7 +83,7 @@ type tlEvidence struct {
 
 type tlClose struct {
 	Peer, Mode, At, Took, Err string
-	Before                    sim.PeerState
+	Before                    facts.PeerState
 }
 
 type tlSVG struct {
@@ -168,7 +169,7 @@ func fmtVirtual(d time.Duration) string {
 
 // collapseKey is the key under which consecutive events of one peer are
 // drawn as one row, or "" for events always drawn alone.
-func collapseKey(e sim.Event) string {
+func collapseKey(e facts.Event) string {
 	switch e.Kind {
 	case "step", "close", "harness-close", "signal", "harness", "pc", "ice", "dtls", "sctp", "signaling", "gather":
 		return ""
@@ -285,7 +286,7 @@ func buildTimeline(r Result) tlPage {
 
 // layout draws the events. It returns the SVG model and a note about
 // anything left out.
-func layout(events []sim.Event, mark map[int]string) (tlSVG, string) {
+func layout(events []facts.Event, mark map[int]string) (tlSVG, string) {
 	svg := tlSVG{Width: tlWidth, LaneA: tlLaneA, LaneB: tlLaneB, MidX: (tlLaneA + tlLaneB) / 2, LaneTop: 0}
 	var note string
 	// Group events into rows: runs of similar events collapse.

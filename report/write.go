@@ -14,8 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/scenarios"
-	"github.com/closesim/closesim/sim"
 )
 
 // Sweep is a whole sweep: its header and one Result per scenario.
@@ -138,7 +139,7 @@ func writeFailure(dir string, r *Result) error {
 	}{
 		{"scenario.json", scenario(r.Scenario)},
 		{"trace.txt", func(w io.Writer) error {
-			_, err := io.WriteString(w, sim.Text(r.Events))
+			_, err := io.WriteString(w, facts.Text(r.Events))
 			return err
 		}},
 		{"verdict.json", func(w io.Writer) error { return writeJSON(w, r.Verdict) }},

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/scenarios"
 	"github.com/closesim/closesim/sim"
 )
@@ -13,13 +15,13 @@ import (
 // which only restore crypto/rand's reader, never run in a benchmark binary).
 func benchT() *testing.T { return new(testing.T) }
 
-func runBench(b *testing.B, sc scenarios.Scenario) *sim.Observation {
+func runBench(b *testing.B, sc scenarios.Scenario) *facts.Observation {
 	b.Helper()
 	obs, err := sim.Run(benchT(), sc)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if obs.Outcome != sim.OutcomeOK {
+	if obs.Outcome != facts.OutcomeOK {
 		b.Logf("outcome %s", obs.Outcome)
 	}
 	return obs

@@ -9,8 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/scenarios"
-	"github.com/closesim/closesim/sim"
 )
 
 var fidelity = flag.Bool("closesim.fidelity", false, "measure replay fidelity over 20 seeds x 10 repeats (default: 4 x 3)")
@@ -44,7 +45,7 @@ func TestDeterminism(t *testing.T) {
 				// too (an ICE restart's credentials come from crypto/rand,
 				// which DTLS records also draw from): compare SDP only
 				// between runs that went the same way.
-				_, where := sim.FirstDivergence(first.Events, obs.Events)
+				_, where := facts.FirstDivergence(first.Events, obs.Events)
 				t.Logf("seed %d repeat %d: order-only trace diverged at %s", seed, r, where)
 				continue
 			}

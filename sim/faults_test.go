@@ -6,11 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/scenarios"
 	"github.com/closesim/closesim/sim"
 )
 
-func packets(obs *sim.Observation, from, class string) int {
+func packets(obs *facts.Observation, from, class string) int {
 	n := 0
 	for _, c := range obs.Packets {
 		if c.From == from && c.Class == class {
@@ -59,14 +61,14 @@ func TestPacketClassesOnRealTraffic(t *testing.T) {
 // close_notify, and B closes on the ABORT alone: B ends closed either way,
 // and what B observes after A's close is recorded for both runs.
 func TestDroppedCloseNotify(t *testing.T) {
-	var clean, faulted *sim.Observation
+	var clean, faulted *facts.Observation
 	for seed := uint64(12); seed < 20 && faulted == nil; seed++ {
 		base := scenarios.WithClose(scenarios.Base(seed), scenarios.CloseAt{Phase: scenarios.PhaseDCOpen, Closer: scenarios.PeerA, Mode: scenarios.ModeClose}, 0, 0)
 		base.Settle = scenarios.Duration(time.Second)
 		dropped := base
 		dropped.Faults.Packets = []scenarios.PacketFault{{Class: "dtls-alert", From: scenarios.PeerA, Action: "drop"}}
 		c, f := mustRun(t, base, sim.WithWatchdog(time.Second)), mustRun(t, dropped, sim.WithWatchdog(time.Second))
-		if c.Outcome == sim.OutcomeWedge || f.Outcome == sim.OutcomeWedge {
+		if c.Outcome == facts.OutcomeWedge || f.Outcome == facts.OutcomeWedge {
 			// The scheduling (e.g. under -race) reached F1 instead; try
 			// another seed: this test is about runs that finish.
 			t.Logf("seed %d wedged (F1), trying the next", seed)
@@ -77,7 +79,7 @@ func TestDroppedCloseNotify(t *testing.T) {
 	if faulted == nil {
 		t.Fatal("every seed wedged")
 	}
-	seen := func(obs *sim.Observation) string {
+	seen := func(obs *facts.Observation) string {
 		var b strings.Builder
 		after := false
 		for _, e := range obs.Events {
@@ -100,7 +102,7 @@ func TestDroppedCloseNotify(t *testing.T) {
 	if n := packets(faulted, "A", "dtls-alert"); n == 0 {
 		t.Fatal("A sent no alert to drop")
 	}
-	for _, obs := range []*sim.Observation{clean, faulted} {
+	for _, obs := range []*facts.Observation{clean, faulted} {
 		if obs.Final[1].Connection != "closed" {
 			t.Errorf("B ends %s, want closed (by close_notify or by the SCTP ABORT)", obs.Final[1].Connection)
 		}
@@ -118,7 +120,7 @@ func TestParkedWriterAndClose(t *testing.T) {
 	last := len(sc.Steps) - 1
 	sc.Steps = append(sc.Steps[:last], scenarios.Step{Kind: scenarios.KindSleep, Duration: scenarios.Duration(200 * time.Millisecond)}, sc.Steps[last])
 	obs := mustRun(t, sc)
-	if obs.Outcome == sim.OutcomeWedge {
+	if obs.Outcome == facts.OutcomeWedge {
 		// F1 reached through backpressure: the ABORT cannot be written
 		// behind the full queue, Abort waits under SCTPTransport.lock.
 		if !strings.Contains(obs.Wedge.Diagnosis, "(*Association).Abort") {

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/scenarios"
 	"github.com/closesim/closesim/sim"
 )
@@ -19,7 +21,7 @@ import (
 func TestFindingSCTPAbortStall(t *testing.T) {
 	// The window moves a little with the build (the race detector changes
 	// scheduling), so look for it over a few message counts and yields.
-	var wedged *sim.Observation
+	var wedged *facts.Observation
 	tried := 0
 	for _, count := range []int{12, 46, 5} {
 		for yields := 0; yields <= 8 && wedged == nil; yields++ {
@@ -28,7 +30,7 @@ func TestFindingSCTPAbortStall(t *testing.T) {
 			last := &sc.Steps[len(sc.Steps)-1]
 			last.Immediate, last.Yields = true, yields
 			tried++
-			if obs := mustRun(t, sc, sim.WithWatchdog(time.Second)); obs.Outcome == sim.OutcomeWedge {
+			if obs := mustRun(t, sc, sim.WithWatchdog(time.Second)); obs.Outcome == facts.OutcomeWedge {
 				wedged = obs
 			}
 		}
@@ -43,7 +45,7 @@ func TestFindingSCTPAbortStall(t *testing.T) {
 		}
 	}
 	rt := mustRun(t, wedged.Scenario, sim.WithRealTime())
-	if rt.Outcome == sim.OutcomeWedge {
+	if rt.Outcome == facts.OutcomeWedge {
 		t.Fatalf("the real-time rerun hangs too: F1 would be a deadlock, not a stall:\n%s", rt.Wedge.Diagnosis)
 	}
 	var slowest time.Duration
@@ -69,7 +71,7 @@ func TestFindingDetachedChannelNotClosed(t *testing.T) {
 		sc.Settings.DetachDataChannels = true
 		return sc
 	})
-	text := sim.Text(obs.Events)
+	text := facts.Text(obs.Events)
 	for _, peer := range []string{"A", "B"} {
 		ps := peerState(obs, peer)
 		if ps.Connection != "closed" || len(ps.DataChannels) != 1 {

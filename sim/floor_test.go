@@ -8,6 +8,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/pion/ice/v4"
 	"github.com/pion/logging"
 	"github.com/pion/transport/v5/vnet"
@@ -171,7 +173,7 @@ func BenchmarkVersusFloor(b *testing.B) {
 		floor += time.Since(start)
 
 		start = time.Now()
-		if obs, err := Run(t, sc); err != nil || obs.Outcome != OutcomeOK {
+		if obs, err := Run(t, sc); err != nil || obs.Outcome != facts.OutcomeOK {
 			b.Fatalf("closesim run: %v %v", err, obs.Outcome)
 		}
 		sim += time.Since(start)

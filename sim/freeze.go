@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/internal/gstack"
 )
 
@@ -49,9 +51,9 @@ func (r *runner) wait() {
 		select {
 		case <-r.done:
 		case why := <-r.hung:
-			r.wedged(WedgeByDeadline, why)
+			r.wedged(facts.WedgeByDeadline, why)
 		case <-watchdog.C:
-			r.wedged(WedgeByWatchdog, fmt.Sprintf("no progress after %s of wall time", r.cfg.watchdog))
+			r.wedged(facts.WedgeByWatchdog, fmt.Sprintf("no progress after %s of wall time", r.cfg.watchdog))
 		}
 		return
 	}
@@ -70,11 +72,11 @@ func (r *runner) wait() {
 	select {
 	case <-r.done:
 	case fd := <-frozen:
-		r.wedgedFrom(WedgeByFreeze, fd.why(), fd.buf)
+		r.wedgedFrom(facts.WedgeByFreeze, fd.why(), fd.buf)
 	case why := <-r.hung:
-		r.wedged(WedgeByDeadline, why)
+		r.wedged(facts.WedgeByDeadline, why)
 	case <-watchdog.C:
-		r.wedged(WedgeByWatchdog, fmt.Sprintf("no progress after %s of wall time", r.cfg.watchdog))
+		r.wedged(facts.WedgeByWatchdog, fmt.Sprintf("no progress after %s of wall time", r.cfg.watchdog))
 	}
 }
 

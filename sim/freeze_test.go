@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/internal/gstack"
 	"github.com/closesim/closesim/scenarios"
 	"github.com/closesim/closesim/sim"
@@ -34,19 +36,19 @@ func TestFreezeDetection(t *testing.T) {
 		name    string
 		step    sim.StepFunc
 		opts    []sim.Option
-		outcome sim.Outcome
-		by      sim.WedgeDetector
+		outcome facts.Outcome
+		by      facts.WedgeDetector
 	}{
 		{
 			name:    "lock held across a fake timer freezes",
 			step:    func(*sim.StepContext) error { (&stuck{}).holdAcrossSleep(); return nil },
-			outcome: sim.OutcomeWedge, by: sim.WedgeByFreeze,
+			outcome: facts.OutcomeWedge, by: facts.WedgeByFreeze,
 		},
 		{
 			name:    "same freeze with the watchdog alone",
 			step:    func(*sim.StepContext) error { (&stuck{}).holdAcrossSleep(); return nil },
 			opts:    []sim.Option{sim.WithFreezeDetection(false), sim.WithWatchdog(300 * time.Millisecond)},
-			outcome: sim.OutcomeWedge, by: sim.WedgeByWatchdog,
+			outcome: facts.OutcomeWedge, by: facts.WedgeByWatchdog,
 		},
 		{
 			name: "call that never returns while a ticker runs",
@@ -58,7 +60,7 @@ func TestFreezeDetection(t *testing.T) {
 				<-make(chan struct{})
 				return nil
 			},
-			outcome: sim.OutcomeWedge, by: sim.WedgeByDeadline,
+			outcome: facts.OutcomeWedge, by: facts.WedgeByDeadline,
 		},
 		{
 			name: "waiter woken from outside the bubble",
@@ -67,12 +69,12 @@ func TestFreezeDetection(t *testing.T) {
 				<-outsideAfter(time.Millisecond) // not durable: made outside; under the 3 ms confirmation
 				return nil
 			},
-			outcome: sim.OutcomeOK,
+			outcome: facts.OutcomeOK,
 		},
 		{
 			name:    "CPU-bound step",
 			step:    func(*sim.StepContext) error { burn(); burn(); return nil },
-			outcome: sim.OutcomeOK,
+			outcome: facts.OutcomeOK,
 		},
 		{
 			name: "mutex waiter behind a busy holder",
@@ -91,7 +93,7 @@ func TestFreezeDetection(t *testing.T) {
 				mu.Unlock()
 				return nil
 			},
-			outcome: sim.OutcomeOK,
+			outcome: facts.OutcomeOK,
 		},
 		{
 			name: "a hundred thousand yields",
@@ -101,7 +103,7 @@ func TestFreezeDetection(t *testing.T) {
 				}
 				return nil
 			},
-			outcome: sim.OutcomeOK,
+			outcome: facts.OutcomeOK,
 		},
 		{
 			name: "long sleep in virtual time",
@@ -109,7 +111,7 @@ func TestFreezeDetection(t *testing.T) {
 				time.Sleep(9 * time.Minute) // under StepDeadline
 				return nil
 			},
-			outcome: sim.OutcomeOK,
+			outcome: facts.OutcomeOK,
 		},
 	}
 	for _, tt := range tests {
@@ -128,7 +130,7 @@ func TestFreezeDetection(t *testing.T) {
 			if tt.by != "" && obs.Wedge.By != tt.by {
 				t.Fatalf("wedge declared by %s, want %s: %s", obs.Wedge.By, tt.by, obs.Wedge.Diagnosis)
 			}
-			if obs.Outcome == sim.OutcomeWedge {
+			if obs.Outcome == facts.OutcomeWedge {
 				// The abandoned bubble must not keep running in this
 				// process (a ticker would spin its fake clock for ever).
 				time.Sleep(20 * time.Millisecond)
@@ -143,7 +145,7 @@ func TestFreezeDetection(t *testing.T) {
 
 // stillFrozen checks that the goroutines of a wedged run's bubble are all
 // blocked, in two dumps 10 ms apart that show the same states.
-func stillFrozen(obs *sim.Observation) error {
+func stillFrozen(obs *facts.Observation) error {
 	ids := map[int64]bool{}
 	for _, g := range obs.Wedge.Goroutines {
 		ids[g.ID] = true

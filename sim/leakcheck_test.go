@@ -3,6 +3,8 @@ package sim
 import (
 	"testing"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/scenarios"
 )
 
@@ -20,7 +22,7 @@ func TestCleanRunSkipsTheLeakDump(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if obs.Outcome != OutcomeOK {
+			if obs.Outcome != facts.OutcomeOK {
 				continue
 			}
 			clean = true

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
@@ -182,15 +184,15 @@ func (w *world) stopTransceiver(s scenarios.Step) error {
 }
 
 // trackStates lists p's tracks, local then remote, by label; p.mu held.
-func (p *peer) trackStates() []TrackState {
-	var out []TrackState
+func (p *peer) trackStates() []facts.TrackState {
+	var out []facts.TrackState
 	for _, l := range sortedKeys(p.tracks) {
 		lt := p.tracks[l]
-		out = append(out, TrackState{Label: l, Local: true, Kind: lt.media, Packets: lt.written})
+		out = append(out, facts.TrackState{Label: l, Local: true, Kind: lt.media, Packets: lt.written})
 	}
 	for _, l := range sortedKeys(p.remote) {
 		rt := p.remote[l]
-		out = append(out, TrackState{Label: l, Kind: rt.kind, Packets: rt.packets})
+		out = append(out, facts.TrackState{Label: l, Kind: rt.kind, Packets: rt.packets})
 	}
 	return out
 }

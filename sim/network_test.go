@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/scenarios"
-	"github.com/closesim/closesim/sim"
 )
 
 // TestNetworkFaults runs connect + data + close through each network fault
@@ -71,8 +72,8 @@ func checkNetworkRun(t *testing.T, sc scenarios.Scenario, msgs int, trace []stri
 		sc.Seed = seed
 		return sc
 	})
-	text := sim.Text(obs.Events)
-	if obs.Outcome != sim.OutcomeOK {
+	text := facts.Text(obs.Events)
+	if obs.Outcome != facts.OutcomeOK {
 		t.Fatalf("outcome %s\n%s", obs.Outcome, text)
 	}
 	for _, peer := range []string{"A", "B"} {
@@ -113,7 +114,7 @@ func TestAsyncAndBufferedLow(t *testing.T) {
 		sc.Steps[i].Async = true
 		sc.Steps = append(sc.Steps[:i+1], scenarios.Step{Kind: scenarios.KindClose, Peer: scenarios.PeerA, Mode: scenarios.ModeClose, Immediate: true})
 		obs := runUnwedged(t, 36, func(seed uint64) scenarios.Scenario { sc := sc; sc.Seed = seed; return sc })
-		text := sim.Text(obs.Events)
+		text := facts.Text(obs.Events)
 		step := strings.Index(text, "A step #"+fmt.Sprint(i)+" A apply_answer (async)")
 		closeCall := strings.Index(text, "A close call close")
 		if step < 0 || closeCall < 0 || closeCall < step {
@@ -130,7 +131,7 @@ func TestAsyncAndBufferedLow(t *testing.T) {
 		sc.Steps = append([]scenarios.Step{{Kind: scenarios.KindCloseOn, Peer: scenarios.PeerA, On: scenarios.OnBufferedAmountLow, Mode: scenarios.ModeClose}},
 			sc.Steps[:len(sc.Steps)-1]...)
 		obs := runUnwedged(t, 37, func(seed uint64) scenarios.Scenario { sc := sc; sc.Seed = seed; return sc })
-		text := sim.Text(obs.Events)
+		text := facts.Text(obs.Events)
 		for _, want := range []string{`A dc buffered amount low "dc"`, "A callback-close from buffered_amount_low(dc)"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("trace lacks %q", want)

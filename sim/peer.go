@@ -17,7 +17,7 @@ import (
 // closesim's: a user's service under test. It is called inside the bubble,
 // once per run, before any step; everything it starts (goroutines, timers,
 // sockets through env's network) is covered by the run's leak, wedge and
-// late-timer checks. A factory error ends the run as OutcomeError.
+// late-timer checks. A factory error ends the run as facts.OutcomeError.
 //
 // closesim still drives that peer through the scenario's steps (it is the
 // signaling channel: it creates and applies the descriptions, trickles the
@@ -81,9 +81,9 @@ func (env *PeerEnv) NewPeerConnection(api *webrtc.API) (*webrtc.PeerConnection, 
 
 // Report registers fn to be called once the run has settled after the
 // harness closed both peers; its value is recorded in
-// Observation.Reports[key], where an invariant can judge it (for instance
+// facts.Observation.Reports[key], where an invariant can judge it (for instance
 // "the service's per-peer map is empty"). fn is also called when the final
-// states are taken, before that teardown (Observation.FinalReports).
+// states are taken, before that teardown (facts.Observation.FinalReports).
 func (env *PeerEnv) Report(key string, fn func() string) {
 	env.p.w.reports.add(key, fn)
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/pion/webrtc/v4"
 
 	"github.com/closesim/closesim/scenarios"
@@ -72,11 +74,11 @@ func TestWithPeer(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		svc       *echoService
-		outcome   Outcome
+		outcome   facts.Outcome
 		leakFrame string
 	}{
-		{"clean service", &echoService{}, OutcomeOK, ""},
-		{"service leaks a ticker goroutine", &echoService{leak: true}, OutcomeLeak, "echoService).factory"},
+		{"clean service", &echoService{}, facts.OutcomeOK, ""},
+		{"service leaks a ticker goroutine", &echoService{leak: true}, facts.OutcomeLeak, "echoService).factory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.svc.peers = map[int]*webrtc.PeerConnection{}
@@ -85,7 +87,7 @@ func TestWithPeer(t *testing.T) {
 				t.Fatal(err)
 			}
 			if obs.Outcome != tc.outcome {
-				t.Fatalf("outcome %s, want %s; leaks %v; trace:\n%s", obs.Outcome, tc.outcome, obs.Leaks, Text(obs.Events))
+				t.Fatalf("outcome %s, want %s; leaks %v; trace:\n%s", obs.Outcome, tc.outcome, obs.Leaks, facts.Text(obs.Events))
 			}
 			if got := strings.Join(obs.UserPeers, ","); got != "B" {
 				t.Errorf("UserPeers %q, want B", got)
@@ -143,7 +145,7 @@ func TestWithPeerBadInput(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if obs.Outcome != OutcomeError || !strings.Contains(obs.Error, tc.want) {
+			if obs.Outcome != facts.OutcomeError || !strings.Contains(obs.Error, tc.want) {
 				t.Errorf("outcome %s error %q, want error containing %q", obs.Outcome, obs.Error, tc.want)
 			}
 		})

@@ -5,34 +5,20 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 )
 
-// APIProbe is the result of one API call made on a peer after its close.
-type APIProbe struct {
-	Peer string `json:"peer"`
-	// Call names the method, e.g. "CreateOffer" or "DataChannel(dc).Send".
-	Call string `json:"call"`
-	// Err is the error text, "" if the call succeeded.
-	Err string `json:"err,omitempty"`
-	// ErrType is the error's type: "InvalidStateError" for
-	// rtcerr.InvalidStateError (DOMException InvalidStateError in the
-	// W3C spec), another rtcerr type name, "error" for a plain error, ""
-	// for none.
-	ErrType string `json:"err_type,omitempty"`
-	// Panic is set if the call panicked.
-	Panic string `json:"panic,omitempty"`
-}
-
 // probe calls every PeerConnection method that the W3C close steps make
 // fail afterwards, plus those that must keep working, and records what each
 // returned. It runs after the settle period, on peers a close step closed.
-func (p *peer) probe() []APIProbe {
+func (p *peer) probe() []facts.APIProbe {
 	pc, name := p.pc, string(p.name)
-	var out []APIProbe
+	var out []facts.APIProbe
 	call := func(what string, fn func() error) {
-		pr := APIProbe{Peer: name, Call: what}
+		pr := facts.APIProbe{Peer: name, Call: what}
 		func() {
 			defer func() {
 				if v := recover(); v != nil {

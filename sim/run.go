@@ -30,6 +30,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/pion/webrtc/v4"
 
 	"github.com/closesim/closesim/internal/gstack"
@@ -126,9 +128,9 @@ func WithStep(name string, fn StepFunc) Option {
 // Run executes sc in a fresh bubble and returns what it observed. The error
 // is non-nil only for bad input (an invalid scenario, an unregistered custom
 // step); everything Pion does, including leaks and wedges, is in the
-// Observation. On a wedge the bubble's goroutines cannot be unwound: they
+// facts.Observation. On a wedge the bubble's goroutines cannot be unwound: they
 // stay parked in this process, and Run returns once the watchdog fires.
-func Run(t *testing.T, sc scenarios.Scenario, opts ...Option) (*Observation, error) {
+func Run(t *testing.T, sc scenarios.Scenario, opts ...Option) (*facts.Observation, error) {
 	cfg := &config{watchdog: DefaultWatchdog, gomaxprocs: 1, steps: map[string]StepFunc{}, factories: map[scenarios.Peer]PeerFactory{}}
 	for _, o := range opts {
 		o(cfg)
@@ -204,7 +206,7 @@ type runner struct {
 	// while Run waits), the bubble's root, and the body.
 	harness  map[int64]bool
 	bodyID   int64 // the goroutine that runs the steps
-	obs      Observation
+	obs      facts.Observation
 	finished bool // the bubble body returned
 }
 
@@ -222,7 +224,7 @@ func (r *runner) bubble(t *testing.T) {
 		}
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		if r.obs.Outcome == OutcomeLeak || r.obs.Outcome == OutcomePanic {
+		if r.obs.Outcome == facts.OutcomeLeak || r.obs.Outcome == facts.OutcomePanic {
 			return // synctest's "blocked goroutines remain": already recorded
 		}
 		msg := fmt.Sprint(v)
@@ -230,18 +232,18 @@ func (r *runner) bubble(t *testing.T) {
 			// The leak check's count missed them (see leaked): the
 			// bubble's goroutines left now are the leaks.
 			r.obs.Leaks = toGoroutines(r.bubbleGoroutines())
-			r.obs.Outcome = OutcomeLeak
+			r.obs.Outcome = facts.OutcomeLeak
 			return
 		}
 		if strings.Contains(msg, "all goroutines in bubble are blocked") {
-			r.obs.Outcome = OutcomeDeadlock
+			r.obs.Outcome = facts.OutcomeDeadlock
 			gs := r.bubbleGoroutines()
 			d := gstack.Diagnose(gs)
-			r.obs.Wedge = &Wedge{Diagnosis: "synctest: " + msg + "\n" + d.Summary, Goroutines: toGoroutines(gs),
+			r.obs.Wedge = &facts.Wedge{Diagnosis: "synctest: " + msg + "\n" + d.Summary, Goroutines: toGoroutines(gs),
 				Blocked: blockedWaits(d), Stuck: r.stuck(gs)}
 			return
 		}
-		r.obs.Outcome = OutcomePanic
+		r.obs.Outcome = facts.OutcomePanic
 		r.obs.Panic = msg
 	}()
 	synctest.Test(t, func(*testing.T) { r.body() })
@@ -274,7 +276,7 @@ func (r *runner) body() {
 	w, err := newWorld(r.sc, r.cfg)
 	if err != nil {
 		r.mu.Lock()
-		r.obs.Outcome, r.obs.Error = OutcomeError, err.Error()
+		r.obs.Outcome, r.obs.Error = facts.OutcomeError, err.Error()
 		r.mu.Unlock()
 		return
 	}
@@ -284,7 +286,7 @@ func (r *runner) body() {
 	r.trace.Store(w.trace)
 	if p := r.runSteps(w); p != "" {
 		r.mu.Lock()
-		r.obs.Outcome, r.obs.Panic = OutcomePanic, p
+		r.obs.Outcome, r.obs.Panic = facts.OutcomePanic, p
 		r.mu.Unlock()
 		w.trace.Add("", "harness", "panic, abandoning the run")
 		return
@@ -299,7 +301,7 @@ func (r *runner) body() {
 	}
 	time.Sleep(settle)
 	r.quiesce()
-	final := []PeerState{w.peers[scenarios.PeerA].state(), w.peers[scenarios.PeerB].state()}
+	final := []facts.PeerState{w.peers[scenarios.PeerA].state(), w.peers[scenarios.PeerB].state()}
 	finalReports := w.reports.collect()
 	for _, p := range w.peers {
 		// A close_on that has not fired by now must not fire during the
@@ -308,7 +310,7 @@ func (r *runner) body() {
 		p.armed = nil
 		p.mu.Unlock()
 	}
-	var probes []APIProbe
+	var probes []facts.APIProbe
 	for _, name := range []scenarios.Peer{scenarios.PeerA, scenarios.PeerB} {
 		if p := w.peers[name]; p.isClosed() {
 			probes = append(probes, p.probe()...)
@@ -336,12 +338,12 @@ func (r *runner) body() {
 		w.trace.Add("", "harness", "router stop: %v", err)
 	}
 	r.quiesce()
-	var leaks []Goroutine
+	var leaks []facts.Goroutine
 	if !r.cfg.realTime { // outside a bubble goroutines cannot be attributed to the run
 		leaks = r.leaked()
 	}
 	sockets := w.openSockets()
-	var late []Event
+	var late []facts.Event
 	if !r.cfg.realTime {
 		// Pending timers: nothing may happen in a long idle stretch after
 		// teardown. A timer or ticker that fires and acts (a callback, a
@@ -372,9 +374,9 @@ func (r *runner) body() {
 			r.obs.Parked[string(name)] = p.bp.Stats().MaxParked
 		}
 	}
-	r.obs.Outcome = OutcomeOK
+	r.obs.Outcome = facts.OutcomeOK
 	if len(leaks) > 0 || len(sockets) > 0 {
-		r.obs.Outcome = OutcomeLeak
+		r.obs.Outcome = facts.OutcomeLeak
 	}
 	r.finished = true
 }
@@ -434,7 +436,7 @@ func (r *runner) runStep(w *world, i int, s scenarios.Step, desc string) (panick
 		}()
 		return w.runStep(i, s)
 	}()
-	res := StepResult{Index: i, Step: desc, At: at, Took: w.now() - at}
+	res := facts.StepResult{Index: i, Step: desc, At: at, Took: w.now() - at}
 	if err != nil {
 		res.Err = err.Error()
 		w.trace.Add(string(s.Peer), "step", "#%d error: %v", i, err)
@@ -449,7 +451,7 @@ func (r *runner) runStep(w *world, i int, s scenarios.Step, desc string) (panick
 
 // StepDeadline is the virtual time a step may take beyond its own sleep or
 // await timeout before the run is declared hung (a wedge by
-// WedgeByDeadline): far beyond any of Pion's own timeouts (ICE fails after
+// facts.WedgeByDeadline): far beyond any of Pion's own timeouts (ICE fails after
 // 30 s, an SCTP INIT gives up after a few minutes), so only a call that
 // never returns reaches it, while tickers keep the fake clock moving.
 const StepDeadline = 10 * time.Minute
@@ -498,7 +500,7 @@ var leakDumps atomic.Int64
 // world and a traceback of every goroutine) is skipped. The count could
 // only hide a leak if a goroutine outside the bubble ended meanwhile; then
 // synctest itself reports the leftovers when the bubble ends (see bubble).
-func (r *runner) leaked() []Goroutine {
+func (r *runner) leaked() []facts.Goroutine {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if runtime.NumGoroutine() == r.outside+len(r.harness)+int(r.helpers.Load()) {
@@ -521,12 +523,12 @@ func (r *runner) bubbleGoroutines() []gstack.Goroutine {
 
 // wedged records a wedge: the bubble is frozen, or made no progress before
 // the watchdog fired. why says which, for the trace.
-func (r *runner) wedged(by WedgeDetector, why string) { r.wedgedFrom(by, why, nil) }
+func (r *runner) wedged(by facts.WedgeDetector, why string) { r.wedgedFrom(by, why, nil) }
 
 // wedgedFrom is wedged with the bubble's goroutines read from dump (the
 // freeze detector's last one, a frozen bubble does not change), or from a
 // fresh dump if dump is nil.
-func (r *runner) wedgedFrom(by WedgeDetector, why string, dump []byte) {
+func (r *runner) wedgedFrom(by facts.WedgeDetector, why string, dump []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var gs []gstack.Goroutine
@@ -540,8 +542,8 @@ func (r *runner) wedgedFrom(by WedgeDetector, why string, dump []byte) {
 	if len(d.Blocked) == 0 {
 		summary = r.explainNoMutex(gs, why)
 	}
-	r.obs.Outcome = OutcomeWedge
-	r.obs.Wedge = &Wedge{Diagnosis: summary, Goroutines: toGoroutines(gs), By: by,
+	r.obs.Outcome = facts.OutcomeWedge
+	r.obs.Wedge = &facts.Wedge{Diagnosis: summary, Goroutines: toGoroutines(gs), By: by,
 		Blocked: blockedWaits(d), Stuck: r.stuck(gs)}
 	if r.w != nil {
 		r.w.trace.addAfterLast("", "harness", string(by)+": "+why)
@@ -549,10 +551,10 @@ func (r *runner) wedgedFrom(by WedgeDetector, why string, dump []byte) {
 }
 
 // blockedWaits turns a diagnosis into the wedge's typed mutex waits.
-func blockedWaits(d gstack.Diagnosis) []BlockedWait {
-	var out []BlockedWait
+func blockedWaits(d gstack.Diagnosis) []facts.BlockedWait {
+	var out []facts.BlockedWait
 	for _, b := range d.Blocked {
-		w := BlockedWait{Waiter: funcs(b.Waiter), Lock: b.Lock, Object: b.LockAddr}
+		w := facts.BlockedWait{Waiter: funcs(b.Waiter), Lock: b.Lock, Object: b.LockAddr}
 		if len(b.Site.Args) > 0 && (len(b.Site.Uncertain) == 0 || !b.Site.Uncertain[0]) {
 			// The receiver of the function that locks: the same for a
 			// Lock and an RLock of one object's mutex, where the dump
@@ -618,8 +620,8 @@ func callChain(g gstack.Goroutine, n int) string {
 	return strings.Join(fs[:min(n, len(fs))], " <- ")
 }
 
-// observation assembles the Observation from the runner and the world.
-func (r *runner) observation() *Observation {
+// observation assembles the facts.Observation from the runner and the world.
+func (r *runner) observation() *facts.Observation {
 	r.mu.Lock()
 	obs := r.obs
 	w := r.w
@@ -628,22 +630,22 @@ func (r *runner) observation() *Observation {
 	if w != nil {
 		w.mu.Lock()
 		obs.Offer, obs.Answer = w.offer, w.answer
-		obs.Steps = append([]StepResult(nil), w.steps...)
+		obs.Steps = append([]facts.StepResult(nil), w.steps...)
 		// Async steps finish out of order.
-		slices.SortStableFunc(obs.Steps, func(a, b StepResult) int { return cmp.Compare(a.Index, b.Index) })
-		obs.Closes = append([]CloseSnapshot(nil), w.closes...)
+		slices.SortStableFunc(obs.Steps, func(a, b facts.StepResult) int { return cmp.Compare(a.Index, b.Index) })
+		obs.Closes = append([]facts.CloseSnapshot(nil), w.closes...)
 		w.mu.Unlock()
 		obs.Events = w.trace.Events()
-		obs.TraceHash = OrderHash(obs.Events)
+		obs.TraceHash = facts.OrderHash(obs.Events)
 	}
 	return &obs
 }
 
-func toGoroutines(gs []gstack.Goroutine) []Goroutine {
-	out := make([]Goroutine, 0, len(gs))
+func toGoroutines(gs []gstack.Goroutine) []facts.Goroutine {
+	out := make([]facts.Goroutine, 0, len(gs))
 	for _, g := range gs {
 		top := g.Top()
-		out = append(out, Goroutine{
+		out = append(out, facts.Goroutine{
 			ID: g.ID, State: g.State, Stack: g.Raw,
 			Top: fmt.Sprintf("%s (%s:%d)", top.Func, top.File, top.Line),
 		})

@@ -8,11 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/scenarios"
 	"github.com/closesim/closesim/sim"
 )
 
-func mustRun(t *testing.T, sc scenarios.Scenario, opts ...sim.Option) *sim.Observation {
+func mustRun(t *testing.T, sc scenarios.Scenario, opts ...sim.Option) *facts.Observation {
 	t.Helper()
 	obs, err := sim.Run(t, sc, opts...)
 	if err != nil {
@@ -27,12 +29,12 @@ func mustRun(t *testing.T, sc scenarios.Scenario, opts ...sim.Option) *sim.Obser
 // freezes a share of the bubbles in which a close tears a live association
 // down; the tests that use this judge something else, so a wedge there is
 // logged and another seed is tried. Ten wedges in a row fail the test.
-func runUnwedged(t *testing.T, seed uint64, build func(seed uint64) scenarios.Scenario, opts ...sim.Option) *sim.Observation {
+func runUnwedged(t *testing.T, seed uint64, build func(seed uint64) scenarios.Scenario, opts ...sim.Option) *facts.Observation {
 	t.Helper()
 	opts = append([]sim.Option{sim.WithWatchdog(time.Second)}, opts...)
 	for s := seed; s < seed+10; s++ {
 		obs := mustRun(t, build(s), opts...)
-		if obs.Outcome != sim.OutcomeWedge {
+		if obs.Outcome != facts.OutcomeWedge {
 			return obs
 		}
 		t.Logf("seed %d wedged (%s), trying the next", s, firstLineOf(obs.Wedge.Diagnosis))
@@ -41,18 +43,18 @@ func runUnwedged(t *testing.T, seed uint64, build func(seed uint64) scenarios.Sc
 	return nil
 }
 
-func peerState(obs *sim.Observation, peer string) sim.PeerState {
+func peerState(obs *facts.Observation, peer string) facts.PeerState {
 	for _, s := range obs.Final {
 		if s.Peer == peer {
 			return s
 		}
 	}
-	return sim.PeerState{}
+	return facts.PeerState{}
 }
 
 // closeReached checks, from the state tuple recorded at the close, that the
 // close really happened at its phase.
-func closeReached(phase scenarios.Phase, snap sim.CloseSnapshot) error {
+func closeReached(phase scenarios.Phase, snap facts.CloseSnapshot) error {
 	b := snap.Before
 	switch phase {
 	case scenarios.PhaseBeforeOffer:
@@ -84,7 +86,7 @@ func closeReached(phase scenarios.Phase, snap sim.CloseSnapshot) error {
 // is a finding (logged), while a run that did not reach its close point,
 // recorded no final states or lost its trace fails the test.
 func TestClosePhases(t *testing.T) {
-	outcomes := map[sim.Outcome][]string{}
+	outcomes := map[facts.Outcome][]string{}
 	seed := uint64(0)
 	for _, phase := range scenarios.Phases {
 		for _, closer := range scenarios.Closers {
@@ -99,11 +101,11 @@ func TestClosePhases(t *testing.T) {
 						t.Fatal("empty trace")
 					}
 					switch obs.Outcome {
-					case sim.OutcomeOK, sim.OutcomeLeak:
+					case facts.OutcomeOK, facts.OutcomeLeak:
 						if len(obs.Final) != 2 {
 							t.Fatalf("final states of %d peers, want 2", len(obs.Final))
 						}
-					case sim.OutcomeWedge, sim.OutcomeDeadlock:
+					case facts.OutcomeWedge, facts.OutcomeDeadlock:
 						if obs.Wedge == nil || obs.Wedge.Diagnosis == "" {
 							t.Fatalf("%s without a diagnosis", obs.Outcome)
 						}
@@ -130,7 +132,7 @@ func TestClosePhases(t *testing.T) {
 							t.Logf("FINDING: %s closed but ends %s", snap.Peer, st.Connection)
 						}
 					}
-					if obs.Outcome == sim.OutcomeLeak {
+					if obs.Outcome == facts.OutcomeLeak {
 						t.Logf("FINDING leak: %d goroutines, sockets %v", len(obs.Leaks), obs.OpenSockets)
 						for _, g := range obs.Leaks {
 							t.Logf("  goroutine %d [%s] %s", g.ID, g.State, g.Top)
@@ -146,7 +148,7 @@ func TestClosePhases(t *testing.T) {
 	}
 	sort.Strings(names)
 	for _, o := range names {
-		t.Logf("%-8s %d runs", o, len(outcomes[sim.Outcome(o)]))
+		t.Logf("%-8s %d runs", o, len(outcomes[facts.Outcome(o)]))
 	}
 }
 
@@ -154,7 +156,7 @@ func TestLeakedGoroutineIsReportedWithItsStack(t *testing.T) {
 	sc := scenarios.WithClose(scenarios.Base(3), scenarios.CloseAt{Phase: scenarios.PhaseDCOpen, Closer: scenarios.PeerBoth, Mode: scenarios.ModeGraceful}, 1, 1)
 	sc.Steps = append(sc.Steps, scenarios.Step{Kind: scenarios.KindCustom, Name: "leak"})
 	obs := mustRun(t, sc, sim.WithStep("leak", leakGoroutine))
-	if obs.Outcome != sim.OutcomeLeak {
+	if obs.Outcome != facts.OutcomeLeak {
 		t.Fatalf("outcome %s, want leak", obs.Outcome)
 	}
 	if len(obs.Leaks) != 1 || !strings.Contains(obs.Leaks[0].Stack, "sim_test.forgottenReader") {
@@ -198,7 +200,7 @@ func TestWedgeIsDiagnosed(t *testing.T) {
 		(&stuck{}).holdAcrossSleep()
 		return nil
 	}))
-	if obs.Outcome != sim.OutcomeWedge {
+	if obs.Outcome != facts.OutcomeWedge {
 		t.Fatalf("outcome %s, want wedge", obs.Outcome)
 	}
 	d := obs.Wedge.Diagnosis
@@ -269,7 +271,7 @@ func TestLeakHiddenFromTheCountIsStillReported(t *testing.T) {
 		<-ended
 		return leakGoroutine(ctx)
 	}))
-	if obs.Outcome != sim.OutcomeLeak {
+	if obs.Outcome != facts.OutcomeLeak {
 		t.Fatalf("outcome %s, want leak", obs.Outcome)
 	}
 	if len(obs.Leaks) != 1 || !strings.Contains(obs.Leaks[0].Stack, "sim_test.forgottenReader") {

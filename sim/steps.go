@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/pion/webrtc/v4"
 
 	"github.com/closesim/closesim/scenarios"
@@ -236,10 +238,10 @@ func (w *world) closeStep(i int, s scenarios.Step) {
 	if s.Peer == scenarios.PeerBoth {
 		targets = []scenarios.Peer{scenarios.PeerA, scenarios.PeerB}
 	}
-	snaps := make([]CloseSnapshot, len(targets))
+	snaps := make([]facts.CloseSnapshot, len(targets))
 	for k, name := range targets {
 		p := w.peers[name]
-		snaps[k] = CloseSnapshot{Step: i, Peer: string(name), Mode: string(s.Mode), At: w.now(), Before: p.state()}
+		snaps[k] = facts.CloseSnapshot{Step: i, Peer: string(name), Mode: string(s.Mode), At: w.now(), Before: p.state()}
 		p.mu.Lock()
 		p.closed = true
 		p.mu.Unlock()

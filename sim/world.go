@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/pion/ice/v4"
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
@@ -37,8 +39,8 @@ type world struct {
 	queue   []signalMsg // signaling messages in flight
 	offer   string
 	answer  string
-	steps   []StepResult
-	closes  []CloseSnapshot
+	steps   []facts.StepResult
+	closes  []facts.CloseSnapshot
 }
 
 // peer is one side: its PeerConnection, network and what it has seen.
@@ -215,10 +217,10 @@ func packetFaults(seed uint64, fs []scenarios.PacketFault) []pktclass.Fault {
 }
 
 // packetCounts summarizes the packets routed, per direction and class.
-func (w *world) packetCounts() []PacketCount {
-	var out []PacketCount
+func (w *world) packetCounts() []facts.PacketCount {
+	var out []facts.PacketCount
 	for _, e := range w.packets.Snapshot() {
-		out = append(out, PacketCount{From: peerName(e.From), To: peerName(e.To), Class: string(e.Class), Packets: e.Packets})
+		out = append(out, facts.PacketCount{From: peerName(e.From), To: peerName(e.To), Class: string(e.Class), Packets: e.Packets})
 	}
 	return out
 }
@@ -409,10 +411,10 @@ func (p *peer) await(timeout time.Duration, cond func() bool) bool {
 }
 
 // state reads the state tuple of p through Pion's getters.
-func (p *peer) state() PeerState {
+func (p *peer) state() facts.PeerState {
 	pc := p.pc
 	dtls := pc.SCTP().Transport()
-	st := PeerState{
+	st := facts.PeerState{
 		Peer:          string(p.name),
 		Signaling:     pc.SignalingState().String(),
 		Connection:    pc.ConnectionState().String(),
@@ -425,7 +427,7 @@ func (p *peer) state() PeerState {
 	p.mu.Lock()
 	for _, dc := range p.sortedDataChannels() {
 		l := dc.Label()
-		st.DataChannels = append(st.DataChannels, DCState{
+		st.DataChannels = append(st.DataChannels, facts.DCState{
 			Label: l, State: dc.ReadyState().String(), Ordered: dc.Ordered(),
 			Reliable: dc.MaxRetransmits() == nil && dc.MaxPacketLifeTime() == nil,
 			Sent:     p.sent[l], Received: p.received[l],
@@ -460,7 +462,7 @@ func (p *peer) fire(cb scenarios.Callback, detail string) {
 	p.armed = slices.Delete(p.armed, i, i+1)
 	p.closed = true
 	p.mu.Unlock()
-	snap := CloseSnapshot{Step: a.step, Peer: string(p.name), Mode: string(scenarios.ModeClose), At: p.w.now(),
+	snap := facts.CloseSnapshot{Step: a.step, Peer: string(p.name), Mode: string(scenarios.ModeClose), At: p.w.now(),
 		Before: p.stateInCallback(), Callback: string(cb)}
 	p.w.trace.Add(string(p.name), "callback-close", "from %s(%s)", cb, detail)
 	start := time.Now()
@@ -478,9 +480,9 @@ func (p *peer) fire(cb scenarios.Callback, detail string) {
 // DTLS transport's, run with a lock held; reading the DTLS, SCTP or ICE
 // transport state there would deadlock the harness, not Pion). The rest
 // reads "?".
-func (p *peer) stateInCallback() PeerState {
+func (p *peer) stateInCallback() facts.PeerState {
 	pc := p.pc
-	return PeerState{
+	return facts.PeerState{
 		Peer: string(p.name), Signaling: pc.SignalingState().String(), Connection: pc.ConnectionState().String(),
 		ICEConnection: pc.ICEConnectionState().String(), ICEGathering: "?", ICETransport: "?", DTLS: "?", SCTP: "?",
 	}
@@ -604,11 +606,11 @@ func (w *world) closeAll() {
 }
 
 // openSockets lists sockets still bound on both peers, A first.
-func (w *world) openSockets() []Socket {
-	var out []Socket
+func (w *world) openSockets() []facts.Socket {
+	var out []facts.Socket
 	for _, name := range []scenarios.Peer{scenarios.PeerA, scenarios.PeerB} {
 		for _, s := range w.peers[name].net.Open() {
-			out = append(out, Socket{Peer: string(name), Kind: s.Kind, Local: s.Local, Remote: s.Remote})
+			out = append(out, facts.Socket{Peer: string(name), Kind: s.Kind, Local: s.Local, Remote: s.Remote})
 		}
 	}
 	return out

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/internal/gstack"
 	"github.com/closesim/closesim/invariants"
 	"github.com/closesim/closesim/report"
@@ -23,7 +25,7 @@ import (
 // -closesim.known. It fails t only on bad input (an invalid scenario or
 // profile, an unreadable known-issues file); what the run did is in the
 // Observation and the Verdict.
-func Judge(t *testing.T, c Config, sc scenarios.Scenario) (*sim.Observation, invariants.Verdict) {
+func Judge(t *testing.T, c Config, sc scenarios.Scenario) (*facts.Observation, invariants.Verdict) {
 	t.Helper()
 	obs, err := sim.Run(t, sc, c.options()...)
 	if err != nil {
@@ -41,7 +43,7 @@ func Judge(t *testing.T, c Config, sc scenarios.Scenario) (*sim.Observation, inv
 // the violations with their evidence, the outcome, the scenario JSON and
 // the go test line that re-runs the test; known violations are logged. It
 // returns the Observation for further assertions.
-func Check(t *testing.T, c Config, sc scenarios.Scenario) *sim.Observation {
+func Check(t *testing.T, c Config, sc scenarios.Scenario) *facts.Observation {
 	t.Helper()
 	obs, v := Judge(t, c, sc)
 	for _, k := range v.Known {
@@ -56,14 +58,14 @@ func Check(t *testing.T, c Config, sc scenarios.Scenario) *sim.Observation {
 }
 
 // failed reports whether a run fails: what report.Result.Failed says.
-func failed(obs *sim.Observation, v invariants.Verdict) bool {
+func failed(obs *facts.Observation, v invariants.Verdict) bool {
 	return report.Result{Outcome: string(obs.Outcome), Verdict: v}.Failed()
 }
 
 // VerdictKey names what a run concluded, for comparing replays: its
 // outcome, the known issues its violations matched and the invariants that
 // failed, each set sorted, e.g. "wedge known=F1,F7 fail=".
-func VerdictKey(obs *sim.Observation, v invariants.Verdict) string {
+func VerdictKey(obs *facts.Observation, v invariants.Verdict) string {
 	var known, fails []string
 	for _, k := range v.Known {
 		known = append(known, k.Issue.ID)
@@ -79,7 +81,7 @@ func VerdictKey(obs *sim.Observation, v invariants.Verdict) string {
 
 // failureID names a failed run's first failure: its first failed
 // invariant, or "outcome.<outcome>" (what report.Result.FailedIDs says).
-func failureID(obs *sim.Observation, v invariants.Verdict) string {
+func failureID(obs *facts.Observation, v invariants.Verdict) string {
 	ids := report.Result{Outcome: string(obs.Outcome), Verdict: v}.FailedIDs()
 	if len(ids) == 0 {
 		return ""
@@ -108,7 +110,7 @@ func (c Config) stillFails(t *testing.T, id string, replays int) func(scenarios.
 			switch {
 			case slices.Contains(ids, id):
 				hits++
-			case (obs.Outcome == sim.OutcomeWedge || obs.Outcome == sim.OutcomeDeadlock) && !aboutFreezes(id):
+			case (obs.Outcome == facts.OutcomeWedge || obs.Outcome == facts.OutcomeDeadlock) && !aboutFreezes(id):
 				continue
 			}
 			counted++
@@ -120,7 +122,7 @@ func (c Config) stillFails(t *testing.T, id string, replays int) func(scenarios.
 // aboutFreezes reports whether failure id is a frozen run itself.
 func aboutFreezes(id string) bool {
 	switch id {
-	case "harness.no-wedge", "outcome." + string(sim.OutcomeWedge), "outcome." + string(sim.OutcomeDeadlock):
+	case "harness.no-wedge", "outcome." + string(facts.OutcomeWedge), "outcome." + string(facts.OutcomeDeadlock):
 		return true
 	}
 	return false
@@ -244,21 +246,21 @@ func verdictText(v invariants.Verdict) string {
 }
 
 // summary describes a non-ok observation in a few lines.
-func summary(obs *sim.Observation) string {
+func summary(obs *facts.Observation) string {
 	var b strings.Builder
 	switch obs.Outcome {
-	case sim.OutcomeLeak:
+	case facts.OutcomeLeak:
 		for _, g := range obs.Leaks {
 			fmt.Fprintf(&b, "leaked goroutine %d [%s] %s\n", g.ID, g.State, g.Top)
 		}
 		for _, s := range obs.OpenSockets {
 			fmt.Fprintf(&b, "socket still bound: %s %s %s\n", s.Peer, s.Kind, s.Local)
 		}
-	case sim.OutcomeWedge, sim.OutcomeDeadlock:
+	case facts.OutcomeWedge, facts.OutcomeDeadlock:
 		b.WriteString(obs.Wedge.Diagnosis)
-	case sim.OutcomePanic:
+	case facts.OutcomePanic:
 		b.WriteString(obs.Panic)
-	case sim.OutcomeError:
+	case facts.OutcomeError:
 		b.WriteString(obs.Error + "\n")
 	}
 	return b.String()
@@ -268,8 +270,8 @@ func summary(obs *sim.Observation) string {
 // real-time run finishes; its slowest close says how long the stall was)
 // from a deadlock (the real-time run hangs too). It returns "" for other
 // outcomes.
-func (c Config) recheck(t *testing.T, obs *sim.Observation) string {
-	if obs.Outcome != sim.OutcomeWedge && obs.Outcome != sim.OutcomeDeadlock {
+func (c Config) recheck(t *testing.T, obs *facts.Observation) string {
+	if obs.Outcome != facts.OutcomeWedge && obs.Outcome != facts.OutcomeDeadlock {
 		return ""
 	}
 	// A stall worth the name is well under a few seconds (F1: 400 ms); a
@@ -279,7 +281,7 @@ func (c Config) recheck(t *testing.T, obs *sim.Observation) string {
 		return "real-time recheck: " + err.Error()
 	}
 	switch rt.Outcome {
-	case sim.OutcomeWedge, sim.OutcomeDeadlock:
+	case facts.OutcomeWedge, facts.OutcomeDeadlock:
 		return fmt.Sprintf("real-time recheck: DEADLOCK, no progress on the real clock within %s either (%s)", *flagRealTime, gstack.Headline(summary(rt)))
 	}
 	var slowest time.Duration

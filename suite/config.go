@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim"
 	"github.com/closesim/closesim/invariants"
 	"github.com/closesim/closesim/scenarios"
@@ -39,7 +41,7 @@ type Config struct {
 	Options []sim.Option
 	// Invariants are judged besides closesim's own (invariants.JudgeWith),
 	// typically rules about the service's state through
-	// sim.Observation.Reports and FinalReports. Those are nil when the run
+	// facts.Observation.Reports and FinalReports. Those are nil when the run
 	// never finished (a wedge or a panic, which closesim's own invariants
 	// already fail), so a check should skip a missing key. One with no
 	// Profiles holds under every profile.
@@ -185,7 +187,7 @@ func moduleFile(name string) string {
 
 // judge judges obs with the flags' profile and known issues and c's
 // invariants.
-func (c Config) judge(obs *sim.Observation) (invariants.Verdict, error) {
+func (c Config) judge(obs *facts.Observation) (invariants.Verdict, error) {
 	j, err := judgeConfig(c.Invariants)
 	if err != nil {
 		return invariants.Verdict{}, err

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/coverage"
 	"github.com/closesim/closesim/internal/gstack"
 	"github.com/closesim/closesim/report"
@@ -85,7 +87,7 @@ func (c Config) input(t *testing.T) (scenarios.Scenario, string) {
 // runResult runs sc, judges it and packs the result; the trace and states
 // are kept only for runs that failed or did not end ok (a report needs
 // them; thousands of passing runs would only slow a sweep down).
-func (c Config) runResult(t *testing.T, sc scenarios.Scenario) (report.Result, *sim.Observation) {
+func (c Config) runResult(t *testing.T, sc scenarios.Scenario) (report.Result, *facts.Observation) {
 	obs, v := Judge(t, c, sc)
 	r := report.Result{
 		Scenario: sc, Outcome: string(obs.Outcome), Verdict: v, TraceHash: obs.TraceHash,
@@ -94,7 +96,7 @@ func (c Config) runResult(t *testing.T, sc scenarios.Scenario) (report.Result, *
 	if obs.Wedge != nil {
 		r.WedgeBy = string(obs.Wedge.By)
 	}
-	if r.Failed() || obs.Outcome != sim.OutcomeOK {
+	if r.Failed() || obs.Outcome != facts.OutcomeOK {
 		r.Events, r.Closes, r.Final = obs.Events, obs.Closes, obs.Final
 		r.Diagnosis = summary(obs)
 	}
@@ -125,8 +127,8 @@ func (c Config) sweep(t *testing.T) {
 		diverged  []string
 		rechecks  = map[uint64]string{}
 		rechecked int
-		counts    = map[string]map[sim.Outcome]int{}
-		totals    = map[sim.Outcome]int{}
+		counts    = map[string]map[facts.Outcome]int{}
+		totals    = map[facts.Outcome]int{}
 		virtual   time.Duration
 		start     = time.Now()
 		lastLine  = start
@@ -137,10 +139,10 @@ func (c Config) sweep(t *testing.T) {
 		sc := c.generate(seed)
 		r, obs := c.runResult(t, sc)
 		r.Seed, r.Repro, r.AfterWedge = seed, tg.replaySeed(seed), afterWedge
-		afterWedge = obs.Outcome == sim.OutcomeWedge || obs.Outcome == sim.OutcomeDeadlock
+		afterWedge = obs.Outcome == facts.OutcomeWedge || obs.Outcome == facts.OutcomeDeadlock
 		phase := phaseOf(sc)
 		if counts[phase] == nil {
-			counts[phase] = map[sim.Outcome]int{}
+			counts[phase] = map[facts.Outcome]int{}
 		}
 		counts[phase][obs.Outcome]++
 		totals[obs.Outcome]++
@@ -152,7 +154,7 @@ func (c Config) sweep(t *testing.T) {
 		if r.Failed() {
 			rechecks[seed] = c.recheck(t, obs)
 		}
-		if *flagRecheck > 0 && i%*flagRecheck == 0 && obs.Outcome != sim.OutcomeWedge {
+		if *flagRecheck > 0 && i%*flagRecheck == 0 && obs.Outcome != facts.OutcomeWedge {
 			// Determinism self-check, as FoundationDB re-runs a sample.
 			again, err := sim.Run(t, sc, c.options()...)
 			if err != nil {
@@ -160,7 +162,7 @@ func (c Config) sweep(t *testing.T) {
 			}
 			rechecked++
 			if again.TraceHash != obs.TraceHash {
-				_, where := sim.FirstDivergence(obs.Events, again.Events)
+				_, where := facts.FirstDivergence(obs.Events, again.Events)
 				diverged = append(diverged, fmt.Sprintf("seed %d: %s", seed, where))
 			}
 		}
@@ -195,7 +197,7 @@ func (c Config) sweep(t *testing.T) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "closesim sweep: seeds %d..%d (%d scenarios) against %s\n",
 		*flagStart, *flagStart+uint64(n)-1, n, pionVersion())
-	outcomes := []sim.Outcome{sim.OutcomeOK, sim.OutcomeLeak, sim.OutcomeDeadlock, sim.OutcomeWedge, sim.OutcomePanic, sim.OutcomeError}
+	outcomes := []facts.Outcome{facts.OutcomeOK, facts.OutcomeLeak, facts.OutcomeDeadlock, facts.OutcomeWedge, facts.OutcomePanic, facts.OutcomeError}
 	fmt.Fprintf(&b, "\n%-16s", "close phase")
 	for _, o := range outcomes {
 		fmt.Fprintf(&b, " %8s", o)
@@ -297,7 +299,7 @@ func (c Config) replay(t *testing.T) {
 	sc, repro := c.input(t)
 	obs, v := Judge(t, c, sc)
 	js, _ := scenarios.Marshal(sc)
-	fmt.Printf("scenario:\n%s\n\ntrace (order hash %s):\n%s\n", js, obs.TraceHash, sim.Text(obs.Events))
+	fmt.Printf("scenario:\n%s\n\ntrace (order hash %s):\n%s\n", js, obs.TraceHash, facts.Text(obs.Events))
 	fmt.Printf("final states:\n")
 	for _, s := range obs.Final {
 		fmt.Printf("  %+v\n", s)
@@ -319,7 +321,7 @@ func (c Config) replay(t *testing.T) {
 		for range *flagRepeat - 1 {
 			again, av := Judge(t, c, sc)
 			if _, seen := hashes[again.TraceHash]; !seen {
-				_, where := sim.FirstDivergence(obs.Events, again.Events)
+				_, where := facts.FirstDivergence(obs.Events, again.Events)
 				fmt.Printf("replay diverged from the first at %s\n", where)
 			}
 			hashes[again.TraceHash]++

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/closesim/closesim/invariants"
 	"github.com/closesim/closesim/report"
 	"github.com/closesim/closesim/scenarios"
@@ -24,7 +26,7 @@ import (
 // steps: deterministic, so sweeps fail and shrinking has a known floor.
 var tooLong = invariants.Invariant{
 	ID: "test.too-long", Rule: "a scenario has at most two steps", Ref: "suite's tests",
-	Check: func(obs *sim.Observation) []invariants.Violation {
+	Check: func(obs *facts.Observation) []invariants.Violation {
 		if n := len(obs.Scenario.Steps); n > 2 {
 			return []invariants.Violation{{Invariant: "test.too-long", Message: fmt.Sprintf("%d steps", n)}}
 		}
@@ -322,7 +324,7 @@ func TestShrinkSkipsFrozenReplays(t *testing.T) {
 	// Like tooLong, but judged only on runs that got as far as the final
 	// states, as a leak or a final-state rule is.
 	settled := invariants.Invariant{ID: "test.settled-too-long", Rule: "a run that settled had at most two steps", Ref: "suite's tests",
-		Check: func(obs *sim.Observation) []invariants.Violation {
+		Check: func(obs *facts.Observation) []invariants.Violation {
 			if n := len(obs.Scenario.Steps); len(obs.Final) > 0 && n > 2 {
 				return []invariants.Violation{{Invariant: "test.settled-too-long", Message: fmt.Sprintf("%d steps", n)}}
 			}

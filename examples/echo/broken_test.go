@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/pion/webrtc/v4"
 
 	"github.com/closesim/closesim/invariants"
@@ -99,17 +101,17 @@ func TestBrokenVariantsAreCaught(t *testing.T) {
 		name     string
 		broken   suite.Config
 		id       string
-		evidence func(*sim.Observation) bool
+		evidence func(*facts.Observation) bool
 	}{
 		{
 			name: "forgotten ping goroutine", broken: config(newForgetfulServer, (*Server).Accept), id: "leak.goroutines",
-			evidence: func(obs *sim.Observation) bool {
-				return slices.ContainsFunc(obs.Leaks, func(g sim.Goroutine) bool { return strings.Contains(g.Stack, "forgetfulPing") })
+			evidence: func(obs *facts.Observation) bool {
+				return slices.ContainsFunc(obs.Leaks, func(g facts.Goroutine) bool { return strings.Contains(g.Stack, "forgetfulPing") })
 			},
 		},
 		{
 			name: "failed client kept", broken: config(NewServer, acceptClosedOnly), id: goneClientsReleased.ID,
-			evidence: func(obs *sim.Observation) bool {
+			evidence: func(obs *facts.Observation) bool {
 				// Only the final reading shows it: the harness's teardown
 				// closes the connection and the client goes after all.
 				return obs.Final[1].Connection == "failed" && obs.FinalReports["clients"] == "1" && obs.Reports["clients"] == "0"
@@ -128,7 +130,7 @@ func TestBrokenVariantsAreCaught(t *testing.T) {
 			fails := func(sc scenarios.Scenario) bool {
 				for range 5 {
 					obs, v := suite.Judge(t, tc.broken, sc)
-					if obs.Outcome == sim.OutcomeWedge {
+					if obs.Outcome == facts.OutcomeWedge {
 						continue
 					}
 					return slices.ContainsFunc(v.Fail, func(f invariants.Violation) bool { return f.Invariant == tc.id }) && tc.evidence(obs)

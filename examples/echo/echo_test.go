@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closesim/closesim/facts"
+
 	"github.com/pion/webrtc/v4"
 
 	"github.com/closesim/closesim/invariants"
@@ -56,7 +58,7 @@ func TestEcho(t *testing.T) {
 		{Kind: scenarios.KindClose, Peer: a, Mode: scenarios.ModeGraceful},
 	}
 	obs := suite.Check(t, config(NewServer, (*Server).Accept), sc)
-	if obs.Outcome != sim.OutcomeOK {
+	if obs.Outcome != facts.OutcomeOK {
 		t.Fatalf("outcome %s", obs.Outcome)
 	}
 	for _, st := range obs.Steps {
@@ -114,7 +116,7 @@ var (
 		ID:   "echo.clients-released",
 		Rule: "After every PeerConnection was closed and the world settled, the server holds no client.",
 		Ref:  "examples/echo: Server.Accept keeps a client until its connection closes",
-		Check: func(obs *sim.Observation) []invariants.Violation {
+		Check: func(obs *facts.Observation) []invariants.Violation {
 			if n, ok := obs.Reports["clients"]; ok && n != "0" {
 				return []invariants.Violation{{Invariant: "echo.clients-released", Peer: "B",
 					Message: fmt.Sprintf("the server still holds %s client(s) after teardown", n)}}
@@ -126,7 +128,7 @@ var (
 		ID:   "echo.gone-clients-released",
 		Rule: "When the final states are taken, a server whose connection Pion reports \"failed\" or \"closed\" holds no client: it noticed on its own, before any teardown.",
 		Ref:  "examples/echo: Server.Accept closes a failed connection and forgets a closed one",
-		Check: func(obs *sim.Observation) []invariants.Violation {
+		Check: func(obs *facts.Observation) []invariants.Violation {
 			for _, st := range obs.Final {
 				if st.Peer != "B" || (st.Connection != "failed" && st.Connection != "closed") {
 					continue

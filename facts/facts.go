@@ -1,4 +1,10 @@
-package sim
+// Package facts is the vocabulary every layer above the world speaks: the
+// Observation a run records (its trace of typed events, state tuples,
+// close snapshots, probes, leaks and wedge) as plain data. The world (sim)
+// fills it; the judges (invariants, coverage), the views (report, the CLI)
+// and the suite read it. It imports nothing of Pion, so what reads an
+// Observation never links Pion.
+package facts
 
 import (
 	"time"
