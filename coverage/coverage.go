@@ -69,6 +69,9 @@ func Points(obs *facts.Observation) []Point {
 	var out []Point
 	steps := obs.Scenario.Steps
 	for _, c := range obs.Closes {
+		if c.By == facts.CloseByExtra {
+			continue // the same close action as its step's first Close
+		}
 		b := c.Before
 		dc := "none"
 		if len(b.DataChannels) > 0 {

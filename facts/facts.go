@@ -58,10 +58,17 @@ type Observation struct {
 	Answer string `json:"answer,omitempty"`
 	// Steps has one result per executed step.
 	Steps []StepResult `json:"steps"`
-	// Closes has the state tuple of each closed peer at each close action.
+	// Closes has a snapshot of every close the scenario made: each close
+	// step's (each of its K concurrent Close calls), each close from inside
+	// a callback, in the order they started.
 	Closes []CloseSnapshot `json:"closes"`
+	// HarnessCloses are the harness's GracefulCloses of the peers the
+	// scenario left open, after Final was taken.
+	HarnessCloses []CloseSnapshot `json:"harness_closes,omitempty"`
 	// Final holds the states of A and B after the settle period.
 	Final []PeerState `json:"final"`
+	// FinalAt is the virtual time at which Final was taken (0: it was not).
+	FinalAt time.Duration `json:"final_at,omitempty"`
 	// Probes are the results of API calls made on each closed peer after the
 	// settle period (see APIProbe).
 	Probes []APIProbe `json:"probes,omitempty"`
@@ -129,6 +136,15 @@ type PeerState struct {
 	Tracks []TrackState `json:"tracks,omitempty"`
 }
 
+// StateUnknown is the value of a PeerState field that could not be read
+// (inside a Pion callback, some getters would take locks the callback
+// holds). It is never a state: judges skip it (see Known).
+const StateUnknown = "?"
+
+// Known reports whether s is a state that was read, not StateUnknown or
+// empty.
+func Known(s string) bool { return s != "" && s != StateUnknown }
+
 // TrackState is one media track of a peer.
 type TrackState struct {
 	// Label is the track id.
@@ -161,13 +177,24 @@ type DCState struct {
 	Corrupt int `json:"corrupt,omitempty"`
 }
 
-// CloseSnapshot is taken when a close action starts on a peer.
+// CloseSnapshot is one close of a peer: its states when the close started
+// (Before) and the moment it returned (After).
 type CloseSnapshot struct {
-	Step   int           `json:"step"`
-	Peer   string        `json:"peer"`
-	Mode   string        `json:"mode"`
-	At     time.Duration `json:"at"`
-	Before PeerState     `json:"before"`
+	// Step is the index of the close step or close_on step (-1 for the
+	// harness's close).
+	Step int    `json:"step"`
+	Peer string `json:"peer"`
+	// Mode is "close" (Close) or "graceful" (GracefulClose).
+	Mode string `json:"mode"`
+	// By says what started the close.
+	By CloseBy       `json:"by,omitempty"`
+	At time.Duration `json:"at"`
+	// Before is the state tuple when the close started; After the tuple
+	// read the moment it returned (nil if it never returned). A state that
+	// cannot be read there (inside a callback, without Pion's locks) is
+	// StateUnknown.
+	Before PeerState  `json:"before"`
+	After  *PeerState `json:"after,omitempty"`
 	// Callback is the callback a close_on close ran inside ("" for a close
 	// step).
 	Callback string `json:"callback,omitempty"`

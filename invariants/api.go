@@ -2,6 +2,7 @@ package invariants
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -37,6 +38,7 @@ func apiInvariants() []Invariant {
 			Ref:      refGracefulCloseWaitsOn + "; " + refCloseTheConnection + " step 8 (destroy the ICE Agent)",
 			Profiles: both,
 			Check:    checkLeakTimers,
+			Applies:  leakChecked,
 		},
 		{
 			ID:       idAPIRejected,
@@ -44,6 +46,7 @@ func apiInvariants() []Invariant {
 			Ref:      refCloseMethodSteps + " (createOffer, createAnswer, setLocalDescription, setRemoteDescription, addIceCandidate, createDataChannel, addTransceiver, setConfiguration)",
 			Profiles: both,
 			Check:    checkAPIRejected,
+			Applies:  hasProbe(func(p facts.APIProbe) bool { return slices.Contains(rejectedAfterClose, p.Call) }),
 		},
 		{
 			ID:       idAPIIdempotent,
@@ -51,6 +54,7 @@ func apiInvariants() []Invariant {
 			Ref:      refCloseTheConnection + " step 1 (if [[IsClosed]] is true, abort these steps); Pion PeerConnection.Close doc",
 			Profiles: both,
 			Check:    checkAPIIdempotent,
+			Applies:  hasProbe(isCloseAgain),
 		},
 		{
 			ID:       idAPIStats,
@@ -58,6 +62,7 @@ func apiInvariants() []Invariant {
 			Ref:      "W3C webrtc-pc getStats() has no [[IsClosed]] check; W3C webrtc-stats",
 			Profiles: both,
 			Check:    checkAPIStats,
+			Applies:  hasProbe(func(p facts.APIProbe) bool { return p.Call == "GetStats" }),
 		},
 		{
 			ID:       idAPISendFails,
@@ -65,6 +70,7 @@ func apiInvariants() []Invariant {
 			Ref:      "W3C webrtc-pc RTCDataChannel.send() step 2 (readyState not \"open\": throw); RFC 8831 §6.7 (a closed stream carries no data)",
 			Profiles: both,
 			Check:    checkAPISendFails,
+			Applies:  hasProbe(isSend),
 		},
 		{
 			ID:       idAPISendInvalid,
@@ -72,6 +78,7 @@ func apiInvariants() []Invariant {
 			Ref:      "W3C webrtc-pc RTCDataChannel.send() step 2 (\"throw an InvalidStateError\")",
 			Profiles: w3cOnly,
 			Check:    checkAPISendInvalid,
+			Applies:  hasProbe(isSend),
 		},
 		{
 			ID:       idDataOrdered,
@@ -79,6 +86,7 @@ func apiInvariants() []Invariant {
 			Ref:      "RFC 8831 §6.1 (reliable, ordered delivery) and §6.6; RFC 8832 (DCEP channel types)",
 			Profiles: both,
 			Check:    dataCheck(idDataOrdered, true, true),
+			Applies:  hasChannels(true, true),
 		},
 		{
 			ID:       idDataUnordered,
@@ -86,6 +94,7 @@ func apiInvariants() []Invariant {
 			Ref:      "RFC 8831 §6.1 (unordered delivery) and §6.6",
 			Profiles: both,
 			Check:    dataCheck(idDataUnordered, true, false),
+			Applies:  hasChannels(true, false),
 		},
 		{
 			ID:       idDataPartial,
@@ -93,6 +102,7 @@ func apiInvariants() []Invariant {
 			Ref:      "RFC 8831 §6.1 (partial reliability, RFC 3758)",
 			Profiles: both,
 			Check:    dataCheck(idDataPartial, false, false),
+			Applies:  hasChannels(false, false),
 		},
 	}
 }
@@ -135,7 +145,7 @@ func checkAPIRejected(obs *facts.Observation) []Violation {
 
 func checkAPIIdempotent(obs *facts.Observation) []Violation {
 	var vs []Violation
-	for _, p := range probesOf(obs, func(p facts.APIProbe) bool { return strings.HasSuffix(p.Call, "Close (again)") }) {
+	for _, p := range probesOf(obs, isCloseAgain) {
 		if p.Err != "" || p.Panic != "" {
 			vs = append(vs, Violation{Invariant: idAPIIdempotent, Peer: p.Peer,
 				Message: fmt.Sprintf("%s returned %q%s, want nil", p.Call, p.Err, p.Panic), Evidence: probeEvidence(p)})
@@ -154,6 +164,8 @@ func checkAPIStats(obs *facts.Observation) []Violation {
 	}
 	return vs
 }
+
+func isCloseAgain(p facts.APIProbe) bool { return strings.HasSuffix(p.Call, "Close (again)") }
 
 func isSend(p facts.APIProbe) bool { return strings.HasSuffix(p.Call, ").Send") }
 
@@ -179,32 +191,56 @@ func checkAPISendInvalid(obs *facts.Observation) []Violation {
 	return vs
 }
 
+// channelPair is a data channel present on both peers: what receiver got
+// of what sender sent.
+type channelPair struct {
+	label            string
+	receiver, sender string
+	rx, tx           facts.DCState
+}
+
+// channelPairs lists, for every label present on both peers with the
+// given reliability (and order, for reliable channels), each direction.
+func channelPairs(obs *facts.Observation, reliable, ordered bool) []channelPair {
+	states := map[string]map[string]facts.DCState{} // peer -> label -> state
+	for _, ps := range obs.Final {
+		states[ps.Peer] = map[string]facts.DCState{}
+		for _, dc := range ps.DataChannels {
+			states[ps.Peer][dc.Label] = dc
+		}
+	}
+	var out []channelPair
+	for _, pair := range [][2]string{{"A", "B"}, {"B", "A"}} {
+		recvPeer, sendPeer := pair[0], pair[1]
+		for _, label := range slices.Sorted(maps.Keys(states[recvPeer])) {
+			rx := states[recvPeer][label]
+			tx, ok := states[sendPeer][label]
+			if !ok || rx.Reliable != reliable || (reliable && rx.Ordered != ordered) {
+				continue
+			}
+			out = append(out, channelPair{label, recvPeer, sendPeer, rx, tx})
+		}
+	}
+	return out
+}
+
+// hasChannels: a channel of the given kind was on both peers.
+func hasChannels(reliable, ordered bool) func(*facts.Observation) bool {
+	return func(obs *facts.Observation) bool { return len(channelPairs(obs, reliable, ordered)) > 0 }
+}
+
 // dataCheck judges, for every channel label present on both peers with the
 // given reliability and order, what each peer received against what the
 // other sent (facts.DCState: Sent, ReceivedSeq, Corrupt).
 func dataCheck(id string, reliable, ordered bool) func(*facts.Observation) []Violation {
 	return func(obs *facts.Observation) []Violation {
-		states := map[string]map[string]facts.DCState{} // peer -> label -> state
-		for _, ps := range obs.Final {
-			states[ps.Peer] = map[string]facts.DCState{}
-			for _, dc := range ps.DataChannels {
-				states[ps.Peer][dc.Label] = dc
-			}
-		}
 		var vs []Violation
-		for _, pair := range [][2]string{{"A", "B"}, {"B", "A"}} {
-			recvPeer, sendPeer := pair[0], pair[1]
-			for label, rx := range states[recvPeer] {
-				tx, ok := states[sendPeer][label]
-				if !ok || rx.Reliable != reliable || (reliable && rx.Ordered != ordered) {
-					continue
-				}
-				if msg := judgeDelivery(rx, tx.Sent, ordered, reliable); msg != "" {
-					vs = append(vs, Violation{Invariant: id, Peer: recvPeer,
-						Message: fmt.Sprintf("channel %q: %s", label, msg),
-						Evidence: []string{fmt.Sprintf("%s sent %d; %s received %d, indices %v, corrupt %d",
-							sendPeer, tx.Sent, recvPeer, rx.Received, rx.ReceivedSeq, rx.Corrupt)}})
-				}
+		for _, c := range channelPairs(obs, reliable, ordered) {
+			if msg := judgeDelivery(c.rx, c.tx.Sent, ordered, reliable); msg != "" {
+				vs = append(vs, Violation{Invariant: id, Peer: c.receiver,
+					Message: fmt.Sprintf("channel %q: %s", c.label, msg),
+					Evidence: []string{fmt.Sprintf("%s sent %d; %s received %d, indices %v, corrupt %d",
+						c.sender, c.tx.Sent, c.receiver, c.rx.Received, c.rx.ReceivedSeq, c.rx.Corrupt)}})
 			}
 		}
 		slices.SortFunc(vs, func(a, b Violation) int { return strings.Compare(a.Peer+a.Message, b.Peer+b.Message) })

@@ -32,6 +32,7 @@ const (
 	idNoPanic                = "harness.no-panic"
 	idCloseBounded           = "close.returns-bounded"
 	idClosedStates           = "local.closed-states"
+	idStatesAtReturn         = "close.states-at-return"
 	idGatheringUnchanged     = "local.gathering-unchanged"
 	idNoneAfterClose         = "events.none-after-close"
 	idNoneDuringClose        = "events.none-during-close"
@@ -79,6 +80,7 @@ func coreInvariants() []Invariant {
 			Ref:      refGracefulCloseWaitsOn + " (pion/webrtc#2847)",
 			Profiles: both,
 			Check:    checkLeakGoroutines,
+			Applies:  leakChecked,
 		},
 		{
 			ID:       idLeakSockets,
@@ -86,6 +88,7 @@ func coreInvariants() []Invariant {
 			Ref:      refCloseTheConnection + " step 8 (destroy the ICE Agent, releasing its resources)",
 			Profiles: both,
 			Check:    checkLeakSockets,
+			Applies:  leakChecked,
 		},
 		{
 			ID:       idCloseBounded,
@@ -93,6 +96,7 @@ func coreInvariants() []Invariant {
 			Ref:      refCloseTheConnection + " runs synchronously; " + refGracefulCloseWaitsOn + ", all of which stop when closed",
 			Profiles: both,
 			Check:    checkCloseBounded,
+			Applies:  anyCloseTimed,
 		},
 		{
 			ID:       idClosedStates,
@@ -100,6 +104,15 @@ func coreInvariants() []Invariant {
 			Ref:      refCloseTheConnection + " steps 3, 5, 6, 7, 9, 10, 11 (Pion's close() cites the same steps)",
 			Profiles: both,
 			Check:    checkClosedStates,
+			Applies:  closedWithFinal,
+		},
+		{
+			ID:       idStatesAtReturn,
+			Rule:     "The moment a close returns (a close step's Close or GracefulClose, each of its concurrent Close calls, a Close from inside a callback, the harness's GracefulClose), the peer's signaling, connection, ICE connection, ICE transport and DTLS read \"closed\", SCTP too once an answer was applied, and every data channel; a state that cannot be read inside a callback is not judged.",
+			Ref:      refCloseTheConnection + " steps 3, 5, 6, 7, 9, 10, 11: the algorithm runs synchronously inside close(), so every state it sets is \"closed\" when close() returns",
+			Profiles: w3cOnly,
+			Check:    checkStatesAtReturn,
+			Applies:  some(atReturnSubjects),
 		},
 		{
 			ID:       idGatheringUnchanged,
@@ -107,6 +120,7 @@ func coreInvariants() []Invariant {
 			Ref:      refCloseTheConnection + ": no step changes [[IceGatheringState]]",
 			Profiles: w3cOnly,
 			Check:    checkGatheringUnchanged,
+			Applies:  some(gatheringSubjects),
 		},
 		{
 			ID:       idNoneAfterClose,
@@ -114,6 +128,7 @@ func coreInvariants() []Invariant {
 			Ref:      refCloseTheConnection + " steps 3, 5, 10, 11 (\"This does not fire any event\"; data channels close without the closing procedure) and every queued task aborts once [[IsClosed]] is true",
 			Profiles: w3cOnly,
 			Check:    checkNoneAfterClose,
+			Applies:  closeReturned,
 		},
 		{
 			ID:       idNoneDuringClose,
@@ -121,6 +136,7 @@ func coreInvariants() []Invariant {
 			Ref:      refCloseTheConnection + " steps 3, 10, 11 (\"This does not fire any event\") and step 5 (the data channel closing procedure is not invoked)",
 			Profiles: w3cOnly,
 			Check:    checkNoneDuringClose,
+			Applies:  closeCalled,
 		},
 		{
 			ID:       idNoActivityAfterClose,
@@ -128,6 +144,7 @@ func coreInvariants() []Invariant {
 			Ref:      "Pion behaviour: Close stops every transport before it returns; only handlers it already dispatched on their own goroutines (\"go handler(...)\") may run later",
 			Profiles: pionOnly,
 			Check:    checkNoActivityAfterClose,
+			Applies:  closeReturned,
 		},
 		{
 			ID:       idGracefulCloseWaits,
@@ -135,6 +152,7 @@ func coreInvariants() []Invariant {
 			Ref:      refGracefulCloseWaitsOn,
 			Profiles: pionOnly,
 			Check:    checkGracefulCloseWaits,
+			Applies:  gracefulReturned,
 		},
 		{
 			ID:       idRemoteNotLeftConnected,
@@ -142,6 +160,7 @@ func coreInvariants() []Invariant {
 			Ref:      "RFC 7675 §5.1 (consent expires 30 s after the last response); W3C webrtc-pc RTCIceTransportState \"failed\" (pairs lost consent)",
 			Profiles: both,
 			Check:    checkRemoteNotLeftConnected,
+			Applies:  some(consentSubjects),
 		},
 		{
 			ID:       idRemoteClosedByDTLS,
@@ -149,6 +168,7 @@ func coreInvariants() []Invariant {
 			Ref:      "RFC 5246 §7.2.1 (close_notify); W3C webrtc-pc RTCDtlsTransportState \"closed\" (close_notify received) and " + refCloseTheConnection + " step 6 (remote sends SCTP ABORT); Pion SettingEngine.DisableCloseByDTLS(false) closes the PeerConnection",
 			Profiles: both,
 			Check:    checkRemoteClosedByDTLS,
+			Applies:  func(obs *facts.Observation) bool { rcs, _ := dtlsSubjects(obs); return len(rcs) > 0 },
 		},
 		{
 			ID:       idRemoteSCTPAfterAbort,
@@ -156,6 +176,7 @@ func coreInvariants() []Invariant {
 			Ref:      refCloseTheConnection + " step 6 (the closing side sends an SCTP ABORT) and RTCSctpTransportState \"closed\"; RFC 4960 §9.1; Pion SCTPTransport.OnClose (\"invoked when the SCTP Association closes\")",
 			Profiles: both,
 			Check:    checkRemoteSCTPAfterAbort,
+			Applies:  some(abortSubjects),
 		},
 		{
 			ID:       idRemoteConsentFailure,
@@ -163,6 +184,7 @@ func coreInvariants() []Invariant {
 			Ref:      "RFC 7675 §5.1 (consent freshness); Pion SettingEngine.DisableCloseByDTLS (\"relies on the ice failed state\")",
 			Profiles: both,
 			Check:    checkRemoteConsentFailure,
+			Applies:  some(consentFailureSubjects),
 		},
 	}
 }
@@ -249,21 +271,16 @@ func checkCloseBounded(obs *facts.Observation) []Violation {
 			Invariant: idCloseBounded,
 			Peer:      c.Peer,
 			Message:   fmt.Sprintf("%s (step #%d) took %s of virtual time, more than %s", c.Mode, c.Step, c.Took, CloseBound),
-			Evidence:  closeEvidence(obs, c.Peer, kindClose),
+			Evidence:  closeEvidence(obs, c.Peer, closeKind(c.By)),
 		})
 	}
-	// The harness's own closes are recorded only in the trace.
-	for _, p := range peers {
-		sp, ok := firstClose(obs.Events, p)
-		if !ok || sp.kind != kindHarnessClose || sp.ret < 0 {
-			continue
-		}
-		if took := obs.Events[sp.ret].At - obs.Events[sp.call].At; took > CloseBound {
+	for _, c := range obs.HarnessCloses {
+		if c.Took > CloseBound {
 			out = append(out, Violation{
 				Invariant: idCloseBounded,
-				Peer:      p,
-				Message:   fmt.Sprintf("the harness's graceful close took %s of virtual time, more than %s", took, CloseBound),
-				Evidence:  []string{obs.Events[sp.call].String(), obs.Events[sp.ret].String()},
+				Peer:      c.Peer,
+				Message:   fmt.Sprintf("the harness's graceful close took %s of virtual time, more than %s", c.Took, CloseBound),
+				Evidence:  closeEvidence(obs, c.Peer, facts.KindHarnessClose),
 			})
 		}
 	}
@@ -271,7 +288,7 @@ func checkCloseBounded(obs *facts.Observation) []Violation {
 }
 
 // closeEvidence renders the close call and return events of peer.
-func closeEvidence(obs *facts.Observation, peer, kind string) []string {
+func closeEvidence(obs *facts.Observation, peer string, kind facts.Kind) []string {
 	var out []string
 	for _, e := range obs.Events {
 		if e.Peer == peer && e.Kind == kind {
@@ -285,7 +302,7 @@ func closeEvidence(obs *facts.Observation, peer, kind string) []string {
 // before evs[end]: it went back to "stable" from have-local-offer or
 // have-remote-offer. Only then does W3C give it an RTCSctpTransport.
 func answerApplied(evs []facts.Event, peer string, end int) bool {
-	return find(evs, peer, "signaling", "stable", 0, end) >= 0
+	return find(evs, peer, facts.KindSignaling, "stable", 0, end) >= 0
 }
 
 func checkClosedStates(obs *facts.Observation) []Violation {
@@ -300,24 +317,10 @@ func checkClosedStates(obs *facts.Observation) []Violation {
 			continue // no final states (wedge, panic): nothing to judge
 		}
 		callAt := len(obs.Events)
-		if sp, ok := firstStepClose(obs.Events, p); ok {
+		if sp, ok := firstScenarioClose(obs.Events, p); ok {
 			callAt = sp.call
 		}
-		type field struct{ name, got, kind string }
-		fields := []field{
-			{"signaling", final.Signaling, "signaling"},
-			{"connection", final.Connection, "pc"},
-			{"ICE connection", final.ICEConnection, "ice"},
-			{"ICE transport", final.ICETransport, "ice"},
-			{"DTLS", final.DTLS, "dtls"},
-		}
-		if answerApplied(obs.Events, p, callAt) {
-			fields = append(fields, field{"SCTP", final.SCTP, "sctp"})
-		}
-		for _, dc := range final.DataChannels {
-			fields = append(fields, field{dcName(dc), dc.State, "dc"})
-		}
-		for _, f := range fields {
+		for _, f := range closedFields(final, answerApplied(obs.Events, p, callAt)) {
 			if f.got == "closed" {
 				continue
 			}
@@ -325,7 +328,7 @@ func checkClosedStates(obs *facts.Observation) []Violation {
 				"final " + p + ": " + formatState(final),
 				fmt.Sprintf("at close (step #%d %s, t=%.6fs) %s: %s", snap.Step, snap.Mode, snap.At.Seconds(), p, formatState(snap.Before)),
 			}
-			ev = append(ev, kindEvents(obs.Events, p, maxEvidence, f.kind, kindClose)...)
+			ev = append(ev, kindEvents(obs.Events, p, maxEvidence, withCloses(f.kind)...)...)
 			out = append(out, Violation{
 				Invariant: idClosedStates,
 				Peer:      p,
@@ -337,26 +340,111 @@ func checkClosedStates(obs *facts.Observation) []Violation {
 	return out
 }
 
-func checkGatheringUnchanged(obs *facts.Observation) []Violation {
-	var out []Violation
+// gatheringSubjects are the scenario's first closes of each peer whose
+// gathering state was read when the close started, with the states it is
+// compared against: at the close's return (when read there) and final.
+func gatheringSubjects(obs *facts.Observation) []facts.CloseSnapshot {
+	var out []facts.CloseSnapshot
 	for _, p := range peers {
 		snap, ok := firstSnapshot(obs, p)
-		if !ok {
+		if !ok || !facts.Known(snap.Before.ICEGathering) {
 			continue
 		}
-		final, ok := finalState(obs, p)
-		if !ok || final.ICEGathering == snap.Before.ICEGathering {
+		_, hasFinal := finalState(obs, p)
+		if hasFinal || (snap.After != nil && facts.Known(snap.After.ICEGathering)) {
+			out = append(out, snap)
+		}
+	}
+	return out
+}
+
+// atReturnSubjects are the closes whose states were read when they
+// returned, with at least one state readable.
+func atReturnSubjects(obs *facts.Observation) []facts.CloseSnapshot {
+	var out []facts.CloseSnapshot
+	for _, c := range append(obs.Closes[:len(obs.Closes):len(obs.Closes)], obs.HarnessCloses...) {
+		if c.After == nil {
 			continue
 		}
-		ev := []string{
-			fmt.Sprintf("at close (step #%d %s) %s: ice_gathering=%s", snap.Step, snap.Mode, p, snap.Before.ICEGathering),
-			fmt.Sprintf("final %s: ice_gathering=%s", p, final.ICEGathering),
+		for _, f := range closedFields(*c.After, true) {
+			if facts.Known(f.got) {
+				out = append(out, c)
+				break
+			}
 		}
-		ev = append(ev, kindEvents(obs.Events, p, maxEvidence, "gather", kindClose)...)
+	}
+	return out
+}
+
+// describeSnapshot names a close in a message.
+func describeSnapshot(c facts.CloseSnapshot) string {
+	call := "Close()"
+	if c.Mode == "graceful" {
+		call = "GracefulClose()"
+	}
+	switch c.By {
+	case facts.CloseByHarness:
+		return "the harness's " + call
+	case facts.CloseByCallback:
+		return fmt.Sprintf("%s from %s (step #%d)", call, c.Callback, c.Step)
+	case facts.CloseByExtra:
+		return fmt.Sprintf("a concurrent extra %s (step #%d)", call, c.Step)
+	}
+	return fmt.Sprintf("%s (step #%d)", call, c.Step)
+}
+
+func checkStatesAtReturn(obs *facts.Observation) []Violation {
+	var out []Violation
+	for _, c := range atReturnSubjects(obs) {
+		callAt := len(obs.Events)
+		if sp, ok := firstClose(obs.Events, c.Peer); ok {
+			callAt = sp.call
+		}
+		for _, f := range closedFields(*c.After, answerApplied(obs.Events, c.Peer, callAt)) {
+			if f.got == "closed" || !facts.Known(f.got) {
+				continue
+			}
+			ev := []string{
+				fmt.Sprintf("at return of %s, t=%.6fs+%s, %s: %s", describeSnapshot(c), c.At.Seconds(), c.Took, c.Peer, formatState(*c.After)),
+				fmt.Sprintf("at its call %s: %s", c.Peer, formatState(c.Before)),
+			}
+			ev = append(ev, kindEvents(obs.Events, c.Peer, maxEvidence, withCloses(f.kind)...)...)
+			out = append(out, Violation{
+				Invariant: idStatesAtReturn,
+				Peer:      c.Peer,
+				Message:   fmt.Sprintf("%s is %q when %s returned, want \"closed\"", f.name, f.got, describeSnapshot(c)),
+				Evidence:  ev,
+			})
+		}
+	}
+	return out
+}
+
+func checkGatheringUnchanged(obs *facts.Observation) []Violation {
+	var out []Violation
+	for _, snap := range gatheringSubjects(obs) {
+		p, before := snap.Peer, snap.Before.ICEGathering
+		when, got := "", before
+		if a := snap.After; a != nil && facts.Known(a.ICEGathering) && a.ICEGathering != before {
+			when, got = "when the close returned", a.ICEGathering
+		} else if final, ok := finalState(obs, p); ok && final.ICEGathering != before {
+			when, got = "after it", final.ICEGathering
+		}
+		if when == "" {
+			continue
+		}
+		ev := []string{fmt.Sprintf("at close (step #%d %s) %s: ice_gathering=%s", snap.Step, snap.Mode, p, before)}
+		if a := snap.After; a != nil {
+			ev = append(ev, fmt.Sprintf("at return %s: ice_gathering=%s", p, a.ICEGathering))
+		}
+		if final, ok := finalState(obs, p); ok {
+			ev = append(ev, fmt.Sprintf("final %s: ice_gathering=%s", p, final.ICEGathering))
+		}
+		ev = append(ev, kindEvents(obs.Events, p, maxEvidence, withCloses(facts.KindGather)...)...)
 		out = append(out, Violation{
 			Invariant: idGatheringUnchanged,
 			Peer:      p,
-			Message:   fmt.Sprintf("ICE gathering went from %q at the close to %q", snap.Before.ICEGathering, final.ICEGathering),
+			Message:   fmt.Sprintf("ICE gathering went from %q at the close to %q %s", before, got, when),
 			Evidence:  ev,
 		})
 	}
@@ -384,7 +472,7 @@ func eventsViolations(obs *facts.Observation, id, peer string, sp closeSpan, fro
 	// once (F9): say so when the peer had concurrent Close calls.
 	concurrent := ""
 	for _, e := range evs {
-		if e.Peer == peer && e.Kind == "extra-close" {
+		if e.Peer == peer && e.Kind == facts.KindExtraClose {
 			concurrent = " (one of several concurrent Close calls)"
 			break
 		}
@@ -421,11 +509,14 @@ func eventsViolations(obs *facts.Observation, id, peer string, sp closeSpan, fro
 // GracefulClose()".
 func describeClose(evs []facts.Event, sp closeSpan) string {
 	call := "Close()"
-	if evs[sp.call].Detail == "call graceful" {
+	if sp.graceful() {
 		call = "GracefulClose()"
 	}
-	if sp.kind == kindHarnessClose {
+	switch sp.by {
+	case facts.CloseByHarness:
 		return "the harness's " + call
+	case facts.CloseByCallback:
+		return "its first " + call + " (from " + closeCallback(evs, sp) + ")"
 	}
 	return "its first " + call
 }
@@ -434,11 +525,60 @@ func describeClose(evs []facts.Event, sp closeSpan) string {
 // close step's snapshot, or for the harness's close the final states (taken
 // just before it).
 func stateAtClose(obs *facts.Observation, peer string, sp closeSpan) (facts.PeerState, bool) {
-	if sp.kind == kindHarnessClose {
+	if sp.by == facts.CloseByHarness {
 		return finalState(obs, peer)
 	}
 	snap, ok := firstSnapshot(obs, peer)
 	return snap.Before, ok
+}
+
+// closeKind is the trace kind of a close started by by.
+func closeKind(by facts.CloseBy) facts.Kind {
+	switch by {
+	case facts.CloseByCallback:
+		return facts.KindCallbackClose
+	case facts.CloseByExtra:
+		return facts.KindExtraClose
+	case facts.CloseByHarness:
+		return facts.KindHarnessClose
+	}
+	return facts.KindClose
+}
+
+// closeCallback names the callback a callback close ran inside.
+func closeCallback(evs []facts.Event, sp closeSpan) string {
+	if c := evs[sp.call].Close; c != nil && c.Callback != "" {
+		return c.Callback
+	}
+	return "a callback"
+}
+
+// stateField is one object's state in a state tuple, with the trace kind
+// whose events explain it.
+type stateField struct {
+	name, got string
+	kind      facts.Kind
+}
+
+// closedFields lists the states of st that the close algorithm sets to
+// "closed": signaling, connection, ICE connection, ICE transport, DTLS,
+// SCTP when withSCTP (an answer was applied, so W3C has an
+// RTCSctpTransport), and every data channel.
+func closedFields(st facts.PeerState, withSCTP bool) []stateField {
+	fields := []stateField{
+		{"signaling", st.Signaling, facts.KindSignaling},
+		{"connection", st.Connection, facts.KindPC},
+		{"ICE connection", st.ICEConnection, facts.KindICE},
+		{"ICE transport", st.ICETransport, facts.KindICE},
+		{"DTLS", st.DTLS, facts.KindDTLS},
+	}
+	if withSCTP {
+		fields = append(fields, stateField{"SCTP", st.SCTP, facts.KindSCTP})
+	}
+	for _, dc := range st.DataChannels {
+		fields = append(fields, stateField{dcName(dc), dc.State, facts.KindDC})
+	}
+	return fields
 }
 
 // lateNotice reports whether e reports, through a handler Pion runs on a
@@ -447,10 +587,10 @@ func stateAtClose(obs *facts.Observation, peer string, sp closeSpan) (facts.Peer
 // delivered late.
 func lateNotice(e facts.Event, at facts.PeerState) bool {
 	switch e.Kind {
-	case "signaling":
-		return e.Detail == at.Signaling
-	case "pc":
-		return e.Detail == at.Connection
+	case facts.KindSignaling:
+		return facts.Known(at.Signaling) && e.State == at.Signaling
+	case facts.KindPC:
+		return facts.Known(at.Connection) && e.State == at.Connection
 	}
 	return false
 }
@@ -463,7 +603,7 @@ func checkNoneAfterClose(obs *facts.Observation) []Violation {
 			continue
 		}
 		out = append(out, eventsViolations(obs, idNoneAfterClose, p, sp, sp.ret+1, len(obs.Events),
-			"fired after the return of", func(e facts.Event) bool { return callbackKinds[e.Kind] })...)
+			"fired after the return of", func(e facts.Event) bool { return e.IsCallback() })...)
 	}
 	return out
 }
@@ -495,7 +635,7 @@ func checkNoActivityAfterClose(obs *facts.Observation) []Violation {
 		at, known := stateAtClose(obs, p, sp)
 		out = append(out, eventsViolations(obs, idNoActivityAfterClose, p, sp, sp.ret+1, len(obs.Events),
 			"fired after the return of", func(e facts.Event) bool {
-				return callbackKinds[e.Kind] && !isClosedNotice(e) && !(known && lateNotice(e, at))
+				return e.IsCallback() && !isClosedNotice(e) && !(known && lateNotice(e, at))
 			})...)
 	}
 	return out
@@ -505,7 +645,7 @@ func checkGracefulCloseWaits(obs *facts.Observation) []Violation {
 	var out []Violation
 	for _, p := range peers {
 		sp, ok := firstClose(obs.Events, p)
-		if !ok || sp.ret < 0 || obs.Events[sp.call].Detail != "call graceful" {
+		if !ok || sp.ret < 0 || !sp.graceful() {
 			continue
 		}
 		// The late notices events.no-activity-after-close lets pass; every
@@ -541,7 +681,7 @@ func remoteCloses(obs *facts.Observation) []remoteClose {
 			continue
 		}
 		snap, _ := firstSnapshot(obs, r)
-		sp, ok := firstStepClose(obs.Events, r)
+		sp, ok := firstScenarioClose(obs.Events, r)
 		if !ok {
 			continue
 		}
@@ -554,12 +694,21 @@ func remoteCloses(obs *facts.Observation) []remoteClose {
 	return out
 }
 
+// consentSubjects are the remote closes remote.not-left-connected judges:
+// those with at least ConsentWindow between the remote's close and Final.
+func consentSubjects(obs *facts.Observation) []remoteClose {
+	var out []remoteClose
+	for _, rc := range remoteCloses(obs) {
+		if rc.window >= ConsentWindow {
+			out = append(out, rc)
+		}
+	}
+	return out
+}
+
 func checkRemoteNotLeftConnected(obs *facts.Observation) []Violation {
 	var out []Violation
-	for _, rc := range remoteCloses(obs) {
-		if rc.window < ConsentWindow {
-			continue // too short a settle to expect consent to have failed
-		}
+	for _, rc := range consentSubjects(obs) {
 		s := rc.survivor
 		type field struct{ name, got string }
 		var bad []field
@@ -574,7 +723,7 @@ func checkRemoteNotLeftConnected(obs *facts.Observation) []Violation {
 				obs.Events[rc.sp.call].String(),
 				fmt.Sprintf("final %s (%s after the remote's close): %s", s, rc.window, formatState(rc.final)),
 			}
-			ev = append(ev, kindEvents(obs.Events[rc.sp.call:], s, maxEvidence, "pc", "ice", "dtls")...)
+			ev = append(ev, kindEvents(obs.Events[rc.sp.call:], s, maxEvidence, facts.KindPC, facts.KindICE, facts.KindDTLS)...)
 			out = append(out, Violation{
 				Invariant: idRemoteNotLeftConnected,
 				Peer:      s,
@@ -586,11 +735,15 @@ func checkRemoteNotLeftConnected(obs *facts.Observation) []Violation {
 	return out
 }
 
-func checkRemoteClosedByDTLS(obs *facts.Observation) []Violation {
+// dtlsSubjects are the remote closes remote.closed-by-dtls judges: the
+// remote closed a DTLS session both sides had up, over a path that could
+// carry the close_notify, which no packet fault dropped (with the SCTP
+// ABORT, if SCTP was up), and DisableCloseByDTLS is off. end is the index
+// of the survivor's harness close.
+func dtlsSubjects(obs *facts.Observation) (out []remoteClose, ends []int) {
 	if obs.Scenario.Settings.DisableCloseByDTLS {
-		return nil
+		return nil, nil
 	}
-	var out []Violation
 	for _, rc := range remoteCloses(obs) {
 		s := rc.survivor
 		if rc.snap.Before.DTLS != "connected" {
@@ -611,13 +764,22 @@ func checkRemoteClosedByDTLS(obs *facts.Observation) []Violation {
 		// The survivor must have had its side of the session up: a
 		// close_notify means nothing to a handshake still in flight.
 		end := harnessCloseAt(obs.Events, s)
-		if find(obs.Events, s, "dtls", "connected", 0, end) < 0 {
+		if find(obs.Events, s, facts.KindDTLS, "connected", 0, end) < 0 {
 			continue
 		}
-		type field struct{ name, got string }
-		fields := []field{{"DTLS", rc.final.DTLS}, {"SCTP", rc.final.SCTP}}
+		out, ends = append(out, rc), append(ends, end)
+	}
+	return out, ends
+}
+
+func checkRemoteClosedByDTLS(obs *facts.Observation) []Violation {
+	var out []Violation
+	rcs, ends := dtlsSubjects(obs)
+	for k, rc := range rcs {
+		s, end := rc.survivor, ends[k]
+		fields := []stateField{{"DTLS", rc.final.DTLS, facts.KindDTLS}, {"SCTP", rc.final.SCTP, facts.KindSCTP}}
 		for _, dc := range rc.final.DataChannels {
-			fields = append(fields, field{dcName(dc), dc.State})
+			fields = append(fields, stateField{dcName(dc), dc.State, facts.KindDC})
 		}
 		for _, f := range fields {
 			if f.got == "closed" {
@@ -628,7 +790,7 @@ func checkRemoteClosedByDTLS(obs *facts.Observation) []Violation {
 				obs.Events[rc.sp.call].String(),
 				"final " + s + ": " + formatState(rc.final),
 			}
-			ev = append(ev, kindEvents(obs.Events[rc.sp.call:end], s, maxEvidence, "dtls", "sctp", "dc", "pc")...)
+			ev = append(ev, kindEvents(obs.Events[rc.sp.call:end], s, maxEvidence, facts.KindDTLS, facts.KindSCTP, facts.KindDC, facts.KindPC)...)
 			out = append(out, Violation{
 				Invariant: idRemoteClosedByDTLS,
 				Peer:      s,
@@ -640,43 +802,85 @@ func checkRemoteClosedByDTLS(obs *facts.Observation) []Violation {
 	return out
 }
 
-func checkRemoteConsentFailure(obs *facts.Observation) []Violation {
+// consentFailureSubject is a remote close remote.consent-failure judges,
+// with the indices of the survivor's first "disconnected" after it (-1 if
+// none) and of its harness close.
+type consentFailureSubject struct {
+	remoteClose
+	disc, end int
+}
+
+// consentFailureSubjects are the remote closes remote.consent-failure
+// judges: DisableCloseByDTLS on, ConsentWindow of settle, the survivor's
+// ICE connected when the remote closed and not restarted afterwards.
+func consentFailureSubjects(obs *facts.Observation) []consentFailureSubject {
 	if !obs.Scenario.Settings.DisableCloseByDTLS {
 		return nil
 	}
-	var out []Violation
+	var out []consentFailureSubject
 	evs := obs.Events
-	for _, rc := range remoteCloses(obs) {
+	for _, rc := range consentSubjects(obs) {
 		s := rc.survivor
-		if rc.window < ConsentWindow {
-			continue
-		}
 		// Consent freshness applies to a connection ICE had established.
-		if st := lastState(evs, s, "ice", rc.sp.call); st != "connected" && st != "completed" {
+		if st := lastState(evs, s, facts.KindICE, rc.sp.call); st != "connected" && st != "completed" {
 			continue
 		}
 		end := harnessCloseAt(evs, s)
-		disc := find(evs, s, "ice", "disconnected", rc.sp.call, end)
-		if restart := find(evs, s, "ice", "checking", rc.sp.call, end); restart >= 0 && (disc < 0 || restart < disc) {
+		disc := find(evs, s, facts.KindICE, "disconnected", rc.sp.call, end)
+		if restart := find(evs, s, facts.KindICE, "checking", rc.sp.call, end); restart >= 0 && (disc < 0 || restart < disc) {
 			// The survivor restarted ICE after the close (an ICE-restart
 			// offer it was still applying): checking can only fail, it
 			// has no connection whose consent could expire.
 			continue
 		}
+		out = append(out, consentFailureSubject{rc, disc, end})
+	}
+	return out
+}
+
+func checkRemoteConsentFailure(obs *facts.Observation) []Violation {
+	var out []Violation
+	evs := obs.Events
+	for _, c := range consentFailureSubjects(obs) {
+		s := c.survivor
 		failed := -1
-		if disc >= 0 {
-			failed = find(evs, s, "ice", "failed", disc, end)
+		if c.disc >= 0 {
+			failed = find(evs, s, facts.KindICE, "failed", c.disc, c.end)
 		}
-		if disc >= 0 && failed >= 0 {
+		if c.disc >= 0 && failed >= 0 {
 			continue
 		}
-		msg := fmt.Sprintf("ICE never went \"disconnected\" in the %s after %s closed", rc.window, rc.remote)
-		if disc >= 0 {
-			msg = fmt.Sprintf("ICE went \"disconnected\" but never \"failed\" in the %s after %s closed", rc.window, rc.remote)
+		msg := fmt.Sprintf("ICE never went \"disconnected\" in the %s after %s closed", c.window, c.remote)
+		if c.disc >= 0 {
+			msg = fmt.Sprintf("ICE went \"disconnected\" but never \"failed\" in the %s after %s closed", c.window, c.remote)
 		}
-		ev := []string{evs[rc.sp.call].String(), "final " + s + ": " + formatState(rc.final)}
-		ev = append(ev, kindEvents(evs[rc.sp.call:end], s, maxEvidence, "ice", "pc")...)
+		ev := []string{evs[c.sp.call].String(), "final " + s + ": " + formatState(c.final)}
+		ev = append(ev, kindEvents(evs[c.sp.call:c.end], s, maxEvidence, facts.KindICE, facts.KindPC)...)
 		out = append(out, Violation{Invariant: idRemoteConsentFailure, Peer: s, Message: msg, Evidence: ev})
+	}
+	return out
+}
+
+// abortSubject is a survivor whose SCTP close callback fired (at index
+// closed) after its remote closed, with the index of its harness close.
+type abortSubject struct {
+	remoteClose
+	closed, end int
+}
+
+// abortSubjects are the survivors remote.sctp-closed-after-abort judges.
+func abortSubjects(obs *facts.Observation) []abortSubject {
+	var out []abortSubject
+	evs := obs.Events
+	for _, rc := range remoteCloses(obs) {
+		s := rc.survivor
+		end := harnessCloseAt(evs, s)
+		i := slices.IndexFunc(evs[rc.sp.call:end], func(e facts.Event) bool {
+			return e.Peer == s && e.Kind == facts.KindSCTP && e.Op == facts.OpClose
+		})
+		if i >= 0 {
+			out = append(out, abortSubject{rc, rc.sp.call + i, end})
+		}
 	}
 	return out
 }
@@ -684,24 +888,17 @@ func checkRemoteConsentFailure(obs *facts.Observation) []Violation {
 func checkRemoteSCTPAfterAbort(obs *facts.Observation) []Violation {
 	var out []Violation
 	evs := obs.Events
-	for _, rc := range remoteCloses(obs) {
-		s := rc.survivor
-		if rc.final.SCTP == "closed" {
+	for _, a := range abortSubjects(obs) {
+		if a.final.SCTP == "closed" {
 			continue
 		}
-		end := harnessCloseAt(evs, s)
-		i := slices.IndexFunc(evs[rc.sp.call:end], func(e facts.Event) bool {
-			return e.Peer == s && e.Kind == "sctp" && firstWord(e.Detail) == "close"
-		})
-		if i < 0 {
-			continue
-		}
-		ev := []string{evs[rc.sp.call].String(), evs[rc.sp.call+i].String(), "final " + s + ": " + formatState(rc.final)}
-		ev = append(ev, kindEvents(evs[rc.sp.call:end], s, maxEvidence, "sctp", "dc", "dtls")...)
+		s := a.survivor
+		ev := []string{evs[a.sp.call].String(), evs[a.closed].String(), "final " + s + ": " + formatState(a.final)}
+		ev = append(ev, kindEvents(evs[a.sp.call:a.end], s, maxEvidence, facts.KindSCTP, facts.KindDC, facts.KindDTLS)...)
 		out = append(out, Violation{
 			Invariant: idRemoteSCTPAfterAbort,
 			Peer:      s,
-			Message:   fmt.Sprintf("SCTP is %q at the end though its close callback fired at t=%.6fs, after %s closed", rc.final.SCTP, evs[rc.sp.call+i].At.Seconds(), rc.remote),
+			Message:   fmt.Sprintf("SCTP is %q at the end though its close callback fired at t=%.6fs, after %s closed", a.final.SCTP, evs[a.closed].At.Seconds(), a.remote),
 			Evidence:  ev,
 		})
 	}
@@ -711,8 +908,8 @@ func checkRemoteSCTPAfterAbort(obs *facts.Observation) []Violation {
 // lastICEState is the last ICE connection state peer reported in evs.
 func lastICEState(evs []facts.Event, peer string) string {
 	for i := len(evs) - 1; i >= 0; i-- {
-		if evs[i].Peer == peer && evs[i].Kind == "ice" {
-			return evs[i].Detail
+		if evs[i].Peer == peer && evs[i].Kind == facts.KindICE {
+			return evs[i].State
 		}
 	}
 	return ""
@@ -728,12 +925,10 @@ func dcName(dc facts.DCState) string {
 }
 
 // dropped reports whether a packet fault dropped a packet of class sent
-// from peer from to peer to among evs (sim traces each packet a fault acts
-// on as "<fault> on <class> <from>-><to>").
+// from peer from to peer to among evs.
 func dropped(evs []facts.Event, class, from, to string) bool {
-	suffix := " on " + class + " " + from + "->" + to
 	for _, e := range evs {
-		if e.Kind == "fault" && strings.HasPrefix(e.Detail, "drop ") && strings.HasSuffix(e.Detail, suffix) {
+		if f := e.Fault; f != nil && f.Action == "drop" && f.Class == class && f.From == from && f.To == to {
 			return true
 		}
 	}
@@ -747,7 +942,7 @@ func dropped(evs []facts.Event, class, from, to string) bool {
 // over.
 func stepStart(evs []facts.Event, call int, peer string) int {
 	for j := call - 1; j >= 0; j-- {
-		if e := evs[j]; e.Kind == "step" && e.Peer == peer && !strings.HasSuffix(e.Detail, " done") && !strings.Contains(e.Detail, " error: ") {
+		if e := evs[j]; e.Step != nil && !e.Step.End && e.Peer == peer {
 			return j
 		}
 	}

@@ -39,6 +39,9 @@
 //   - local.closed-states (w3c, pion): A peer closed by a close step ends with signaling, connection, ICE connection, ICE transport and DTLS "closed", SCTP "closed" once an answer was applied, and every data channel "closed".
 //     Ref: W3C webrtc-pc RTCPeerConnection.close(), "close the connection" steps 3, 5, 6, 7, 9, 10, 11 (Pion's close() cites the same steps).
 //
+//   - close.states-at-return (w3c): The moment a close returns (a close step's Close or GracefulClose, each of its concurrent Close calls, a Close from inside a callback, the harness's GracefulClose), the peer's signaling, connection, ICE connection, ICE transport and DTLS read "closed", SCTP too once an answer was applied, and every data channel; a state that cannot be read inside a callback is not judged.
+//     Ref: W3C webrtc-pc RTCPeerConnection.close(), "close the connection" steps 3, 5, 6, 7, 9, 10, 11: the algorithm runs synchronously inside close(), so every state it sets is "closed" when close() returns.
+//
 //   - local.gathering-unchanged (w3c): Closing a peer leaves its ICE gathering state as it was when the close step started.
 //     Ref: W3C webrtc-pc RTCPeerConnection.close(), "close the connection": no step changes [[IceGatheringState]].
 //

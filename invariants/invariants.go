@@ -24,6 +24,18 @@ type Invariant struct {
 	// Check judges one Observation and returns every violation of the rule,
 	// or none. It never panics and never modifies the Observation.
 	Check func(*facts.Observation) []Violation
+	// Applies reports whether a run gave the rule anything to judge (a
+	// close of the kind it is about, a probe, a surviving peer...); nil
+	// means every run does. A run it does not apply to is "n/a" for the
+	// rule, never "pass". Check finds nothing where Applies is false; if it
+	// does find a violation, the violation counts (a judge never hides
+	// what it found).
+	Applies func(*facts.Observation) bool
+}
+
+// AppliesTo reports whether obs gave inv anything to judge (see Applies).
+func (inv Invariant) AppliesTo(obs *facts.Observation) bool {
+	return inv.Applies == nil || inv.Applies(obs)
 }
 
 // In reports whether profile p expects the invariant to hold.

@@ -1,6 +1,7 @@
 package invariants_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -18,9 +19,63 @@ type builder struct{ obs *facts.Observation }
 // at converts seconds of virtual time.
 func at(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
+// ev appends an event written in the trace's shorthand ("A pc connected",
+// "A close call graceful", "A step #7 A close(close)", "- fault drop on
+// dtls-alert A->B") and fills in the typed facts sim would have recorded
+// with it: the judges read only those (TestTypedFacts in sim checks that
+// sim records them).
 func (b *builder) ev(t float64, peer, kind, detail string) *builder {
-	b.obs.Events = append(b.obs.Events, facts.Event{Seq: len(b.obs.Events), At: at(t), Peer: peer, Kind: kind, Detail: detail})
+	e := typed(facts.Event{Seq: len(b.obs.Events), At: at(t), Peer: peer, Kind: facts.Kind(kind), Detail: detail})
+	if first, rest, _ := strings.Cut(detail, " "); e.Kind == facts.KindHarness && first == "settle" {
+		if d, err := time.ParseDuration(rest); err == nil {
+			b.obs.FinalAt = e.At + d
+		}
+	}
+	b.obs.Events = append(b.obs.Events, e)
 	return b
+}
+
+// typed fills in the typed facts of an event written in shorthand (see ev).
+func typed(e facts.Event) facts.Event {
+	detail := e.Detail
+	first, rest, _ := strings.Cut(detail, " ")
+	switch k := e.Kind; {
+	case k == facts.KindPC || k == facts.KindICE || k == facts.KindGather || k == facts.KindSignaling || k == facts.KindDTLS:
+		e.State = detail
+	case k == facts.KindDC || k == facts.KindSCTP || k == facts.KindCandidate || k == facts.KindTrack:
+		e.Op = facts.Op(first)
+		if l, _, ok := strings.Cut(strings.TrimPrefix(rest, "\""), "\""); ok && strings.HasPrefix(rest, "\"") {
+			e.Label = l
+		}
+	case k.IsClose() && (first == "call" || first == "return"):
+		by := map[facts.Kind]facts.CloseBy{facts.KindClose: facts.CloseByStep, facts.KindCallbackClose: facts.CloseByCallback,
+			facts.KindExtraClose: facts.CloseByExtra, facts.KindHarnessClose: facts.CloseByHarness}[k]
+		mode, errText, _ := strings.Cut(rest, " err=")
+		c := &facts.CloseFact{Return: first == "return", Mode: mode, By: by}
+		if errText != "<nil>" {
+			c.Err = errText
+		}
+		e.Close = c
+	case k == facts.KindStep:
+		var idx int
+		fmt.Sscanf(first, "#%d", &idx)
+		sf := &facts.StepFact{Index: idx}
+		switch {
+		case rest == "done":
+			sf.End = true
+		case strings.HasPrefix(rest, "error: "):
+			sf.End, sf.Err = true, strings.TrimPrefix(rest, "error: ")
+		case strings.Contains(rest, " close("):
+			sf.Kind = scenarios.KindClose
+		}
+		e.Step = sf
+	case k == facts.KindFault:
+		// "drop on dtls-alert A->B"
+		f := strings.Fields(detail)
+		from, to, _ := strings.Cut(f[len(f)-1], "->")
+		e.Fault = &facts.FaultFact{Action: f[0], Class: f[len(f)-2], From: from, To: to}
+	}
+	return e
 }
 
 // connected is the state tuple of a peer with everything up.
@@ -78,8 +133,11 @@ func base() *facts.Observation {
 		ev(2.01, "B", "ice", "closed").
 		ev(42, "B", "harness-close", "call graceful").
 		ev(42, "B", "harness-close", "return graceful err=<nil>")
-	b.obs.Closes = []facts.CloseSnapshot{{Step: 7, Peer: "A", Mode: "close", At: at(2), Before: connected("A"), Took: time.Millisecond}}
+	afterA := closed("A")
+	b.obs.Closes = []facts.CloseSnapshot{{Step: 7, Peer: "A", Mode: "close", By: facts.CloseByStep, At: at(2), Before: connected("A"), After: &afterA, Took: time.Millisecond}}
 	b.obs.Final = []facts.PeerState{closed("A"), closed("B")}
+	afterB := closed("B")
+	b.obs.HarnessCloses = []facts.CloseSnapshot{{Step: -1, Peer: "B", Mode: "graceful", By: facts.CloseByHarness, At: at(42), Before: closed("B"), After: &afterB}}
 	b.obs.Virtual = at(47)
 	return b.obs
 }
@@ -112,10 +170,13 @@ func consent() *facts.Observation {
 }
 
 // insertBefore inserts evs before the first event of kind, renumbering.
-func (b *builder) insertBefore(kind string, evs []facts.Event) {
+func (b *builder) insertBefore(kind facts.Kind, evs []facts.Event) {
 	i := slices.IndexFunc(b.obs.Events, func(e facts.Event) bool { return e.Kind == kind })
 	if i < 0 {
 		i = len(b.obs.Events)
+	}
+	for k := range evs {
+		evs[k] = typed(evs[k])
 	}
 	b.obs.Events = slices.Insert(b.obs.Events, i, evs...)
 	for k := range b.obs.Events {
@@ -127,8 +188,11 @@ func (b *builder) insertBefore(kind string, evs []facts.Event) {
 // and detail.
 func insertAfter(obs *facts.Observation, peer, kind, detail string, evs ...facts.Event) {
 	i := slices.IndexFunc(obs.Events, func(e facts.Event) bool {
-		return e.Peer == peer && e.Kind == kind && e.Detail == detail
+		return e.Peer == peer && e.Kind == facts.Kind(kind) && e.Detail == detail
 	})
+	for k := range evs {
+		evs[k] = typed(evs[k])
+	}
 	if i < 0 {
 		panic("insertAfter: no event " + peer + " " + kind + " " + detail)
 	}
@@ -146,7 +210,7 @@ func removeEvents(obs *facts.Observation, drop func(facts.Event) bool) {
 }
 
 func e(t float64, peer, kind, detail string) facts.Event {
-	return facts.Event{At: at(t), Peer: peer, Kind: kind, Detail: detail}
+	return typed(facts.Event{At: at(t), Peer: peer, Kind: facts.Kind(kind), Detail: detail})
 }
 
 // cases has, for every invariant, runs that hold it and runs that do not.
@@ -219,9 +283,40 @@ var cases = []struct {
 		obs: func() *facts.Observation {
 			o := base()
 			o.Events[len(o.Events)-1].At = at(49)
+			o.HarnessCloses[0].Took = 7 * time.Second
 			return o
 		}},
 
+	{name: "all closed at return", invariant: "close.states-at-return", obs: base},
+	{name: "connected at return", invariant: "close.states-at-return", fail: true, peer: "A",
+		want: `connection is "connected" when Close() (step #7) returned, want "closed"`,
+		obs: func() *facts.Observation {
+			o := base()
+			o.Closes[0].After.Connection = "connected"
+			return o
+		}},
+	{name: "unknown at return is not judged", invariant: "close.states-at-return",
+		obs: func() *facts.Observation {
+			o := base()
+			o.Closes[0].By, o.Closes[0].Callback = facts.CloseByCallback, "OnConnectionStateChange"
+			o.Closes[0].After.DTLS, o.Closes[0].After.SCTP = facts.StateUnknown, facts.StateUnknown
+			return o
+		}},
+	{name: "extra concurrent close returned early", invariant: "close.states-at-return", fail: true, peer: "A",
+		want: `signaling is "stable" when a concurrent extra Close() (step #7) returned`,
+		obs: func() *facts.Observation {
+			o := base()
+			early := connected("A")
+			o.Closes = append(o.Closes, facts.CloseSnapshot{Step: 7, Peer: "A", Mode: "close", By: facts.CloseByExtra, At: at(2), Before: connected("A"), After: &early})
+			return o
+		}},
+	{name: "harness close leaves DTLS connected", invariant: "close.states-at-return", fail: true, peer: "B",
+		want: `DTLS is "connected" when the harness's GracefulClose() returned`,
+		obs: func() *facts.Observation {
+			o := base()
+			o.HarnessCloses[0].After.DTLS = "connected"
+			return o
+		}},
 	{name: "all closed", invariant: "local.closed-states", obs: base},
 	{name: "SCTP connecting before any answer", invariant: "local.closed-states",
 		obs: func() *facts.Observation {
@@ -259,7 +354,7 @@ var cases = []struct {
 		want: "the harness's GracefulClose()",
 		obs: func() *facts.Observation {
 			o := base()
-			o.Events = append(o.Events, facts.Event{Seq: len(o.Events), At: at(42), Peer: "B", Kind: "pc", Detail: "closed"})
+			o.Events = append(o.Events, typed(facts.Event{Seq: len(o.Events), At: at(42), Peer: "B", Kind: "pc", Detail: "closed"}))
 			return o
 		}},
 
@@ -316,7 +411,7 @@ var cases = []struct {
 		want: `"pc closed" still fired after the return of the harness's GracefulClose()`,
 		obs: func() *facts.Observation {
 			o := base()
-			o.Events = append(o.Events, facts.Event{Seq: len(o.Events), At: at(42), Peer: "B", Kind: "pc", Detail: "closed"})
+			o.Events = append(o.Events, typed(facts.Event{Seq: len(o.Events), At: at(42), Peer: "B", Kind: "pc", Detail: "closed"}))
 			return o
 		}},
 	{name: "late signaling notice after GracefulClose", invariant: "events.graceful-close-waits", fail: true, peer: "B",
@@ -325,7 +420,7 @@ var cases = []struct {
 			o := base()
 			o.Final[1] = connected("B") // the harness closes B from its final state
 			removeEvents(o, func(e facts.Event) bool { return e.Peer == "B" && e.At == at(2.01) })
-			o.Events = append(o.Events, facts.Event{Seq: len(o.Events), At: at(42), Peer: "B", Kind: "signaling", Detail: "stable"})
+			o.Events = append(o.Events, typed(facts.Event{Seq: len(o.Events), At: at(42), Peer: "B", Kind: "signaling", Detail: "stable"}))
 			return o
 		}},
 	{name: "late notice after a GracefulClose step", invariant: "events.graceful-close-waits", fail: true, peer: "A",
@@ -334,7 +429,8 @@ var cases = []struct {
 			o := base()
 			for i := range o.Events {
 				if o.Events[i].Peer == "A" && o.Events[i].Kind == "close" {
-					o.Events[i].Detail = strings.Replace(o.Events[i].Detail, "close", "graceful", 1)
+					o.Events[i] = typed(facts.Event{At: o.Events[i].At, Peer: "A", Kind: "close",
+						Detail: strings.Replace(o.Events[i].Detail, "close", "graceful", 1)})
 				}
 			}
 			o.Closes[0].Mode = "graceful"
@@ -352,6 +448,7 @@ var cases = []struct {
 					o.Events[i].Detail = "settle 10s"
 				}
 			}
+			o.FinalAt = at(12)
 			return o
 		}},
 	{name: "survivor still connected", invariant: "remote.not-left-connected", fail: true, peer: "B",

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/closesim/closesim/facts"
@@ -19,12 +20,21 @@ type KnownIssue struct {
 	ID string `json:"id"`
 	// Invariant is the ID of the invariant whose violations it covers.
 	Invariant string `json:"invariant"`
-	// Signature is matched against the violation's Message and Evidence
-	// (joined by newlines): a plain substring, or with the prefix "re:" a
-	// regular expression (Go RE2 syntax), e.g. "re:sctp.*Abort". Entries for
+	// Signature is matched against the violation's Message (or the field In
+	// names): a plain substring, or with the prefix "re:" a regular
+	// expression (Go RE2 syntax), e.g. "re:sctp.*Abort". Entries for
 	// harness.no-wedge match on Waiter, Holder and Stuck instead, and leave
 	// it empty.
 	Signature string `json:"signature,omitempty"`
+	// In names what Signature is matched against: "" or "message" (the
+	// violation's one-line Message), "evidence" (its evidence lines, joined
+	// by newlines). Matching text anywhere in the evidence once labelled a
+	// different bug known, so the evidence is searched only on request.
+	In string `json:"in,omitempty"`
+	// Releases lists the pion/webrtc releases the issue was seen on (e.g.
+	// "v4.2.26"); empty means every release. Loaded with ForRelease, an
+	// entry whose list leaves out the release under test is dropped.
+	Releases []string `json:"releases,omitempty"`
 	// Waiter, for a wedge (harness.no-wedge), lists substrings that must all
 	// appear among the function names of one goroutine blocked on a mutex
 	// (facts.Wedge.Blocked), e.g. "(*SCTPTransport).onClose". Every other
@@ -133,13 +143,22 @@ func (k KnownIssue) Matches(v Violation) bool {
 	if err != nil {
 		return false
 	}
-	return m(matchText(v))
+	return m(k.matchText(v))
 }
 
-// matchText is the text a signature is matched against.
-func matchText(v Violation) string {
-	return v.Message + "\n" + strings.Join(v.Evidence, "\n")
+// matchText is the text of v that k's signature is matched against.
+func (k KnownIssue) matchText(v Violation) string {
+	if k.In == matchInEvidence {
+		return strings.Join(v.Evidence, "\n")
+	}
+	return v.Message
 }
+
+// Values of KnownIssue.In.
+const (
+	matchInMessage  = "message"
+	matchInEvidence = "evidence"
+)
 
 // LoadKnown reads a known-issues file: a JSON array of KnownIssue objects
 // (an empty array is fine). Unknown fields, a missing id, invariant,
@@ -161,8 +180,15 @@ func LoadKnown(path string, opts ...KnownOption) ([]KnownIssue, error) {
 type KnownOption func(*knownConfig)
 
 type knownConfig struct {
-	extra map[string]bool // more invariant IDs to accept
-	any   bool            // accept any invariant ID
+	extra   map[string]bool // more invariant IDs to accept
+	any     bool            // accept any invariant ID
+	release string          // the pion/webrtc release under test, "" for any
+}
+
+// ForRelease keeps only the entries that apply to pion/webrtc release v
+// (e.g. "v4.2.26"): those whose Releases list it, or list none.
+func ForRelease(v string) KnownOption {
+	return func(c *knownConfig) { c.release = v }
 }
 
 // WithInvariants makes entries for invs valid too: a test's own invariants,
@@ -227,6 +253,13 @@ func ParseKnown(data []byte, opts ...KnownOption) ([]KnownIssue, error) {
 			return nil, fmt.Errorf("%s: signature: must not be empty", name)
 		case strings.TrimSpace(k.Note) == "":
 			return nil, fmt.Errorf("%s: note: must say why the violation is accepted", name)
+		case k.In != "" && k.In != matchInMessage && k.In != matchInEvidence:
+			return nil, fmt.Errorf("%s: in: %q, want %q or %q", name, k.In, matchInMessage, matchInEvidence)
+		case k.In != "" && k.wedgeEntry():
+			return nil, fmt.Errorf("%s: in: a wedge entry has no signature", name)
+		}
+		if cfg.release != "" && len(k.Releases) > 0 && !slices.Contains(k.Releases, cfg.release) {
+			continue
 		}
 		if _, ok := Lookup(k.Invariant); !ok && !cfg.any && !cfg.extra[k.Invariant] {
 			return nil, fmt.Errorf("%s: invariant: no invariant %q", name, k.Invariant)
@@ -255,8 +288,12 @@ type Labeled struct {
 type Verdict struct {
 	// Profile is the profile the run was judged under.
 	Profile Profile `json:"profile"`
-	// Pass lists the IDs of the invariants that held, in All's order.
+	// Pass lists the IDs of the invariants that held, in All's order: the
+	// run gave them something to judge and they found nothing wrong.
 	Pass []string `json:"pass"`
+	// NA lists the IDs of the invariants the run gave nothing to judge
+	// (Invariant.Applies), in All's order: neither passed nor failed.
+	NA []string `json:"na,omitempty"`
 	// Known lists the violations that matched a known issue.
 	Known []Labeled `json:"known,omitempty"`
 	// Fail lists the violations that matched none.
@@ -267,9 +304,9 @@ type Verdict struct {
 func (v Verdict) OK() bool { return len(v.Fail) == 0 }
 
 // Judge checks obs against every invariant profile p expects and sorts the
-// outcome into pass, known (a violation matching one of known, the first
-// that matches) and fail. An invariant whose every violation is known is in
-// neither Pass nor Fail.
+// outcome into pass, n/a (nothing to judge), known (a violation matching
+// one of known, the first that matches) and fail. An invariant whose every
+// violation is known is in neither Pass, NA nor Fail.
 func Judge(obs *facts.Observation, p Profile, known []KnownIssue) Verdict {
 	return JudgeWith(obs, p, known, nil)
 }
@@ -317,14 +354,18 @@ func JudgeWith(obs *facts.Observation, p Profile, known []KnownIssue, extra []In
 			vs = inv.Check(obs)
 		}
 		if len(vs) == 0 {
-			v.Pass = append(v.Pass, inv.ID)
+			if obs == nil || !inv.AppliesTo(obs) {
+				v.NA = append(v.NA, inv.ID)
+			} else {
+				v.Pass = append(v.Pass, inv.ID)
+			}
 			continue
 		}
 	violations:
 		for _, viol := range vs {
-			text := matchText(viol)
+
 			for _, m := range ms {
-				if m.issue.Invariant == viol.Invariant && m.match(text) {
+				if m.issue.Invariant == viol.Invariant && m.match(m.issue.matchText(viol)) {
 					v.Known = append(v.Known, Labeled{Violation: viol, Issue: m.issue})
 					continue violations
 				}

@@ -39,6 +39,8 @@ func TestJudge(t *testing.T) {
 		{name: "regexp match", obs: sctpStuck(), wantKnown: 1, notInPass: "local.closed-states",
 			known: []invariants.KnownIssue{{ID: "re", Invariant: "local.closed-states", Signature: `re:^A?SCTP is "(connecting|new)"`, Note: "n"}}},
 		{name: "regexp over evidence", obs: sctpStuck(), wantKnown: 1,
+			known: []invariants.KnownIssue{{ID: "re", Invariant: "local.closed-states", In: "evidence", Signature: `re:(?m)^final A: .*sctp=connecting`, Note: "n"}}},
+		{name: "evidence is not searched unless asked", obs: sctpStuck(), wantFail: 1,
 			known: []invariants.KnownIssue{{ID: "re", Invariant: "local.closed-states", Signature: `re:(?m)^final A: .*sctp=connecting`, Note: "n"}}},
 		{name: "other invariant", obs: sctpStuck(), wantFail: 1,
 			known: []invariants.KnownIssue{{ID: "x", Invariant: "leak.sockets", Signature: "SCTP", Note: "n"}}},
@@ -72,7 +74,10 @@ func TestJudge(t *testing.T) {
 			}
 			// Every expected invariant is accounted for exactly once.
 			judged := map[string]bool{}
-			for _, id := range v.Pass {
+			for _, id := range append(v.Pass, v.NA...) {
+				if judged[id] {
+					t.Errorf("%s is in Pass or NA twice", id)
+				}
 				judged[id] = true
 			}
 			for _, l := range v.Known {
@@ -86,8 +91,8 @@ func TestJudge(t *testing.T) {
 					t.Errorf("%s is in neither Pass, Known nor Fail", inv.ID)
 				}
 			}
-			if want := len(invariants.Of(invariants.Pion)); c.wantKnown+c.wantFail == 0 && len(v.Pass) != want {
-				t.Errorf("Pass has %d IDs, want %d", len(v.Pass), want)
+			if want := len(invariants.Of(invariants.Pion)); c.wantKnown+c.wantFail == 0 && len(v.Pass)+len(v.NA) != want {
+				t.Errorf("Pass and NA have %d IDs, want %d", len(v.Pass)+len(v.NA), want)
 			}
 		})
 	}
@@ -350,5 +355,44 @@ func TestWedgeKnownIssuesArePrecise(t *testing.T) {
 				t.Errorf("want known %s, got known %v, failed %v", c.want, known, failed)
 			}
 		})
+	}
+}
+
+// TestKnownIssueReleases: an entry that lists releases applies only to them
+// when loaded ForRelease; one that lists none applies to every release.
+func TestKnownIssueReleases(t *testing.T) {
+	data := []byte(`[
+		{"id": "old", "invariant": "local.closed-states", "signature": "SCTP", "releases": ["v4.2.10"], "note": "fixed in v4.2.11"},
+		{"id": "now", "invariant": "local.closed-states", "signature": "DTLS", "releases": ["v4.2.10", "v4.2.26"], "note": "n"},
+		{"id": "any", "invariant": "local.closed-states", "signature": "ICE", "note": "n"}
+	]`)
+	tests := []struct {
+		release string
+		want    []string
+	}{
+		{"", []string{"old", "now", "any"}},
+		{"v4.2.10", []string{"old", "now", "any"}},
+		{"v4.2.26", []string{"now", "any"}},
+		{"v4.2.27", []string{"any"}},
+	}
+	for _, tt := range tests {
+		var opts []invariants.KnownOption
+		if tt.release != "" {
+			opts = append(opts, invariants.ForRelease(tt.release))
+		}
+		ks, err := invariants.ParseKnown(data, opts...)
+		if err != nil {
+			t.Fatalf("ParseKnown: %v", err)
+		}
+		var got []string
+		for _, k := range ks {
+			got = append(got, k.ID)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("release %q: entries %v, want %v", tt.release, got, tt.want)
+		}
+	}
+	if _, err := invariants.ParseKnown([]byte(`[{"id": "x", "invariant": "local.closed-states", "signature": "S", "in": "stack", "note": "n"}]`)); err == nil {
+		t.Error("in: \"stack\" was accepted")
 	}
 }

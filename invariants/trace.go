@@ -6,101 +6,94 @@ import (
 	"time"
 
 	"github.com/closesim/closesim/facts"
-
 	"github.com/closesim/closesim/scenarios"
 )
 
-// Trace event kinds the judges read (see facts.Event.Kind).
-const (
-	kindClose        = "close"
-	kindHarnessClose = "harness-close"
-	kindHarness      = "harness"
-)
-
-// callbackKinds are the kinds of trace events recorded from a Pion callback
-// of one peer: everything the application can observe happening.
-var callbackKinds = map[string]bool{
-	"pc": true, "ice": true, "gather": true, "signaling": true, "dtls": true,
-	"sctp": true, "dc": true, "candidate": true, "negotiation-needed": true,
-}
-
-// stateChangeKinds are the callback kinds that report a state change: every
-// callback kind but candidates, negotiation-needed and data channel
-// messages (see isStateChange).
-var stateChangeKinds = map[string]bool{
-	"pc": true, "ice": true, "gather": true, "signaling": true, "dtls": true, "sctp": true, "dc": true,
-}
-
-// isStateChange reports whether e reports a state change of an object.
+// isStateChange reports whether e reports a state change of an object: a
+// state callback, an SCTP close or error, or a data channel opening or
+// closing.
 func isStateChange(e facts.Event) bool {
-	if !stateChangeKinds[e.Kind] {
-		return false
+	switch e.Kind {
+	case facts.KindPC, facts.KindICE, facts.KindGather, facts.KindSignaling, facts.KindDTLS, facts.KindSCTP:
+		return true
+	case facts.KindDC:
+		return e.Op == facts.OpOpen || e.Op == facts.OpClose
 	}
-	if e.Kind == "dc" {
-		w := firstWord(e.Detail)
-		return w == "open" || w == "close"
-	}
-	return true
+	return false
 }
 
 // isClosedNotice reports whether e is the notification that an object
 // reached "closed": what Pion's Close itself causes.
 func isClosedNotice(e facts.Event) bool {
 	switch e.Kind {
-	case "pc", "ice", "signaling", "dtls":
-		return e.Detail == "closed"
-	case "sctp", "dc":
-		return firstWord(e.Detail) == "close"
+	case facts.KindPC, facts.KindICE, facts.KindSignaling, facts.KindDTLS:
+		return e.State == "closed"
+	case facts.KindSCTP, facts.KindDC:
+		return e.Op == facts.OpClose
 	}
 	return false
 }
 
-func firstWord(s string) string {
-	w, _, _ := strings.Cut(s, " ")
-	return w
-}
-
-// eventKey groups events for reporting: kind and first word of the detail
+// eventKey groups events for reporting: kind and what the event reported
 // ("dc message", "pc closed", "candidate host").
 func eventKey(e facts.Event) string {
-	if e.Detail == "" {
-		return e.Kind
+	switch {
+	case e.State != "":
+		return string(e.Kind) + " " + e.State
+	case e.Op != "":
+		return string(e.Kind) + " " + string(e.Op)
 	}
-	return e.Kind + " " + firstWord(e.Detail)
+	return string(e.Kind)
 }
 
-// closeSpan is one close call of a peer in the trace: the indices in
-// obs.Events of its "call" and "return" events (ret is -1 if the call never
-// returned).
+// closeSpan is one close of a peer in the trace: the indices in obs.Events
+// of its call and return events (ret is -1 if the call never returned).
 type closeSpan struct {
-	kind      string // kindClose or kindHarnessClose
+	by        facts.CloseBy
+	mode      string
 	call, ret int
 }
 
-// firstClose finds the first close of peer in the trace: a close step's or,
-// for a peer the scenario left open, the harness's.
-func firstClose(evs []facts.Event, peer string) (closeSpan, bool) {
+// graceful reports whether the close was a GracefulClose.
+func (sp closeSpan) graceful() bool { return sp.mode == string(scenarios.ModeGraceful) }
+
+// closeSpans lists every close of peer in the trace that keep selects, in
+// the order they were called, each with its return.
+func closeSpans(evs []facts.Event, peer string, keep func(facts.CloseBy) bool) []closeSpan {
+	var out []closeSpan
 	for i, e := range evs {
-		if e.Peer != peer || (e.Kind != kindClose && e.Kind != kindHarnessClose) || !strings.HasPrefix(e.Detail, "call ") {
+		if e.Peer != peer || e.Close == nil || e.Close.Return || !keep(e.Close.By) {
 			continue
 		}
-		sp := closeSpan{kind: e.Kind, call: i, ret: -1}
+		sp := closeSpan{by: e.Close.By, mode: e.Close.Mode, call: i, ret: -1}
 		for j := i + 1; j < len(evs); j++ {
-			if evs[j].Peer == peer && evs[j].Kind == e.Kind && strings.HasPrefix(evs[j].Detail, "return ") {
+			if f := evs[j]; f.Peer == peer && f.Kind == e.Kind && f.Close != nil && f.Close.Return {
 				sp.ret = j
 				break
 			}
 		}
-		return sp, true
+		out = append(out, sp)
 	}
-	return closeSpan{}, false
+	return out
 }
 
-// firstStepClose finds the first close step of peer in the trace (not the
-// harness's).
-func firstStepClose(evs []facts.Event, peer string) (closeSpan, bool) {
+// firstClose finds the first close of peer in the trace, however it was
+// started: a close step's, a close from inside a callback, or, for a peer
+// the scenario left open, the harness's. A close step's extra concurrent
+// Close calls belong to that step's close and do not count on their own.
+func firstClose(evs []facts.Event, peer string) (closeSpan, bool) {
+	sps := closeSpans(evs, peer, func(by facts.CloseBy) bool { return by != facts.CloseByExtra })
+	if len(sps) == 0 {
+		return closeSpan{}, false
+	}
+	return sps[0], true
+}
+
+// firstScenarioClose finds the first close the scenario made of peer (a
+// close step or a close from a callback; not the harness's).
+func firstScenarioClose(evs []facts.Event, peer string) (closeSpan, bool) {
 	sp, ok := firstClose(evs, peer)
-	if !ok || sp.kind != kindClose {
+	if !ok || sp.by == facts.CloseByHarness {
 		return closeSpan{}, false
 	}
 	return sp, true
@@ -111,7 +104,7 @@ func firstStepClose(evs []facts.Event, peer string) (closeSpan, bool) {
 // taken or while the harness had not touched the peer.
 func harnessCloseAt(evs []facts.Event, peer string) int {
 	for i, e := range evs {
-		if e.Peer == peer && e.Kind == kindHarnessClose {
+		if e.Peer == peer && e.Close != nil && e.Close.By == facts.CloseByHarness {
 			return i
 		}
 	}
@@ -136,70 +129,57 @@ func finalState(obs *facts.Observation, peer string) (facts.PeerState, bool) {
 	return facts.PeerState{}, false
 }
 
-// firstSnapshot returns the state tuple of peer at its first close step.
+// firstSnapshot returns the snapshot of peer's first close by the scenario
+// (a close step or a close from a callback).
 func firstSnapshot(obs *facts.Observation, peer string) (facts.CloseSnapshot, bool) {
 	for _, c := range obs.Closes {
-		if c.Peer == peer {
+		if c.Peer == peer && c.By != facts.CloseByExtra {
 			return c, true
 		}
 	}
 	return facts.CloseSnapshot{}, false
 }
 
-// closedByStep reports whether a close step closed peer.
-func closedByStep(obs *facts.Observation, peer string) bool {
+// closedByScenario reports whether the scenario closed peer (a close step
+// or a close from a callback).
+func closedByScenario(obs *facts.Observation, peer string) bool {
 	_, ok := firstSnapshot(obs, peer)
 	return ok
 }
 
-// survivors returns the peers that no close step closed while the other
-// peer was closed by one: the peers that only saw their remote go away.
+// survivors returns the peers the scenario did not close while it closed
+// the other peer: the peers that only saw their remote go away.
 func survivors(obs *facts.Observation) []string {
 	var out []string
 	for _, p := range peers {
-		if !closedByStep(obs, p) && closedByStep(obs, other(p)) {
+		if !closedByScenario(obs, p) && closedByScenario(obs, other(p)) {
 			out = append(out, p)
 		}
 	}
 	return out
 }
 
-// finalAt returns the virtual time at which Final was taken: the harness's
-// "settle D" event plus D.
+// finalAt returns the virtual time at which Final was taken.
 func finalAt(obs *facts.Observation) (time.Duration, bool) {
-	for _, e := range obs.Events {
-		if e.Peer != "" || e.Kind != kindHarness {
-			continue
-		}
-		rest, ok := strings.CutPrefix(e.Detail, "settle ")
-		if !ok {
-			continue
-		}
-		d, err := time.ParseDuration(rest)
-		if err != nil {
-			return 0, false
-		}
-		return e.At + d, true
-	}
-	return 0, false
+	return obs.FinalAt, obs.FinalAt > 0
 }
 
-// lastState returns the detail of the last event of kind for peer among
+// lastState returns the state of the last event of kind for peer among
 // evs[:end], or "" if there is none.
-func lastState(evs []facts.Event, peer, kind string, end int) string {
+func lastState(evs []facts.Event, peer string, kind facts.Kind, end int) string {
 	for i := min(end, len(evs)) - 1; i >= 0; i-- {
 		if evs[i].Peer == peer && evs[i].Kind == kind {
-			return evs[i].Detail
+			return evs[i].State
 		}
 	}
 	return ""
 }
 
-// find returns the index of the first event of peer with kind and detail
-// in evs[from:to], or -1.
-func find(evs []facts.Event, peer, kind, detail string, from, to int) int {
+// find returns the index of the first event of peer reporting state for
+// kind in evs[from:to], or -1.
+func find(evs []facts.Event, peer string, kind facts.Kind, state string, from, to int) int {
 	for i := max(from, 0); i < min(to, len(evs)); i++ {
-		if e := evs[i]; e.Peer == peer && e.Kind == kind && e.Detail == detail {
+		if e := evs[i]; e.Peer == peer && e.Kind == kind && e.State == state {
 			return i
 		}
 	}
@@ -208,7 +188,7 @@ func find(evs []facts.Event, peer, kind, detail string, from, to int) int {
 
 // kindEvents renders the events of peer whose kind is one of kinds, for
 // evidence, at most limit of them.
-func kindEvents(evs []facts.Event, peer string, limit int, kinds ...string) []string {
+func kindEvents(evs []facts.Event, peer string, limit int, kinds ...facts.Kind) []string {
 	var out []string
 	n := 0
 	for _, e := range evs {
@@ -226,10 +206,20 @@ func kindEvents(evs []facts.Event, peer string, limit int, kinds ...string) []st
 		}
 	}
 	if n > limit {
-		out = append(out, fmt.Sprintf("... and %d more %s events of %s", n-limit, strings.Join(kinds, "/"), peer))
+		names := make([]string, len(kinds))
+		for i, k := range kinds {
+			names[i] = string(k)
+		}
+		out = append(out, fmt.Sprintf("... and %d more %s events of %s", n-limit, strings.Join(names, "/"), peer))
 	}
 	return out
 }
+
+// closeKinds are the trace kinds of every close, for evidence.
+var closeKinds = []facts.Kind{facts.KindClose, facts.KindCallbackClose, facts.KindExtraClose, facts.KindHarnessClose}
+
+// withCloses appends the close kinds to kinds.
+func withCloses(kinds ...facts.Kind) []facts.Kind { return append(kinds, closeKinds...) }
 
 // formatState renders a state tuple on one line.
 func formatState(s facts.PeerState) string {

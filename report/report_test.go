@@ -30,20 +30,20 @@ func repro(seed uint64) string {
 func events() []facts.Event {
 	ms := time.Millisecond
 	evs := []facts.Event{
-		{At: 0, Peer: "A", Kind: "step", Detail: "#0 A offer"},
+		{At: 0, Peer: "A", Kind: "step", Detail: "#0 A offer", Step: &facts.StepFact{Index: 0, Kind: scenarios.KindOffer}},
 		{At: 0, Peer: "A", Kind: "signal", Detail: "send offer #0 delay=10ms"},
 		{At: 10 * ms, Peer: "B", Kind: "signal", Detail: "recv offer #0"},
-		{At: 10 * ms, Peer: "B", Kind: "step", Detail: "#1 B answer"},
+		{At: 10 * ms, Peer: "B", Kind: "step", Detail: "#1 B answer", Step: &facts.StepFact{Index: 1, Kind: scenarios.KindAnswer}},
 		{At: 10 * ms, Peer: "B", Kind: "signal", Detail: "send answer #1 delay=0s"},
 		{At: 10 * ms, Peer: "A", Kind: "signal", Detail: "recv answer #1"},
 		{At: 10 * ms, Peer: "B", Kind: "signal", Detail: "send candidate #2 delay=0s"},
 		{At: 20 * ms, Peer: "A", Kind: "pc", Detail: "connected"},
-		{At: 20 * ms, Peer: "A", Kind: "step", Detail: "#2 A close(close)"},
-		{At: 20 * ms, Peer: "A", Kind: "close", Detail: "call close"},
+		{At: 20 * ms, Peer: "A", Kind: "step", Detail: "#2 A close(close)", Step: &facts.StepFact{Index: 2, Kind: scenarios.KindClose}},
+		{At: 20 * ms, Peer: "A", Kind: "close", Detail: "call close", Close: &facts.CloseFact{Mode: "close", By: facts.CloseByStep}},
 		{At: 20 * ms, Peer: "A", Kind: "dc", Detail: `message "dc" #1 4B`},
 		{At: 20 * ms, Peer: "A", Kind: "dc", Detail: `message "dc" #2 4B`},
 		{At: 20 * ms, Peer: "A", Kind: "dc", Detail: `message "dc" #3 4B`},
-		{At: 20 * ms, Peer: "A", Kind: "close", Detail: "return close err=<nil>"},
+		{At: 20 * ms, Peer: "A", Kind: "close", Detail: "return close err=<nil>", Close: &facts.CloseFact{Return: true, Mode: "close", By: facts.CloseByStep}},
 		{At: 20 * ms, Peer: "", Kind: "harness", Detail: "settle 40s"},
 		{At: 40 * time.Second, Peer: "A", Kind: "pc", Detail: "connected " + hostile},
 	}

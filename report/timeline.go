@@ -171,10 +171,11 @@ func fmtVirtual(d time.Duration) string {
 // drawn as one row, or "" for events always drawn alone.
 func collapseKey(e facts.Event) string {
 	switch e.Kind {
-	case "step", "close", "harness-close", "signal", "harness", "pc", "ice", "dtls", "sctp", "signaling", "gather":
+	case facts.KindStep, facts.KindSignal, facts.KindHarness, facts.KindPC, facts.KindICE, facts.KindDTLS,
+		facts.KindSCTP, facts.KindSignaling, facts.KindGather:
 		return ""
 	}
-	if strings.Contains(e.Detail, "CORRUPT") {
+	if e.Kind.IsClose() || strings.Contains(e.Detail, "CORRUPT") {
 		return ""
 	}
 	w, _, _ := strings.Cut(e.Detail, " ")
@@ -184,7 +185,7 @@ func collapseKey(e facts.Event) string {
 			w = f[0] + " " + f[1]
 		}
 	}
-	return e.Peer + "\x00" + e.Kind + "\x00" + w
+	return e.Peer + "\x00" + string(e.Kind) + "\x00" + w
 }
 
 // signalRef parses "send offer #0 delay=0s" / "recv offer #0": the
@@ -317,7 +318,7 @@ func layout(events []facts.Event, mark map[int]string) (tlSVG, string) {
 		y := tlTop + ri*tlRowH
 		row := tlRow{
 			ID: fmt.Sprintf("e%d", g.first), Y: y, TextY: y + 13, Mid: y + tlRowH/2,
-			Lane: laneOf(e.Peer), Class: kindClass(e.Kind), Kind: e.Kind, Mark: mark[g.first],
+			Lane: laneOf(e.Peer), Class: kindClass(string(e.Kind)), Kind: string(e.Kind), Mark: mark[g.first],
 		}
 		for k := g.first; k <= g.last; k++ {
 			rowOf[k] = ri
@@ -350,16 +351,16 @@ func layout(events []facts.Event, mark map[int]string) (tlSVG, string) {
 				prevAt = last.At
 			}
 		}
-		switch e.Kind {
-		case "close", "harness-close":
+		switch {
+		case e.Close != nil && e.Close.By != facts.CloseByExtra:
 			row.Close = true
 			row.Emphasis = true
-		case "step":
+		case e.Step != nil:
 			row.Emphasis = true
-			if strings.Contains(e.Detail, " close(") {
+			if !e.Step.End && (e.Step.Kind == scenarios.KindClose || e.Step.Kind == scenarios.KindCloseOn) {
 				row.Close = true
 			}
-			if strings.Contains(e.Detail, " error: ") {
+			if e.Step.Err != "" {
 				row.Class = "k-error"
 			}
 		}
@@ -368,7 +369,7 @@ func layout(events []facts.Event, mark map[int]string) (tlSVG, string) {
 			detail = strings.Replace(detail, " "+e.Peer+" ", " ", 1)
 		}
 		row.Title = title
-		label := e.Kind + " " + detail
+		label := string(e.Kind) + " " + detail
 		switch row.Lane {
 		case "a":
 			row.DotX, row.TextX, row.Anchor, row.FlagX = tlLaneA, tlLaneA-12, "end", tlLaneA+9
@@ -387,8 +388,8 @@ func layout(events []facts.Event, mark map[int]string) (tlSVG, string) {
 			row.FlagX = row.BoxX - 14
 		}
 		// Split the label back into kind and detail for styling.
-		if k, d, ok := strings.Cut(label, e.Kind+" "); ok {
-			row.Kind, row.Detail = k+e.Kind, d
+		if k, d, ok := strings.Cut(label, string(e.Kind)+" "); ok {
+			row.Kind, row.Detail = k+string(e.Kind), d
 		} else {
 			row.Kind, row.Detail = "", label
 		}
@@ -461,14 +462,14 @@ func layout(events []facts.Event, mark map[int]string) (tlSVG, string) {
 	calls := map[string]open{}
 	for i, e := range events {
 		ri, drawn := rowOf[i]
-		if !drawn || (e.Kind != "close" && e.Kind != "harness-close") || (e.Peer != "A" && e.Peer != "B") {
+		if !drawn || e.Close == nil || (e.Peer != "A" && e.Peer != "B") {
 			continue
 		}
-		key := e.Peer + e.Kind
+		key := e.Peer + string(e.Kind)
 		switch {
-		case strings.HasPrefix(e.Detail, "call"):
+		case !e.Close.Return:
 			calls[key] = open{ri, e.Detail}
-		case strings.HasPrefix(e.Detail, "return"):
+		default:
 			if c, ok := calls[key]; ok {
 				delete(calls, key)
 				svg.Bars = append(svg.Bars, tlBar{X: laneX(e.Peer), Y1: svg.Rows[c.row].Mid, Y2: svg.Rows[ri].Mid,

@@ -85,7 +85,7 @@ func TestDroppedCloseNotify(t *testing.T) {
 		for _, e := range obs.Events {
 			after = after || (e.Peer == "A" && e.Kind == "close")
 			if after && e.Peer == "B" && (e.Kind == "dtls" || e.Kind == "sctp" || e.Kind == "pc") {
-				b.WriteString(e.Kind + " " + e.Detail + "; ")
+				b.WriteString(string(e.Kind) + " " + e.Detail + "; ")
 			}
 		}
 		return b.String()

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 
+	"github.com/closesim/closesim/facts"
 	"github.com/pion/logging"
 )
 
@@ -25,7 +26,7 @@ type traceLogger struct {
 }
 
 func (l *traceLogger) add(level, msg string) {
-	l.f.trace.Add(l.f.peer, "log", "%s %s: %s", level, l.scope, msg)
+	l.f.trace.Add(l.f.peer, facts.KindLog, "%s %s: %s", level, l.scope, msg)
 }
 
 func (l *traceLogger) Trace(string)          {}

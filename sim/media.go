@@ -83,7 +83,7 @@ func (p *peer) readRTCP(label string, sender *webrtc.RTPSender) {
 	n := 0
 	for {
 		if _, _, err := sender.ReadRTCP(); err != nil {
-			p.w.trace.Add(string(p.name), "track", "rtcp reader %q done after %d err=%v", label, n, err)
+			p.w.trace.op(string(p.name), facts.KindTrack, facts.OpEnded, label, "rtcp reader %q done after %d err=%v", label, n, err)
 			return
 		}
 		n++
@@ -93,7 +93,7 @@ func (p *peer) readRTCP(label string, sender *webrtc.RTPSender) {
 // onTrack traces a received track and reads its RTP until it ends.
 func (p *peer) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	name, id := string(p.name), t.ID()
-	p.w.trace.Add(name, "track", "remote %s %q", t.Kind(), id)
+	p.w.trace.op(name, facts.KindTrack, facts.OpRemote, id, "remote %s %q", t.Kind(), id)
 	p.mu.Lock()
 	rt := &remoteTrack{kind: t.Kind().String()}
 	p.remote[id] = rt
@@ -105,7 +105,7 @@ func (p *peer) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 				p.mu.Lock()
 				n := rt.packets
 				p.mu.Unlock()
-				p.w.trace.Add(name, "track", "remote %q ended after %d rtp err=%v", id, n, err)
+				p.w.trace.op(name, facts.KindTrack, facts.OpEnded, id, "remote %q ended after %d rtp err=%v", id, n, err)
 				return
 			}
 			p.mu.Lock()
@@ -113,7 +113,7 @@ func (p *peer) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			first := rt.packets == 1
 			p.mu.Unlock()
 			if first {
-				p.w.trace.Add(name, "track", "remote %q first rtp", id)
+				p.w.trace.op(name, facts.KindTrack, facts.OpFirstPacket, id, "remote %q first rtp", id)
 			}
 		}
 	}()

@@ -29,7 +29,7 @@ func (p *peer) probe() []facts.APIProbe {
 				pr.Err, pr.ErrType = err.Error(), errType(err)
 			}
 		}()
-		p.w.trace.Add(name, "probe", "%s -> %s%s", what, orNil(pr.Err), pr.Panic)
+		p.w.trace.Add(name, facts.KindProbe, "%s -> %s%s", what, orNil(pr.Err), pr.Panic)
 		out = append(out, pr)
 	}
 	call("CreateOffer", func() error { _, err := pc.CreateOffer(nil); return err })

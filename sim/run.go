@@ -288,20 +288,21 @@ func (r *runner) body() {
 		r.mu.Lock()
 		r.obs.Outcome, r.obs.Panic = facts.OutcomePanic, p
 		r.mu.Unlock()
-		w.trace.Add("", "harness", "panic, abandoning the run")
+		w.trace.Add("", facts.KindHarness, "panic, abandoning the run")
 		return
 	}
 	settle := time.Duration(r.sc.Settle)
 	if settle == 0 {
 		settle = time.Duration(scenarios.DefaultSettle)
 	}
-	w.trace.Add("", "harness", "settle %s", settle)
+	w.trace.Add("", facts.KindHarness, "settle %s", settle)
 	if r.cfg.realTime {
 		settle = min(settle, realTimeSettle)
 	}
 	time.Sleep(settle)
 	r.quiesce()
 	final := []facts.PeerState{w.peers[scenarios.PeerA].state(), w.peers[scenarios.PeerB].state()}
+	finalAt := w.now()
 	finalReports := w.reports.collect()
 	for _, p := range w.peers {
 		// A close_on that has not fired by now must not fire during the
@@ -318,10 +319,13 @@ func (r *runner) body() {
 	}
 
 	// Close what the scenario left open so that whatever remains is a leak.
+	var harnessCloses []facts.CloseSnapshot
 	for _, name := range []scenarios.Peer{scenarios.PeerA, scenarios.PeerB} {
 		if p := w.peers[name]; !p.isClosed() {
 			stop := r.deadline(0, "the harness's GracefulClose of %s", name)
-			_ = p.close(scenarios.ModeGraceful, "harness-")
+			snap := facts.CloseSnapshot{Step: -1, Peer: string(name), Mode: string(scenarios.ModeGraceful), By: facts.CloseByHarness, At: w.now(), Before: final[slices.Index([]scenarios.Peer{scenarios.PeerA, scenarios.PeerB}, name)]}
+			p.closeSnap(&snap)
+			harnessCloses = append(harnessCloses, snap)
 			stop()
 		}
 	}
@@ -335,7 +339,7 @@ func (r *runner) body() {
 		_ = w.injector.Close()
 	}
 	if err := w.router.Stop(); err != nil {
-		w.trace.Add("", "harness", "router stop: %v", err)
+		w.trace.Add("", facts.KindHarness, "router stop: %v", err)
 	}
 	r.quiesce()
 	var leaks []facts.Goroutine
@@ -358,7 +362,7 @@ func (r *runner) body() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.obs.Final, r.obs.Probes, r.obs.Leaks, r.obs.OpenSockets, r.obs.Virtual = final, probes, leaks, sockets, virtual
-	r.obs.LateEvents = late
+	r.obs.LateEvents, r.obs.HarnessCloses, r.obs.FinalAt = late, harnessCloses, finalAt
 	r.obs.Reports, r.obs.FinalReports = reported, finalReports
 	for _, name := range []scenarios.Peer{scenarios.PeerA, scenarios.PeerB} {
 		if w.peers[name].user {
@@ -402,7 +406,7 @@ func (r *runner) runSteps(w *world) (panicked string) {
 			r.quiesce()
 		}
 		desc := s.String()
-		w.trace.Add(string(s.Peer), "step", "#%d %s", i, desc)
+		w.trace.record(facts.Event{Peer: string(s.Peer), Kind: facts.KindStep, Step: &facts.StepFact{Index: i, Kind: s.Kind}}, "#%d %s", i, desc)
 		if s.Async {
 			// In flight while the next steps run; waited for below.
 			async.Go(func() {
@@ -439,9 +443,9 @@ func (r *runner) runStep(w *world, i int, s scenarios.Step, desc string) (panick
 	res := facts.StepResult{Index: i, Step: desc, At: at, Took: w.now() - at}
 	if err != nil {
 		res.Err = err.Error()
-		w.trace.Add(string(s.Peer), "step", "#%d error: %v", i, err)
+		w.trace.record(facts.Event{Peer: string(s.Peer), Kind: facts.KindStep, Step: &facts.StepFact{Index: i, Kind: s.Kind, End: true, Err: err.Error()}}, "#%d error: %v", i, err)
 	} else if s.Async {
-		w.trace.Add(string(s.Peer), "step", "#%d done", i)
+		w.trace.record(facts.Event{Peer: string(s.Peer), Kind: facts.KindStep, Step: &facts.StepFact{Index: i, Kind: s.Kind, End: true}}, "#%d done", i)
 	}
 	w.mu.Lock()
 	w.steps = append(w.steps, res)
@@ -546,7 +550,7 @@ func (r *runner) wedgedFrom(by facts.WedgeDetector, why string, dump []byte) {
 	r.obs.Wedge = &facts.Wedge{Diagnosis: summary, Goroutines: toGoroutines(gs), By: by,
 		Blocked: blockedWaits(d), Stuck: r.stuck(gs)}
 	if r.w != nil {
-		r.w.trace.addAfterLast("", "harness", string(by)+": "+why)
+		r.w.trace.addAfterLast("", facts.KindHarness, string(by)+": "+why)
 	}
 }
 

@@ -38,7 +38,7 @@ func (c *StepContext) PeerConnection(p scenarios.Peer) *webrtc.PeerConnection {
 
 // Logf adds a "custom" event to the trace.
 func (c *StepContext) Logf(format string, args ...any) {
-	c.w.trace.Add(string(c.step.Peer), "custom", format, args...)
+	c.w.trace.Add(string(c.step.Peer), facts.KindCustom, format, args...)
 }
 
 var errNoDescription = errors.New("no description arrived over signaling")
@@ -57,7 +57,7 @@ func (w *world) runStep(i int, s scenarios.Step) error {
 			name, label := string(p.name), s.Label
 			dc.SetBufferedAmountLowThreshold(o.BufferedAmountLowThreshold)
 			dc.OnBufferedAmountLow(func() {
-				w.trace.Add(name, "dc", "buffered amount low %q", label)
+				w.trace.op(name, facts.KindDC, facts.OpBufferedLow, label, "buffered amount low %q", label)
 				p.fire(scenarios.OnBufferedAmountLow, label)
 			})
 		}
@@ -241,44 +241,77 @@ func (w *world) closeStep(i int, s scenarios.Step) {
 	snaps := make([]facts.CloseSnapshot, len(targets))
 	for k, name := range targets {
 		p := w.peers[name]
-		snaps[k] = facts.CloseSnapshot{Step: i, Peer: string(name), Mode: string(s.Mode), At: w.now(), Before: p.state()}
+		snaps[k] = facts.CloseSnapshot{Step: i, Peer: string(name), Mode: string(s.Mode), By: facts.CloseByStep, At: w.now(), Before: p.state()}
 		p.mu.Lock()
 		p.closed = true
 		p.mu.Unlock()
 	}
+	// Concurrency > 1: more goroutines close the same peer at once, each
+	// with a snapshot of its own.
+	extra := make([]facts.CloseSnapshot, len(targets)*max(s.Concurrency-1, 0))
 	var wg sync.WaitGroup
 	for k, name := range targets {
-		wg.Go(func() {
-			start := time.Now()
-			err := w.peers[name].close(s.Mode, "")
-			snaps[k].Took = time.Since(start)
-			if err != nil {
-				snaps[k].Err = err.Error()
-			}
-		})
-		// Concurrency > 1: more goroutines close the same peer at once.
-		for range s.Concurrency - 1 {
-			wg.Go(func() { _ = w.peers[name].close(s.Mode, "extra-") })
+		wg.Go(func() { w.peers[name].closeSnap(&snaps[k]) })
+		for j := range s.Concurrency - 1 {
+			x := &extra[k*(s.Concurrency-1)+j]
+			*x = snaps[k]
+			x.By = facts.CloseByExtra
+			wg.Go(func() { w.peers[name].closeSnap(x) })
 		}
 	}
 	wg.Wait()
 	w.mu.Lock()
 	w.closes = append(w.closes, snaps...)
+	w.closes = append(w.closes, extra...)
 	w.mu.Unlock()
 }
 
-// close closes p's PeerConnection and traces the call and its return.
-func (p *peer) close(mode scenarios.CloseMode, by string) error {
-	tr, name := p.w.trace, string(p.name)
-	tr.Add(name, by+"close", "call %s", mode)
+// closeKinds is the trace kind of each way of closing.
+var closeKinds = map[facts.CloseBy]facts.Kind{
+	facts.CloseByStep: facts.KindClose, facts.CloseByCallback: facts.KindCallbackClose,
+	facts.CloseByExtra: facts.KindExtraClose, facts.CloseByHarness: facts.KindHarnessClose,
+}
+
+// closeSnap runs the close snap describes (Mode, By, Callback) and fills in
+// what it did: the states at its return, how long it took, its error.
+func (p *peer) closeSnap(snap *facts.CloseSnapshot) {
+	start := time.Now()
+	after, err := p.close(scenarios.CloseMode(snap.Mode), snap.By, snap.Callback)
+	snap.Took = time.Since(start)
+	snap.After = &after
+	if err != nil {
+		snap.Err = err.Error()
+	}
+}
+
+// close closes p's PeerConnection, traces the call and its return, and
+// returns the state tuple read the moment the close returned (a partial
+// one inside a callback, see stateInCallback); cb names the callback a
+// CloseByCallback close runs inside.
+func (p *peer) close(mode scenarios.CloseMode, by facts.CloseBy, cb string) (facts.PeerState, error) {
+	tr, name, kind := p.w.trace, string(p.name), closeKinds[by]
+	fact := facts.CloseFact{Mode: string(mode), By: by, Callback: cb}
+	call := fact
+	tr.record(facts.Event{Peer: name, Kind: kind, Close: &call}, "call %s", mode)
 	var err error
 	if mode == scenarios.ModeGraceful {
 		err = p.pc.GracefulClose()
 	} else {
 		err = p.pc.Close()
 	}
-	tr.Add(name, by+"close", "return %s err=%v", mode, err)
-	return err
+	var after facts.PeerState
+	if by == facts.CloseByCallback {
+		after = p.stateInCallback()
+	} else {
+		after = p.state()
+	}
+	ret := fact
+	ret.Return = true
+	if err != nil {
+		ret.Err = err.Error()
+	}
+	tr.record(facts.Event{Peer: name, Kind: kind, Close: &ret}, "return %s err=%v", mode, err)
+	return after, err
 }
 
 func (w *world) now() time.Duration { return time.Since(w.trace.start) }

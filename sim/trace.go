@@ -20,24 +20,42 @@ type Trace struct {
 
 func newTrace(start time.Time) *Trace { return &Trace{start: start} }
 
-// Add records an event at the current (virtual) time.
-func (t *Trace) Add(peer, kind, format string, args ...any) {
+// Add records a free-form event (no typed facts) at the current
+// (virtual) time.
+func (t *Trace) Add(peer string, kind facts.Kind, format string, args ...any) {
+	t.record(facts.Event{Peer: peer, Kind: kind}, format, args...)
+}
+
+// record records e, its Detail rendered from format and args, at the
+// current (virtual) time.
+func (t *Trace) record(e facts.Event, format string, args ...any) {
 	detail := format
 	if len(args) > 0 {
 		detail = sprintf(format, args)
 	}
-	detail = scrubAddrs(detail)
+	e.Detail = scrubAddrs(detail)
 	now := time.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.events = append(t.events, facts.Event{Seq: len(t.events), At: now.Sub(t.start), Peer: peer, Kind: kind, Detail: detail})
+	e.Seq, e.At = len(t.events), now.Sub(t.start)
+	t.events = append(t.events, e)
 	t.added.Add(1)
+}
+
+// state records a state-change callback of peer.
+func (t *Trace) state(peer string, kind facts.Kind, state string) {
+	t.record(facts.Event{Peer: peer, Kind: kind, State: state}, state)
+}
+
+// op records a data channel, SCTP, candidate or track callback of peer.
+func (t *Trace) op(peer string, kind facts.Kind, op facts.Op, label, format string, args ...any) {
+	t.record(facts.Event{Peer: peer, Kind: kind, Op: op, Label: label}, format, args...)
 }
 
 // addAfterLast records an event from outside the bubble (the watchdog),
 // stamped with the virtual time of the last event: the fake clock is not
 // readable from outside.
-func (t *Trace) addAfterLast(peer, kind, detail string) {
+func (t *Trace) addAfterLast(peer string, kind facts.Kind, detail string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var at time.Duration

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -108,7 +109,9 @@ func newWorld(sc scenarios.Scenario, cfg *config) (*world, error) {
 	router.AddChunkFilter(w.packets.ChunkFilter())
 	if len(sc.Faults.Packets) > 0 {
 		inj, err := pktclass.NewInjector(router, w.trace.start, packetFaults(sc.Seed, sc.Faults.Packets), func(h pktclass.Hit) {
-			w.trace.Add("", "fault", "%s on %s %s->%s", h.Fault, h.Class, peerName(h.Src.String()), peerName(h.Dst.String()))
+			from, to := peerName(h.Src.String()), peerName(h.Dst.String())
+			w.trace.record(facts.Event{Kind: facts.KindFault, Fault: &facts.FaultFact{Action: h.Fault.Action, Class: h.Class.String(), From: from, To: to}},
+				"%s on %s %s->%s", h.Fault, h.Class, from, to)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("packet faults: %w", err)
@@ -163,7 +166,7 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 		inner = p.bp
 	}
 	p.net = netcount.New(inner, netcount.WithOnEvent(func(ev netcount.Event) {
-		w.trace.Add(string(name), "socket", "%s %s %s", ev.Op, ev.Socket.Kind, ev.Socket.Local)
+		w.trace.Add(string(name), facts.KindSocket, "%s %s %s", ev.Op, ev.Socket.Kind, ev.Socket.Local)
 	}))
 
 	se := webrtc.SettingEngine{LoggerFactory: &traceLoggerFactory{trace: w.trace, peer: string(name)}}
@@ -258,56 +261,56 @@ func (p *peer) watch() {
 	name, tr := string(p.name), p.w.trace
 	pc := p.pc
 	pc.OnSignalingStateChange(func(s webrtc.SignalingState) {
-		tr.Add(name, "signaling", "%s", s)
+		tr.state(name, facts.KindSignaling, s.String())
 		p.notify("")
 		p.fire(scenarios.OnSignalingStateChange, s.String())
 	})
 	pc.OnICEGatheringStateChange(func(s webrtc.ICEGatheringState) {
-		tr.Add(name, "gather", "%s", s)
+		tr.state(name, facts.KindGather, s.String())
 		p.notify("")
 		p.fire(scenarios.OnICEGatheringStateChange, s.String())
 	})
 	pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
-		tr.Add(name, "ice", "%s", s)
+		tr.state(name, facts.KindICE, s.String())
 		p.notify(scenarios.State("ice:" + s.String()))
 		p.fire(scenarios.OnICEConnectionStateChange, s.String())
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		tr.Add(name, "pc", "%s", s)
+		tr.state(name, facts.KindPC, s.String())
 		p.notify(scenarios.State("pc:" + s.String()))
 		p.fire(scenarios.OnConnectionStateChange, s.String())
 	})
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c == nil {
-			tr.Add(name, "candidate", "end-of-candidates")
+			tr.op(name, facts.KindCandidate, facts.OpEndOfCandidates, "", "end-of-candidates")
 			p.fire(scenarios.OnICECandidate, "end-of-candidates")
 			return
 		}
-		tr.Add(name, "candidate", "%s %s:%d", c.Typ, c.Address, c.Port)
+		tr.op(name, facts.KindCandidate, facts.Op(c.Typ.String()), "", "%s %s:%d", c.Typ, c.Address, c.Port)
 		if p.w.sc.Settings.Trickle {
 			p.w.signalCandidate(p.name.Other(), c.ToJSON())
 		}
 		p.fire(scenarios.OnICECandidate, c.Typ.String())
 	})
 	pc.OnNegotiationNeeded(func() {
-		tr.Add(name, "negotiation-needed", "")
+		tr.Add(name, facts.KindNegotiationNeeded, "")
 		p.fire(scenarios.OnNegotiationNeeded, "")
 	})
 	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
-		tr.Add(name, "dc", "remote %q", dc.Label())
+		tr.op(name, facts.KindDC, facts.OpRemote, dc.Label(), "remote %q", dc.Label())
 		p.addDataChannel(dc)
 		p.fire(scenarios.OnDataChannel, dc.Label())
 	})
 	pc.OnTrack(p.onTrack)
 	dtls := pc.SCTP().Transport()
 	dtls.OnStateChange(func(s webrtc.DTLSTransportState) {
-		tr.Add(name, "dtls", "%s", s)
+		tr.state(name, facts.KindDTLS, s.String())
 		p.notify(scenarios.State("dtls:" + s.String()))
 		// Pion calls this handler with the DTLS transport's lock held.
 		p.fire(scenarios.OnDTLSStateChange, s.String())
 	})
-	pc.SCTP().OnClose(func(err error) { tr.Add(name, "sctp", "close err=%v", err) })
-	pc.SCTP().OnError(func(err error) { tr.Add(name, "sctp", "error %v", err) })
+	pc.SCTP().OnClose(func(err error) { tr.op(name, facts.KindSCTP, facts.OpClose, "", "close err=%v", err) })
+	pc.SCTP().OnError(func(err error) { tr.op(name, facts.KindSCTP, facts.OpError, "", "error %v", err) })
 }
 
 // addDataChannel tracks dc and traces its callbacks.
@@ -317,7 +320,7 @@ func (p *peer) addDataChannel(dc *webrtc.DataChannel) {
 	p.dcs[label] = dc
 	p.mu.Unlock()
 	dc.OnOpen(func() {
-		tr.Add(name, "dc", "open %q", label)
+		tr.op(name, facts.KindDC, facts.OpOpen, label, "open %q", label)
 		if p.w.sc.Settings.DetachDataChannels {
 			p.detach(dc)
 		}
@@ -325,15 +328,16 @@ func (p *peer) addDataChannel(dc *webrtc.DataChannel) {
 		p.fire(scenarios.OnDataChannelOpen, label)
 	})
 	dc.OnClose(func() {
-		tr.Add(name, "dc", "close %q", label)
+		tr.op(name, facts.KindDC, facts.OpClose, label, "close %q", label)
 		p.notify("")
 	})
-	dc.OnError(func(err error) { tr.Add(name, "dc", "error %q %v", label, err) })
-	dc.OnMessage(func(msg webrtc.DataChannelMessage) { p.onMessage(label, msg.Data) })
+	dc.OnError(func(err error) { tr.op(name, facts.KindDC, facts.OpError, label, "error %q %v", label, err) })
+	dc.OnMessage(func(msg webrtc.DataChannelMessage) { p.onMessage(label, msg.Data, facts.OpMessage) })
 }
 
-// onMessage records one message received on channel label.
-func (p *peer) onMessage(label string, data []byte) {
+// onMessage records one message received on channel label: delivered by
+// OnMessage (op OpMessage) or read from a detached channel (OpRead).
+func (p *peer) onMessage(label string, data []byte, op facts.Op) {
 	name, tr := string(p.name), p.w.trace
 	idx, ok := decodeMessage(data)
 	p.mu.Lock()
@@ -347,10 +351,10 @@ func (p *peer) onMessage(label string, data []byte) {
 	}
 	p.mu.Unlock()
 	if !ok {
-		tr.Add(name, "dc", "message %q #%d %dB CORRUPT (index %d)", label, n, len(data), idx)
+		tr.op(name, facts.KindDC, op, label, "message %q #%d %dB CORRUPT (index %d)", label, n, len(data), idx)
 		return
 	}
-	tr.Add(name, "dc", "message %q #%d %dB", label, n, len(data))
+	tr.op(name, facts.KindDC, op, label, "message %q #%d %dB", label, n, len(data))
 	p.fire(scenarios.OnDataChannelMessage, label)
 }
 
@@ -360,7 +364,7 @@ func (p *peer) detach(dc *webrtc.DataChannel) {
 	name, tr, label := string(p.name), p.w.trace, dc.Label()
 	raw, err := dc.Detach()
 	if err != nil {
-		tr.Add(name, "dc", "detach %q: %v", label, err)
+		tr.op(name, facts.KindDC, facts.OpDetach, label, "detach %q: %v", label, err)
 		return
 	}
 	p.mu.Lock()
@@ -371,10 +375,10 @@ func (p *peer) detach(dc *webrtc.DataChannel) {
 		for {
 			n, _, err := raw.ReadDataChannel(buf)
 			if err != nil {
-				tr.Add(name, "dc", "detached reader %q done err=%v", label, err)
+				tr.op(name, facts.KindDC, facts.OpDetachedDone, label, "detached reader %q done err=%v", label, err)
 				return
 			}
-			p.onMessage(label, buf[:n])
+			p.onMessage(label, buf[:n], facts.OpRead)
 		}
 	}()
 }
@@ -462,14 +466,10 @@ func (p *peer) fire(cb scenarios.Callback, detail string) {
 	p.armed = slices.Delete(p.armed, i, i+1)
 	p.closed = true
 	p.mu.Unlock()
-	snap := facts.CloseSnapshot{Step: a.step, Peer: string(p.name), Mode: string(scenarios.ModeClose), At: p.w.now(),
-		Before: p.stateInCallback(), Callback: string(cb)}
-	p.w.trace.Add(string(p.name), "callback-close", "from %s(%s)", cb, detail)
-	start := time.Now()
-	if err := p.close(scenarios.ModeClose, "callback-"); err != nil {
-		snap.Err = err.Error()
-	}
-	snap.Took = time.Since(start)
+	snap := facts.CloseSnapshot{Step: a.step, Peer: string(p.name), Mode: string(scenarios.ModeClose), By: facts.CloseByCallback,
+		At: p.w.now(), Before: p.stateInCallback(), Callback: string(cb)}
+	p.w.trace.Add(string(p.name), facts.KindCallbackClose, "from %s(%s)", cb, detail)
+	p.closeSnap(&snap)
 	p.w.mu.Lock()
 	p.w.closes = append(p.w.closes, snap)
 	p.w.mu.Unlock()
@@ -479,13 +479,22 @@ func (p *peer) fire(cb scenarios.Callback, detail string) {
 // Pion callback without taking Pion's locks (some handlers, such as the
 // DTLS transport's, run with a lock held; reading the DTLS, SCTP or ICE
 // transport state there would deadlock the harness, not Pion). The rest
-// reads "?".
+// is facts.StateUnknown.
 func (p *peer) stateInCallback() facts.PeerState {
 	pc := p.pc
-	return facts.PeerState{
+	st := facts.PeerState{
 		Peer: string(p.name), Signaling: pc.SignalingState().String(), Connection: pc.ConnectionState().String(),
-		ICEConnection: pc.ICEConnectionState().String(), ICEGathering: "?", ICETransport: "?", DTLS: "?", SCTP: "?",
+		ICEConnection: pc.ICEConnectionState().String(), ICEGathering: facts.StateUnknown, ICETransport: facts.StateUnknown, DTLS: facts.StateUnknown, SCTP: facts.StateUnknown,
 	}
+	// A channel's ready state is an atomic: readable anywhere. Its label is
+	// p's own key (DataChannel.Label takes the channel's lock).
+	p.mu.Lock()
+	labels := slices.Sorted(maps.Keys(p.dcs))
+	for _, l := range labels {
+		st.DataChannels = append(st.DataChannels, facts.DCState{Label: l, State: p.dcs[l].ReadyState().String(), Detached: p.detached[l]})
+	}
+	p.mu.Unlock()
+	return st
 }
 
 // isClosed reports whether a close step ran on p.
@@ -542,7 +551,7 @@ func (w *world) signalCandidate(to scenarios.Peer, c webrtc.ICECandidateInit) {
 
 func (p *peer) addCandidate(c webrtc.ICECandidateInit) {
 	if err := p.pc.AddICECandidate(c); err != nil {
-		p.w.trace.Add(string(p.name), "signal", "add candidate: %v", err)
+		p.w.trace.Add(string(p.name), facts.KindSignal, "add candidate: %v", err)
 	}
 }
 
@@ -557,7 +566,7 @@ func (w *world) send(to scenarios.Peer, what string, deliver func(*peer)) {
 	d := w.sc.Faults.SignalDelay(i)
 	w.queue = append(w.queue, signalMsg{due: w.now() + d, seq: i, to: to, what: what, deliver: deliver})
 	w.mu.Unlock()
-	w.trace.Add(string(to.Other()), "signal", "send %s #%d delay=%s", what, i, d)
+	w.trace.Add(string(to.Other()), facts.KindSignal, "send %s #%d delay=%s", what, i, d)
 	time.AfterFunc(d, w.pump)
 }
 
@@ -591,7 +600,7 @@ func (w *world) pump() {
 		m := w.queue[best]
 		w.queue = append(w.queue[:best], w.queue[best+1:]...)
 		w.mu.Unlock()
-		w.trace.Add(string(m.to), "signal", "recv %s #%d", m.what, m.seq)
+		w.trace.Add(string(m.to), facts.KindSignal, "recv %s #%d", m.what, m.seq)
 		m.deliver(w.peers[m.to])
 	}
 }

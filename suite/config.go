@@ -129,7 +129,7 @@ func judgeConfig(extra []invariants.Invariant) (judgement, error) {
 			return judgement{}, fmt.Errorf("-closesim.known=auto: %w", err)
 		}
 	default:
-		if j.known, err = invariants.LoadKnown(path, opt); err != nil {
+		if j.known, err = invariants.LoadKnown(path, opt, releaseOpt()); err != nil {
 			return judgement{}, fmt.Errorf("-closesim.known: %w", err)
 		}
 	}
@@ -137,10 +137,20 @@ func judgeConfig(extra []invariants.Invariant) (judgement, error) {
 	return j, nil
 }
 
+// releaseOpt keeps the known issues that apply to the pion/webrtc release
+// under test (KnownIssue.Releases).
+func releaseOpt() invariants.KnownOption {
+	f := strings.Fields(pionVersion())
+	if len(f) < 2 || !strings.HasPrefix(f[1], "v") {
+		return invariants.ForRelease("")
+	}
+	return invariants.ForRelease(f[1])
+}
+
 // autoKnown is known-issues.json at the module root, if there is one, then
 // the issues closesim ships whose IDs that file does not use.
 func autoKnown(opt invariants.KnownOption) ([]invariants.KnownIssue, error) {
-	shipped, err := invariants.ParseKnown(closesim.KnownIssues())
+	shipped, err := invariants.ParseKnown(closesim.KnownIssues(), releaseOpt())
 	if err != nil {
 		return nil, fmt.Errorf("closesim's own known issues: %w", err)
 	}
@@ -148,7 +158,7 @@ func autoKnown(opt invariants.KnownOption) ([]invariants.KnownIssue, error) {
 	if path == "" {
 		return shipped, nil
 	}
-	local, err := invariants.LoadKnown(path, opt)
+	local, err := invariants.LoadKnown(path, opt, releaseOpt())
 	if err != nil {
 		return nil, err
 	}
