@@ -111,7 +111,8 @@ const (
 	OpBufferedLow     Op = "buffered"          // OnBufferedAmountLow
 	OpDetach          Op = "detach"            // a Detach failed
 	OpDetachedDone    Op = "detached"          // a detached channel's reader ended
-	OpEnded           Op = "ended"             // a track's RTP or RTCP reader ended
+	OpEnded           Op = "ended"             // a remote track's RTP reader ended (the track ended)
+	OpRTCPDone        Op = "rtcp-done"         // a local track's RTCP reader ended (its sender stopped)
 	OpFirstPacket     Op = "first"             // a remote track's first RTP packet
 	OpEndOfCandidates Op = "end-of-candidates" // OnICECandidate(nil)
 )

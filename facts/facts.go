@@ -134,6 +134,29 @@ type PeerState struct {
 	// Tracks are the peer's media tracks: those it added, then those it
 	// received.
 	Tracks []TrackState `json:"tracks,omitempty"`
+	// Transceivers are the peer's transceivers in Pion's order
+	// (GetTransceivers); nil when there were none or they were not read
+	// (inside a callback).
+	Transceivers []TransceiverState `json:"transceivers,omitempty"`
+	// RTCPByes counts the SSRCs the peer's RTCP BYE packets said goodbye
+	// to, so far (counted by closesim's interceptor; always 0 for a peer a
+	// user's factory built).
+	RTCPByes int `json:"rtcp_byes,omitempty"`
+}
+
+// TransceiverState is one RTPTransceiver of a peer.
+type TransceiverState struct {
+	// Mid is the transceiver's mid ("" before negotiation).
+	Mid string `json:"mid,omitempty"`
+	// Kind is "audio" or "video".
+	Kind string `json:"kind"`
+	// Direction is RTPTransceiver.Direction(): "inactive" once stopped.
+	Direction string `json:"direction"`
+	// SenderTrack is the id of the sender's track (RTPSender.Track()), ""
+	// for none.
+	SenderTrack string `json:"sender_track,omitempty"`
+	// Sent counts the media samples the harness wrote to that track.
+	Sent int `json:"sent,omitempty"`
 }
 
 // StateUnknown is the value of a PeerState field that could not be read

@@ -27,7 +27,7 @@ const (
 // InvalidStateError once [[IsClosed]] is true (facts.APIProbe.Call names).
 var rejectedAfterClose = []string{
 	"CreateOffer", "CreateAnswer", "SetLocalDescription", "SetRemoteDescription", "AddICECandidate",
-	"CreateDataChannel", "AddTransceiverFromKind", "SetConfiguration",
+	"CreateDataChannel", "AddTransceiverFromKind", "SetConfiguration", "AddTrack", "RemoveTrack",
 }
 
 func apiInvariants() []Invariant {
@@ -43,7 +43,7 @@ func apiInvariants() []Invariant {
 		{
 			ID:       idAPIRejected,
 			Rule:     "After a close, " + strings.Join(rejectedAfterClose, ", ") + " each fail with an InvalidStateError (rtcerr.InvalidStateError).",
-			Ref:      refCloseMethodSteps + " (createOffer, createAnswer, setLocalDescription, setRemoteDescription, addIceCandidate, createDataChannel, addTransceiver, setConfiguration)",
+			Ref:      refCloseMethodSteps + " (createOffer, createAnswer, setLocalDescription, setRemoteDescription, addIceCandidate, createDataChannel, addTransceiver, setConfiguration, addTrack, removeTrack)",
 			Profiles: both,
 			Check:    checkAPIRejected,
 			Applies:  hasProbe(func(p facts.APIProbe) bool { return slices.Contains(rejectedAfterClose, p.Call) }),

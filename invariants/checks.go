@@ -55,7 +55,7 @@ var (
 // All returns every invariant, in a stable order: harness and leaks first,
 // then the closing peer's own states and events, then the remote's.
 func All() []Invariant {
-	return append(coreInvariants(), apiInvariants()...)
+	return append(append(coreInvariants(), apiInvariants()...), transceiverInvariants()...)
 }
 
 func coreInvariants() []Invariant {

@@ -72,8 +72,8 @@
 //   - leak.timers (w3c, pion): Nothing happens in 10 idle virtual minutes after the harness closed both peers and counted leaks: no timer or ticker is still pending and acting.
 //     Ref: Pion behaviour: PeerConnection.GracefulClose "waits for any goroutines it started to complete"; W3C webrtc-pc RTCPeerConnection.close(), "close the connection" step 8 (destroy the ICE Agent).
 //
-//   - api.rejected-after-close (w3c, pion): After a close, CreateOffer, CreateAnswer, SetLocalDescription, SetRemoteDescription, AddICECandidate, CreateDataChannel, AddTransceiverFromKind, SetConfiguration each fail with an InvalidStateError (rtcerr.InvalidStateError).
-//     Ref: W3C webrtc-pc: each of these methods first checks [[IsClosed]] and rejects (throws) with an InvalidStateError (createOffer, createAnswer, setLocalDescription, setRemoteDescription, addIceCandidate, createDataChannel, addTransceiver, setConfiguration).
+//   - api.rejected-after-close (w3c, pion): After a close, CreateOffer, CreateAnswer, SetLocalDescription, SetRemoteDescription, AddICECandidate, CreateDataChannel, AddTransceiverFromKind, SetConfiguration, AddTrack, RemoveTrack each fail with an InvalidStateError (rtcerr.InvalidStateError).
+//     Ref: W3C webrtc-pc: each of these methods first checks [[IsClosed]] and rejects (throws) with an InvalidStateError (createOffer, createAnswer, setLocalDescription, setRemoteDescription, addIceCandidate, createDataChannel, addTransceiver, setConfiguration, addTrack, removeTrack).
 //
 //   - api.close-idempotent (w3c, pion): Close and GracefulClose called again after a close return no error.
 //     Ref: W3C webrtc-pc RTCPeerConnection.close(), "close the connection" step 1 (if [[IsClosed]] is true, abort these steps); Pion PeerConnection.Close doc.
@@ -95,6 +95,21 @@
 //
 //   - data.partial-subset (w3c, pion): On a partially reliable channel, the messages a peer received are a subset of those sent, without corruption.
 //     Ref: RFC 8831 §6.1 (partial reliability, RFC 3758).
+//
+//   - transceiver.rejected-after-close (w3c): After a close, RTPTransceiver.Stop and RTPSender.ReplaceTrack each fail with an InvalidStateError.
+//     Ref: W3C webrtc-pc RTCRtpTransceiver.stop() step 3 ("If connection.[[IsClosed]] is true, throw an InvalidStateError") and RTCRtpSender.replaceTrack() (rejected through the operations chain).
+//
+//   - transceiver.stopped-at-return (w3c): The moment a close returns, every transceiver of the peer is stopped: its direction is "inactive".
+//     Ref: W3C webrtc-pc RTCPeerConnection.close(), "close the connection" step 4 (stop every RTCRtpTransceiver: "stop the RTCRtpTransceiver", "stop sending and receiving"); "stop sending and receiving" step 6 sets [[Direction]] to "inactive".
+//
+//   - transceiver.sender-track-kept (w3c): Closing leaves every sender's track as it was (RTPSender.Track() the moment the close returns is the track it had when the close started).
+//     Ref: W3C webrtc-pc RTCPeerConnection.close(), "close the connection" step 4 (stop every RTCRtpTransceiver: "stop the RTCRtpTransceiver", "stop sending and receiving"): no step of "stop the RTCRtpTransceiver" changes [[SenderTrack]].
+//
+//   - transceiver.receiver-track-ended (w3c, pion): Every track a peer received ends once the scenario closed the peer: its ReadRTP returns an error before the final states are taken.
+//     Ref: W3C webrtc-pc RTCPeerConnection.close(), "close the connection" step 4 (stop every RTCRtpTransceiver: "stop the RTCRtpTransceiver", "stop sending and receiving"); "stop sending and receiving" step 5 ("execute the steps for receiver.[[ReceiverTrack]] to be ended").
+//
+//   - transceiver.rtcp-bye (w3c): A peer the scenario closed has sent, by the final states, an RTCP BYE for each RTP stream it was sending when the close started.
+//     Ref: W3C webrtc-pc RTCPeerConnection.close(), "close the connection" step 4 (stop every RTCRtpTransceiver: "stop the RTCRtpTransceiver", "stop sending and receiving"); "stop sending and receiving" step 3 ("send an RTCP BYE for each RTP stream that was being sent by sender", RFC 3550 §6.6).
 //
 // # Events during and after close: which profile expects what
 //

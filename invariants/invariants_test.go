@@ -78,6 +78,21 @@ func typed(e facts.Event) facts.Event {
 	return e
 }
 
+// withMedia is base with media: A sends video track "cam" and receives
+// B's audio track "mic"; A's close stops its transceivers, keeps the
+// sender's track, ends the received track and sends an RTCP BYE.
+func withMedia() *facts.Observation {
+	o := base()
+	sending := []facts.TransceiverState{{Mid: "1", Kind: "video", Direction: "sendrecv", SenderTrack: "cam", Sent: 10}}
+	stopped := []facts.TransceiverState{{Mid: "1", Kind: "video", Direction: "inactive", SenderTrack: "cam", Sent: 10}}
+	o.Closes[0].Before.Transceivers = sending
+	o.Closes[0].After.Transceivers = stopped
+	o.Final[0].Transceivers, o.Final[0].RTCPByes = stopped, 1
+	insertAfter(o, "A", "pc", "connected", e(0.06, "A", "track", `remote "mic"`))
+	insertAfter(o, "A", "close", "return close err=<nil>", e(2, "A", "track", `ended "mic"`))
+	return o
+}
+
 // connected is the state tuple of a peer with everything up.
 func connected(peer string) facts.PeerState {
 	return facts.PeerState{
@@ -317,6 +332,57 @@ var cases = []struct {
 			o.HarnessCloses[0].After.DTLS = "connected"
 			return o
 		}},
+	{name: "transceivers rejected", invariant: "transceiver.rejected-after-close", obs: func() *facts.Observation {
+		o := base()
+		o.Probes = append(o.Probes, facts.APIProbe{Peer: "A", Call: "RTPTransceiver(0).Stop", Err: "closed", ErrType: "InvalidStateError"},
+			facts.APIProbe{Peer: "A", Call: "RTPSender(0).ReplaceTrack", Err: "closed", ErrType: "InvalidStateError"})
+		return o
+	}},
+	{name: "transceiver Stop after close returns nil", invariant: "transceiver.rejected-after-close", fail: true, peer: "A",
+		want: "RTPTransceiver(0).Stop after close returned no error, want InvalidStateError",
+		obs: func() *facts.Observation {
+			o := base()
+			o.Probes = append(o.Probes, facts.APIProbe{Peer: "A", Call: "RTPTransceiver(0).Stop"})
+			return o
+		}},
+	{name: "transceivers stopped at return", invariant: "transceiver.stopped-at-return", obs: withMedia},
+	{name: "transceiver still sending at return", invariant: "transceiver.stopped-at-return", fail: true, peer: "A",
+		want: `transceiver 0 (video) is "sendrecv" when Close() (step #7) returned, want "inactive"`,
+		obs: func() *facts.Observation {
+			o := withMedia()
+			o.Closes[0].After.Transceivers[0].Direction = "sendrecv"
+			return o
+		}},
+	{name: "sender track kept", invariant: "transceiver.sender-track-kept", obs: withMedia},
+	{name: "sender track dropped by close", invariant: "transceiver.sender-track-kept", fail: true, peer: "A",
+		want: `transceiver 0's sender track is none when Close() (step #7) returned, want "cam" as before`,
+		obs: func() *facts.Observation {
+			o := withMedia()
+			o.Closes[0].After.Transceivers[0].SenderTrack = ""
+			return o
+		}},
+	{name: "received track ended", invariant: "transceiver.receiver-track-ended", obs: withMedia},
+	{name: "received track never ended", invariant: "transceiver.receiver-track-ended", fail: true, peer: "A",
+		want: `received track "mic" never ended after the peer was closed`,
+		obs: func() *facts.Observation {
+			o := withMedia()
+			removeEvents(o, func(e facts.Event) bool { return e.Kind == facts.KindTrack && e.Op == facts.OpEnded })
+			return o
+		}},
+	{name: "RTCP BYE sent", invariant: "transceiver.rtcp-bye", obs: withMedia},
+	{name: "no RTCP BYE", invariant: "transceiver.rtcp-bye", fail: true, peer: "A",
+		want: "sent an RTCP BYE for 0 of the 1 RTP streams it was sending when closed",
+		obs: func() *facts.Observation {
+			o := withMedia()
+			o.Final[0].RTCPByes = 0
+			return o
+		}},
+	{name: "a user's peer is not counted", invariant: "transceiver.rtcp-bye", obs: func() *facts.Observation {
+		o := withMedia()
+		o.Final[0].RTCPByes = 0
+		o.UserPeers = []string{"A"}
+		return o
+	}},
 	{name: "all closed", invariant: "local.closed-states", obs: base},
 	{name: "SCTP connecting before any answer", invariant: "local.closed-states",
 		obs: func() *facts.Observation {

@@ -160,6 +160,27 @@ const (
 	matchInEvidence = "evidence"
 )
 
+// LoadKnownFiles reads several known-issues files (see LoadKnown) and
+// returns their entries in order; an ID used in two files is an error.
+func LoadKnownFiles(paths []string, opts ...KnownOption) ([]KnownIssue, error) {
+	var out []KnownIssue
+	from := map[string]string{}
+	for _, p := range paths {
+		ks, err := LoadKnown(p, opts...)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range ks {
+			if f, dup := from[k.ID]; dup {
+				return nil, fmt.Errorf("known issues: %s: id %q: already used in %s", p, k.ID, f)
+			}
+			from[k.ID] = p
+		}
+		out = append(out, ks...)
+	}
+	return out, nil
+}
+
 // LoadKnown reads a known-issues file: a JSON array of KnownIssue objects
 // (an empty array is fine). Unknown fields, a missing id, invariant,
 // signature or note, an invariant that does not exist, an invalid regular

@@ -83,7 +83,7 @@ func (p *peer) readRTCP(label string, sender *webrtc.RTPSender) {
 	n := 0
 	for {
 		if _, _, err := sender.ReadRTCP(); err != nil {
-			p.w.trace.op(string(p.name), facts.KindTrack, facts.OpEnded, label, "rtcp reader %q done after %d err=%v", label, n, err)
+			p.w.trace.op(string(p.name), facts.KindTrack, facts.OpRTCPDone, label, "rtcp reader %q done after %d err=%v", label, n, err)
 			return
 		}
 		n++
@@ -181,6 +181,35 @@ func (w *world) stopTransceiver(s scenarios.Step) error {
 		return fmt.Errorf("track %q has no transceiver", s.Label)
 	}
 	return lt.transceiver.Stop()
+}
+
+// transceiverStates reads p's transceivers through Pion's getters (not
+// inside a callback: GetTransceivers takes the PeerConnection's lock).
+func (p *peer) transceiverStates() []facts.TransceiverState {
+	trs := p.pc.GetTransceivers()
+	if len(trs) == 0 {
+		return nil
+	}
+	p.mu.Lock()
+	written := map[*webrtc.RTPSender]int{}
+	for _, lt := range p.tracks {
+		if lt.sender != nil {
+			written[lt.sender] += lt.written
+		}
+	}
+	p.mu.Unlock()
+	out := make([]facts.TransceiverState, 0, len(trs))
+	for _, t := range trs {
+		ts := facts.TransceiverState{Mid: t.Mid(), Kind: t.Kind().String(), Direction: t.Direction().String()}
+		if s := t.Sender(); s != nil {
+			if tr := s.Track(); tr != nil {
+				ts.SenderTrack = tr.ID()
+			}
+			ts.Sent = written[s]
+		}
+		out = append(out, ts)
+	}
+	return out
 }
 
 // trackStates lists p's tracks, local then remote, by label; p.mu held.

@@ -66,6 +66,22 @@ func (p *peer) probe() []facts.APIProbe {
 	for _, dc := range dcs {
 		call(fmt.Sprintf("DataChannel(%s).Send", dc.Label()), func() error { return dc.Send([]byte("after close")) })
 	}
+	// Step 4 of the close algorithm: transceivers and tracks.
+	for i, t := range pc.GetTransceivers() {
+		call(fmt.Sprintf("RTPTransceiver(%d).Stop", i), t.Stop)
+		if s := t.Sender(); s != nil {
+			call(fmt.Sprintf("RTPSender(%d).ReplaceTrack", i), func() error { return s.ReplaceTrack(nil) })
+			call("RemoveTrack", func() error { return pc.RemoveTrack(s) })
+		}
+	}
+	call("AddTrack", func() error {
+		tr, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "after-close", "closesim")
+		if err != nil {
+			return fmt.Errorf("new track: %w", err)
+		}
+		_, err = pc.AddTrack(tr)
+		return err
+	})
 	return out
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/closesim/closesim/facts"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/closesim/closesim/internal/backpressure"
 	"github.com/closesim/closesim/internal/netcount"
 	"github.com/closesim/closesim/internal/pktclass"
+	"github.com/closesim/closesim/internal/rtcpcount"
 	"github.com/closesim/closesim/scenarios"
 )
 
@@ -52,6 +54,7 @@ type peer struct {
 	net  *netcount.Net
 	bp   *backpressure.Net // nil without backpressure
 	user bool              // built by a user's PeerFactory (WithPeer)
+	rtcp rtcpcount.Counter // RTCP BYEs sent (closesim's own peers only)
 
 	mu        sync.Mutex
 	changed   chan struct{} // closed and replaced on every state change
@@ -196,7 +199,23 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 		}
 		return p, nil
 	}
-	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(conf)
+	// What webrtc.NewAPI builds by default (default codecs and
+	// interceptors), plus an interceptor that only counts the RTCP BYEs
+	// the peer sends (before SRTCP encrypts them).
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		return nil, fmt.Errorf("default codecs: %w", err)
+	}
+	reg := &interceptor.Registry{}
+	var iopts []webrtc.InterceptorOption
+	if se.LoggerFactory != nil {
+		iopts = append(iopts, webrtc.WithInterceptorLoggerFactory(se.LoggerFactory))
+	}
+	if err := webrtc.RegisterDefaultInterceptorsWithOptions(me, reg, iopts...); err != nil {
+		return nil, fmt.Errorf("default interceptors: %w", err)
+	}
+	reg.Add(&p.rtcp)
+	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg)).NewPeerConnection(conf)
 	if err != nil {
 		return nil, fmt.Errorf("new peer connection: %w", err)
 	}
@@ -440,6 +459,8 @@ func (p *peer) state() facts.PeerState {
 	}
 	st.Tracks = p.trackStates()
 	p.mu.Unlock()
+	st.Transceivers = p.transceiverStates()
+	st.RTCPByes = p.rtcp.Byes()
 	return st
 }
 

@@ -125,11 +125,11 @@ func judgeConfig(extra []invariants.Invariant) (judgement, error) {
 	switch path := *flagKnown; path {
 	case "":
 	case "auto":
-		if j.known, err = autoKnown(opt); err != nil {
+		if j.known, err = autoKnown(opt, profile); err != nil {
 			return judgement{}, fmt.Errorf("-closesim.known=auto: %w", err)
 		}
 	default:
-		if j.known, err = invariants.LoadKnown(path, opt, releaseOpt()); err != nil {
+		if j.known, err = invariants.LoadKnownFiles(strings.Split(path, ","), opt, releaseOpt()); err != nil {
 			return judgement{}, fmt.Errorf("-closesim.known: %w", err)
 		}
 	}
@@ -148,13 +148,25 @@ func releaseOpt() invariants.KnownOption {
 }
 
 // autoKnown is known-issues.json at the module root, if there is one, then
-// the issues closesim ships whose IDs that file does not use.
-func autoKnown(opt invariants.KnownOption) ([]invariants.KnownIssue, error) {
-	shipped, err := invariants.ParseKnown(closesim.KnownIssues(), releaseOpt())
-	if err != nil {
-		return nil, fmt.Errorf("closesim's own known issues: %w", err)
+// the issues closesim ships whose IDs that file does not use; under the
+// w3c profile, then the same for deviations-w3c.json.
+func autoKnown(opt invariants.KnownOption, p invariants.Profile) ([]invariants.KnownIssue, error) {
+	out, err := autoFile(opt, "known-issues.json", closesim.KnownIssues())
+	if err != nil || p != invariants.W3C {
+		return out, err
 	}
-	path := moduleFile("known-issues.json")
+	dev, err := autoFile(opt, "deviations-w3c.json", closesim.W3CDeviations())
+	return append(out, dev...), err
+}
+
+// autoFile is the module root's file name, if there is one, then the
+// entries of shippedData whose IDs that file does not use.
+func autoFile(opt invariants.KnownOption, name string, shippedData []byte) ([]invariants.KnownIssue, error) {
+	shipped, err := invariants.ParseKnown(shippedData, releaseOpt())
+	if err != nil {
+		return nil, fmt.Errorf("closesim's own %s: %w", name, err)
+	}
+	path := moduleFile(name)
 	if path == "" {
 		return shipped, nil
 	}

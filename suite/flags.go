@@ -25,7 +25,7 @@ var (
 	flagWorker         = flag.Bool("closesim.worker", false, "worker mode, driven by closesim run: read seeds from stdin, write one result line per seed")
 	flagShrinkFailures = flag.Bool("closesim.shrinkfailures", true, "worker and sweep: shrink failing scenarios (a sweep shrinks the first failure of each invariant)")
 	flagProfile        = flag.String("closesim.profile", "pion", "invariant profile: pion or w3c")
-	flagKnown          = flag.String("closesim.known", "auto", "known-issues JSON file (\"\" for none; auto: the issues closesim ships for its pinned Pion release plus known-issues.json at the module root)")
+	flagKnown          = flag.String("closesim.known", "auto", "known-issues JSON files, comma-separated (\"\" for none; auto: the issues closesim ships for its pinned Pion release plus known-issues.json at the module root, and under -closesim.profile=w3c deviations-w3c.json too)")
 )
 
 // Mode is what Run does; the -closesim.* flags choose it.

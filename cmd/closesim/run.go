@@ -56,7 +56,7 @@ func cmdRun(args []string) error {
 	fs.IntVar(&c.workers, "workers", runtime.NumCPU(), "worker processes")
 	shard := fs.String("shard", "", "run only shard i of n of the seed space, as i/n (0-based), e.g. 0/4")
 	fs.StringVar(&c.profile, "profile", "pion", "invariant profile: pion or w3c")
-	fs.StringVar(&c.known, "known", "auto", "known-issues JSON file: matching violations count as known, not failures (\"\" for none; auto: the issues closesim ships for its pinned Pion release plus known-issues.json at the module root)")
+	fs.StringVar(&c.known, "known", "auto", "known-issues JSON files, comma-separated: matching violations count as known, not failures (\"\" for none; auto: the issues closesim ships for its pinned Pion release plus known-issues.json at the module root, and with -profile w3c deviations-w3c.json too)")
 	fs.StringVar(&c.out, "out", "closesim-out", "report directory")
 	tg := addTargetFlags(fs)
 	fs.DurationVar(&c.watchdog, "watchdog", time.Second, "wall time after which a scenario that makes no progress is declared wedged (a typical run takes 5 ms)")
@@ -101,14 +101,18 @@ func (c *runConfig) validate(shard string, rest []string) error {
 			// binary validates their entries.
 			opts = append(opts, invariants.AnyInvariant())
 		}
-		if _, err := invariants.LoadKnown(c.known, opts...); err != nil {
+		files := strings.Split(c.known, ",")
+		if _, err := invariants.LoadKnownFiles(files, opts...); err != nil {
 			return usagef("-known: %v", err)
 		}
-		abs, err := absPath(c.known)
-		if err != nil {
-			return err
+		for i, f := range files {
+			abs, err := absPath(f)
+			if err != nil {
+				return err
+			}
+			files[i] = abs
 		}
-		c.known = abs
+		c.known = strings.Join(files, ",")
 	}
 	c.shardN = 1
 	if shard != "" {
