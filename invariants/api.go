@@ -136,7 +136,7 @@ func checkAPIRejected(obs *facts.Observation) []Violation {
 			case p.Err != "":
 				got = fmt.Sprintf("%s %q", p.ErrType, p.Err)
 			}
-			vs = append(vs, Violation{Invariant: idAPIRejected, Peer: p.Peer,
+			vs = append(vs, Violation{Invariant: idAPIRejected, Peer: p.Peer, Call: p.Call,
 				Message: fmt.Sprintf("%s after close returned %s, want InvalidStateError", p.Call, got), Evidence: probeEvidence(p)})
 		}
 	}
@@ -147,7 +147,7 @@ func checkAPIIdempotent(obs *facts.Observation) []Violation {
 	var vs []Violation
 	for _, p := range probesOf(obs, isCloseAgain) {
 		if p.Err != "" || p.Panic != "" {
-			vs = append(vs, Violation{Invariant: idAPIIdempotent, Peer: p.Peer,
+			vs = append(vs, Violation{Invariant: idAPIIdempotent, Peer: p.Peer, Call: p.Call,
 				Message: fmt.Sprintf("%s returned %q%s, want nil", p.Call, p.Err, p.Panic), Evidence: probeEvidence(p)})
 		}
 	}
@@ -158,7 +158,7 @@ func checkAPIStats(obs *facts.Observation) []Violation {
 	var vs []Violation
 	for _, p := range probesOf(obs, func(p facts.APIProbe) bool { return p.Call == "GetStats" }) {
 		if p.Err != "" || p.Panic != "" {
-			vs = append(vs, Violation{Invariant: idAPIStats, Peer: p.Peer,
+			vs = append(vs, Violation{Invariant: idAPIStats, Peer: p.Peer, Call: p.Call,
 				Message: fmt.Sprintf("GetStats after close: %s%s", p.Err, p.Panic), Evidence: probeEvidence(p)})
 		}
 	}
@@ -173,7 +173,7 @@ func checkAPISendFails(obs *facts.Observation) []Violation {
 	var vs []Violation
 	for _, p := range probesOf(obs, isSend) {
 		if p.Err == "" || p.Panic != "" {
-			vs = append(vs, Violation{Invariant: idAPISendFails, Peer: p.Peer,
+			vs = append(vs, Violation{Invariant: idAPISendFails, Peer: p.Peer, Call: p.Call,
 				Message: fmt.Sprintf("%s after close returned no error%s", p.Call, p.Panic), Evidence: probeEvidence(p)})
 		}
 	}
@@ -184,7 +184,7 @@ func checkAPISendInvalid(obs *facts.Observation) []Violation {
 	var vs []Violation
 	for _, p := range probesOf(obs, isSend) {
 		if p.ErrType != "InvalidStateError" {
-			vs = append(vs, Violation{Invariant: idAPISendInvalid, Peer: p.Peer,
+			vs = append(vs, Violation{Invariant: idAPISendInvalid, Peer: p.Peer, Call: p.Call,
 				Message: fmt.Sprintf("%s after close returned %s %q, want InvalidStateError", p.Call, p.ErrType, p.Err), Evidence: probeEvidence(p)})
 		}
 	}

@@ -331,6 +331,7 @@ func checkClosedStates(obs *facts.Observation) []Violation {
 			ev = append(ev, kindEvents(obs.Events, p, maxEvidence, withCloses(f.kind)...)...)
 			out = append(out, Violation{
 				Invariant: idClosedStates,
+				Object:    f.object,
 				Peer:      p,
 				Message:   fmt.Sprintf("%s is %q after close, want \"closed\"", f.name, f.got),
 				Evidence:  ev,
@@ -411,6 +412,7 @@ func checkStatesAtReturn(obs *facts.Observation) []Violation {
 			ev = append(ev, kindEvents(obs.Events, c.Peer, maxEvidence, withCloses(f.kind)...)...)
 			out = append(out, Violation{
 				Invariant: idStatesAtReturn,
+				Object:    f.object,
 				Peer:      c.Peer,
 				Message:   fmt.Sprintf("%s is %q when %s returned, want \"closed\"", f.name, f.got, describeSnapshot(c)),
 				Evidence:  ev,
@@ -443,6 +445,7 @@ func checkGatheringUnchanged(obs *facts.Observation) []Violation {
 		ev = append(ev, kindEvents(obs.Events, p, maxEvidence, withCloses(facts.KindGather)...)...)
 		out = append(out, Violation{
 			Invariant: idGatheringUnchanged,
+			Object:    ObjectGathering,
 			Peer:      p,
 			Message:   fmt.Sprintf("ICE gathering went from %q at the close to %q %s", before, got, when),
 			Evidence:  ev,
@@ -497,6 +500,7 @@ func eventsViolations(obs *facts.Observation, id, peer string, sp closeSpan, fro
 		}
 		out = append(out, Violation{
 			Invariant: id,
+			Object:    objectOfKind(g[0].Kind),
 			Peer:      peer,
 			Message:   fmt.Sprintf("%s %q %s %s%s (first at t=%.6fs)", n, k, what, describeClose(evs, sp), concurrent, g[0].At.Seconds()),
 			Evidence:  ev,
@@ -558,6 +562,7 @@ func closeCallback(evs []facts.Event, sp closeSpan) string {
 type stateField struct {
 	name, got string
 	kind      facts.Kind
+	object    string // Violation.Object
 }
 
 // closedFields lists the states of st that the close algorithm sets to
@@ -566,17 +571,17 @@ type stateField struct {
 // RTCSctpTransport), and every data channel.
 func closedFields(st facts.PeerState, withSCTP bool) []stateField {
 	fields := []stateField{
-		{"signaling", st.Signaling, facts.KindSignaling},
-		{"connection", st.Connection, facts.KindPC},
-		{"ICE connection", st.ICEConnection, facts.KindICE},
-		{"ICE transport", st.ICETransport, facts.KindICE},
-		{"DTLS", st.DTLS, facts.KindDTLS},
+		{"signaling", st.Signaling, facts.KindSignaling, ObjectSignaling},
+		{"connection", st.Connection, facts.KindPC, ObjectConnection},
+		{"ICE connection", st.ICEConnection, facts.KindICE, ObjectICEConnection},
+		{"ICE transport", st.ICETransport, facts.KindICE, ObjectICETransport},
+		{"DTLS", st.DTLS, facts.KindDTLS, ObjectDTLS},
 	}
 	if withSCTP {
-		fields = append(fields, stateField{"SCTP", st.SCTP, facts.KindSCTP})
+		fields = append(fields, stateField{"SCTP", st.SCTP, facts.KindSCTP, ObjectSCTP})
 	}
 	for _, dc := range st.DataChannels {
-		fields = append(fields, stateField{dcName(dc), dc.State, facts.KindDC})
+		fields = append(fields, stateField{dcName(dc), dc.State, facts.KindDC, ObjectDataChannel})
 	}
 	return fields
 }
@@ -710,13 +715,13 @@ func checkRemoteNotLeftConnected(obs *facts.Observation) []Violation {
 	var out []Violation
 	for _, rc := range consentSubjects(obs) {
 		s := rc.survivor
-		type field struct{ name, got string }
+		type field struct{ name, got, object string }
 		var bad []field
 		if rc.final.Connection == "connected" {
-			bad = append(bad, field{"connection", rc.final.Connection})
+			bad = append(bad, field{"connection", rc.final.Connection, ObjectConnection})
 		}
 		if rc.final.ICEConnection == "connected" || rc.final.ICEConnection == "completed" {
-			bad = append(bad, field{"ICE connection", rc.final.ICEConnection})
+			bad = append(bad, field{"ICE connection", rc.final.ICEConnection, ObjectICEConnection})
 		}
 		for _, f := range bad {
 			ev := []string{
@@ -726,6 +731,7 @@ func checkRemoteNotLeftConnected(obs *facts.Observation) []Violation {
 			ev = append(ev, kindEvents(obs.Events[rc.sp.call:], s, maxEvidence, facts.KindPC, facts.KindICE, facts.KindDTLS)...)
 			out = append(out, Violation{
 				Invariant: idRemoteNotLeftConnected,
+				Object:    f.object,
 				Peer:      s,
 				Message:   fmt.Sprintf("%s is still %q %s after %s closed", f.name, f.got, rc.window, rc.remote),
 				Evidence:  ev,
@@ -777,9 +783,9 @@ func checkRemoteClosedByDTLS(obs *facts.Observation) []Violation {
 	rcs, ends := dtlsSubjects(obs)
 	for k, rc := range rcs {
 		s, end := rc.survivor, ends[k]
-		fields := []stateField{{"DTLS", rc.final.DTLS, facts.KindDTLS}, {"SCTP", rc.final.SCTP, facts.KindSCTP}}
+		fields := []stateField{{"DTLS", rc.final.DTLS, facts.KindDTLS, ObjectDTLS}, {"SCTP", rc.final.SCTP, facts.KindSCTP, ObjectSCTP}}
 		for _, dc := range rc.final.DataChannels {
-			fields = append(fields, stateField{dcName(dc), dc.State, facts.KindDC})
+			fields = append(fields, stateField{dcName(dc), dc.State, facts.KindDC, ObjectDataChannel})
 		}
 		for _, f := range fields {
 			if f.got == "closed" {
@@ -793,6 +799,7 @@ func checkRemoteClosedByDTLS(obs *facts.Observation) []Violation {
 			ev = append(ev, kindEvents(obs.Events[rc.sp.call:end], s, maxEvidence, facts.KindDTLS, facts.KindSCTP, facts.KindDC, facts.KindPC)...)
 			out = append(out, Violation{
 				Invariant: idRemoteClosedByDTLS,
+				Object:    f.object,
 				Peer:      s,
 				Message:   fmt.Sprintf("%s is %q after %s closed a connected DTLS session, want \"closed\"", f.name, f.got, rc.remote),
 				Evidence:  ev,
@@ -856,7 +863,7 @@ func checkRemoteConsentFailure(obs *facts.Observation) []Violation {
 		}
 		ev := []string{evs[c.sp.call].String(), "final " + s + ": " + formatState(c.final)}
 		ev = append(ev, kindEvents(evs[c.sp.call:c.end], s, maxEvidence, facts.KindICE, facts.KindPC)...)
-		out = append(out, Violation{Invariant: idRemoteConsentFailure, Peer: s, Message: msg, Evidence: ev})
+		out = append(out, Violation{Invariant: idRemoteConsentFailure, Object: ObjectICEConnection, Peer: s, Message: msg, Evidence: ev})
 	}
 	return out
 }
@@ -897,6 +904,7 @@ func checkRemoteSCTPAfterAbort(obs *facts.Observation) []Violation {
 		ev = append(ev, kindEvents(evs[a.sp.call:a.end], s, maxEvidence, facts.KindSCTP, facts.KindDC, facts.KindDTLS)...)
 		out = append(out, Violation{
 			Invariant: idRemoteSCTPAfterAbort,
+			Object:    ObjectSCTP,
 			Peer:      s,
 			Message:   fmt.Sprintf("SCTP is %q at the end though its close callback fired at t=%.6fs, after %s closed", a.final.SCTP, evs[a.closed].At.Seconds(), a.remote),
 			Evidence:  ev,

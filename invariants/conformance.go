@@ -4,6 +4,8 @@ import (
 	_ "embed" // conformance.json
 	"encoding/json"
 	"fmt"
+	"path"
+	"slices"
 )
 
 // ConformanceRow is one step of the W3C "close the connection" algorithm,
@@ -27,6 +29,29 @@ type ConformanceRow struct {
 	// Invariants are the IDs of the invariants that judge the row; none
 	// when closesim does not judge it (the report says so).
 	Invariants []string `json:"invariants,omitempty"`
+	// Objects, when set, keeps only the violations about these objects
+	// (Violation.Object; "" for violations about no single object): the
+	// row on DTLS counts close.states-at-return's DTLS violations, not its
+	// SCTP ones.
+	Objects []string `json:"objects,omitempty"`
+	// Calls, when set, keeps only the violations about these probed calls
+	// (Violation.Call; path.Match patterns, e.g. "RTPTransceiver(*).Stop").
+	Calls []string `json:"calls,omitempty"`
+}
+
+// Concerns reports whether violation v of one of the row's invariants is
+// about what the row judges (its Objects and Calls).
+func (r ConformanceRow) Concerns(v Violation) bool {
+	if !slices.Contains(r.Invariants, v.Invariant) {
+		return false
+	}
+	if len(r.Objects) > 0 && !slices.Contains(r.Objects, v.Object) {
+		return false
+	}
+	if len(r.Calls) > 0 && !slices.ContainsFunc(r.Calls, func(p string) bool { ok, _ := path.Match(p, v.Call); return ok }) {
+		return false
+	}
+	return true
 }
 
 // Conformance is the conformance table's rows and their sources.

@@ -53,6 +53,56 @@ type Violation struct {
 	// Evidence backs the message: trace lines in facts.Event.String() form,
 	// state tuples, stack excerpts.
 	Evidence []string `json:"evidence,omitempty"`
+	// Object is the object the violation is about (one of the Object
+	// constants, e.g. ObjectDTLS), "" when it is about no single object.
+	Object string `json:"object,omitempty"`
+	// Call is the probed API call (facts.APIProbe.Call) the violation is
+	// about, "" for none.
+	Call string `json:"call,omitempty"`
+}
+
+// Objects a violation can be about (Violation.Object): what the close
+// algorithm's steps each act on.
+const (
+	ObjectSignaling     = "signaling"
+	ObjectConnection    = "connection"
+	ObjectICEConnection = "ice-connection"
+	ObjectICETransport  = "ice-transport"
+	ObjectGathering     = "gathering"
+	ObjectICEAgent      = "ice-agent" // candidates
+	ObjectDTLS          = "dtls"
+	ObjectSCTP          = "sctp"
+	ObjectDataChannel   = "data-channel"
+	ObjectTransceiver   = "transceiver"
+	ObjectTrack         = "track"
+	ObjectNegotiation   = "negotiation"
+)
+
+// objectOfKind is the object a callback kind reports on.
+func objectOfKind(k facts.Kind) string {
+	switch k {
+	case facts.KindSignaling:
+		return ObjectSignaling
+	case facts.KindPC:
+		return ObjectConnection
+	case facts.KindICE:
+		return ObjectICEConnection
+	case facts.KindGather:
+		return ObjectGathering
+	case facts.KindCandidate:
+		return ObjectICEAgent
+	case facts.KindDTLS:
+		return ObjectDTLS
+	case facts.KindSCTP:
+		return ObjectSCTP
+	case facts.KindDC:
+		return ObjectDataChannel
+	case facts.KindTrack:
+		return ObjectTrack
+	case facts.KindNegotiationNeeded:
+		return ObjectNegotiation
+	}
+	return ""
 }
 
 // String renders the violation as "[id] peer: message".

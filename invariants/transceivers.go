@@ -34,7 +34,7 @@ func transceiverInvariants() []Invariant {
 				var vs []Violation
 				for _, p := range probesOf(obs, isTrCall) {
 					if p.ErrType != "InvalidStateError" || p.Panic != "" {
-						vs = append(vs, Violation{Invariant: idTrRejected, Peer: p.Peer,
+						vs = append(vs, Violation{Invariant: idTrRejected, Peer: p.Peer, Call: p.Call, Object: ObjectTransceiver,
 							Message: fmt.Sprintf("%s after close returned %s, want InvalidStateError", p.Call, probeGot(p)), Evidence: probeEvidence(p)})
 					}
 				}
@@ -114,6 +114,7 @@ func checkTransceiversStopped(obs *facts.Observation) []Violation {
 			}
 			out = append(out, Violation{
 				Invariant: idTrStopped,
+				Object:    ObjectTransceiver,
 				Peer:      c.Peer,
 				Message:   fmt.Sprintf("transceiver %d (%s) is %q when %s returned, want \"inactive\" (stopped)", i, t.Kind, t.Direction, describeSnapshot(c)),
 				Evidence:  []string{"at return: " + formatTransceivers(c.After.Transceivers), "at the call: " + formatTransceivers(c.Before.Transceivers)},
@@ -151,6 +152,7 @@ func checkSenderTrackKept(obs *facts.Observation) []Violation {
 				}
 				out = append(out, Violation{
 					Invariant: idTrSenderTrack,
+					Object:    ObjectTransceiver,
 					Peer:      c.Peer,
 					Message:   fmt.Sprintf("transceiver %d's sender track is %s when %s returned, want %q as before", i, got, describeSnapshot(c), before.SenderTrack),
 					Evidence:  []string{"at the call: " + formatTransceivers(c.Before.Transceivers), "at return: " + formatTransceivers(c.After.Transceivers)},
@@ -211,6 +213,7 @@ func checkReceiverTracksEnded(obs *facts.Observation) []Violation {
 		ev = append(ev, kindEvents(obs.Events, rt.peer, maxEvidence, withCloses(facts.KindTrack)...)...)
 		out = append(out, Violation{
 			Invariant: idTrReceiverEnds,
+			Object:    ObjectTrack,
 			Peer:      rt.peer,
 			Message:   fmt.Sprintf("received track %q never ended after the peer was closed", rt.id),
 			Evidence:  ev,
@@ -271,6 +274,7 @@ func checkRTCPBye(obs *facts.Observation) []Violation {
 		}
 		out = append(out, Violation{
 			Invariant: idTrRTCPBye,
+			Object:    ObjectTransceiver,
 			Peer:      b.snap.Peer,
 			Message:   fmt.Sprintf("sent an RTCP BYE for %d of the %d RTP streams it was sending when closed", b.final.RTCPByes, b.sending),
 			Evidence:  []string{"at the call: " + formatTransceivers(b.snap.Before.Transceivers), fmt.Sprintf("final: %d SSRCs said goodbye to", b.final.RTCPByes)},

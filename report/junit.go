@@ -20,11 +20,11 @@ import (
 // JUnitSuites is the root element of junit.xml.
 type JUnitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
-	Tests    int          `xml:"tests,attr"`    // results
+	Tests    int          `xml:"tests,attr"`    // results, then invariants
 	Failures int          `xml:"failures,attr"` // <failure> elements
 	Errors   int          `xml:"errors,attr"`   // <error> elements
 	Time     string       `xml:"time,attr"`     // sweep wall time, seconds
-	Suites   []JUnitSuite `xml:"testsuite"`     // exactly one
+	Suites   []JUnitSuite `xml:"testsuite"`     // "closesim" (results), then "closesim.invariants"
 }
 
 // JUnitSuite is the one test suite of junit.xml, named "closesim".
@@ -129,10 +129,40 @@ func JUnit(s Sweep) JUnitSuites {
 		}
 		suite.Cases = append(suite.Cases, c)
 	}
+	invs := invariantSuite(s)
 	return JUnitSuites{
-		Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors, Time: suite.Time,
-		Suites: []JUnitSuite{suite},
+		Tests: suite.Tests + invs.Tests, Failures: suite.Failures + invs.Failures, Errors: suite.Errors, Time: suite.Time,
+		Suites: []JUnitSuite{suite, invs},
 	}
+}
+
+// invariantSuite is the testsuite "closesim.invariants": one testcase per
+// invariant judged in the sweep, classname "closesim.invariants", name its
+// ID. An invariant with a failed violation in some run gets a <failure>
+// (type its ID, naming the first failing seed); one no run gave anything
+// to judge is n/a: <skipped message="n/a: ...">, counted in skipped; one
+// whose violations were all known passes, with the known issues in
+// <system-out>.
+func invariantSuite(s Sweep) JUnitSuite {
+	sum := Summarize(s)
+	suite := JUnitSuite{Name: "closesim.invariants", Time: "0"}
+	for _, c := range sum.Invariants {
+		tc := JUnitCase{Classname: "closesim.invariants", Name: c.ID, Time: "0"}
+		switch {
+		case c.Fail > 0:
+			msg := fmt.Sprintf("failed in %d of %d runs (first: seed %d)", c.Fail, sum.Total, *c.FirstFail)
+			tc.Failure = &JUnitFailure{Message: msg, Type: c.ID, Body: msg}
+			suite.Failures++
+		case c.Judged == 0:
+			tc.Skipped = &JUnitSkipped{Message: fmt.Sprintf("n/a: none of the %d runs gave it anything to judge", sum.Total)}
+			suite.Skipped++
+		case c.Known > 0:
+			tc.SystemOut = fmt.Sprintf("known in %d of %d runs: %s", c.Known, c.Judged, strings.Join(c.KnownIDs, ", "))
+		}
+		suite.Cases = append(suite.Cases, tc)
+	}
+	suite.Tests = len(suite.Cases)
+	return suite
 }
 
 // WriteJUnit writes JUnit(s) as an XML document.

@@ -104,13 +104,27 @@ func markdown(sum Summary, limit int) string {
 	add(head.String() + "\n" + sep.String() + "\n" + row.String() + "\n\n")
 
 	if len(sum.Invariants) > 0 {
-		add("### Invariants\n\n| invariant | pass | known | fail |\n|---|---:|---:|---:|\n")
+		add("### Invariants\n\nn/a: the run gave the invariant nothing to judge (never counted as a pass); judged: the share of runs that did.\n\n| invariant | pass | n/a | known | fail | judged |\n|---|---:|---:|---:|---:|---:|\n")
 		for _, c := range sum.Invariants {
 			mark := ""
 			if c.Fail > 0 {
 				mark = " ❌"
 			}
-			if !add(fmt.Sprintf("| %s%s | %d | %d | %d |\n", mdCode(c.ID), mark, c.Pass, c.Known, c.Fail)) {
+			share := 0.0
+			if sum.Total > 0 {
+				share = 100 * float64(c.Judged) / float64(sum.Total)
+			}
+			if !add(fmt.Sprintf("| %s%s | %d | %d | %d | %d | %.0f%% |\n", mdCode(c.ID), mark, c.Pass, c.NA, c.Known, c.Fail, share)) {
+				break
+			}
+		}
+		add("\n")
+	}
+
+	if len(sum.Conformance) > 0 {
+		add("### W3C conformance (" + ConformanceFile + ")\n\n| row | step | pass | n/a | known | fail | label |\n|---|---|---:|---:|---:|---:|---|\n")
+		for _, c := range sum.Conformance {
+			if !add(fmt.Sprintf("| %s | %s | %d | %d | %d | %d | %s |\n", mdCode(c.ID), mdText(c.Title), c.Pass, c.NA, c.Known, c.Fail, mdText(c.Label()))) {
 				break
 			}
 		}

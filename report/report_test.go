@@ -237,14 +237,21 @@ func TestWrite(t *testing.T) {
 		invs[c.ID] = c
 	}
 	for _, want := range []InvariantCount{
-		{ID: "harness.no-wedge", Pass: 4, Fail: 1},
-		{ID: "events.none-during-close", Known: 2},
-		{ID: "events.no-activity-after-close", Fail: 1},
-		{ID: "leak.sockets", Pass: 2},
+		{ID: "harness.no-wedge", Pass: 4, Fail: 1, Judged: 5},
+		{ID: "events.none-during-close", Known: 2, Judged: 2},
+		{ID: "events.no-activity-after-close", Fail: 1, Judged: 1},
+		{ID: "leak.sockets", Pass: 2, Judged: 2},
 	} {
-		if invs[want.ID] != want {
-			t.Errorf("invariant %s: %+v, want %+v", want.ID, invs[want.ID], want)
+		got := invs[want.ID]
+		if got.Pass != want.Pass || got.Known != want.Known || got.Fail != want.Fail || got.NA != want.NA || got.Judged != want.Judged {
+			t.Errorf("invariant %s: %+v, want %+v", want.ID, got, want)
 		}
+	}
+	if c := invs["events.none-during-close"]; c.FirstKnown == nil || len(c.KnownIDs) != 1 {
+		t.Errorf("events.none-during-close: first known %v, known IDs %v; want a seed and one issue", c.FirstKnown, c.KnownIDs)
+	}
+	if c := invs["events.no-activity-after-close"]; c.FirstFail == nil {
+		t.Errorf("events.no-activity-after-close: no first failing seed")
 	}
 	if len(sum.KnownIssues) != 1 || sum.KnownIssues[0].Count != 2 {
 		t.Errorf("known issues %+v, want one covering 2 results", sum.KnownIssues)
@@ -294,8 +301,22 @@ func TestWrite(t *testing.T) {
 	if err := xml.Unmarshal(data, &ju); err != nil {
 		t.Fatalf("junit.xml: %v", err)
 	}
-	if ju.Tests != 6 || ju.Failures != 3 || ju.Errors != 1 || len(ju.Suites) != 1 {
-		t.Fatalf("junit counts tests=%d failures=%d errors=%d suites=%d", ju.Tests, ju.Failures, ju.Errors, len(ju.Suites))
+	if len(ju.Suites) != 2 || ju.Suites[0].Tests != 6 || ju.Suites[0].Failures != 3 || ju.Errors != 1 {
+		t.Fatalf("junit counts suites=%d tests=%d failures=%d errors=%d", len(ju.Suites), ju.Tests, ju.Failures, ju.Errors)
+	}
+	isuite := ju.Suites[1]
+	if isuite.Name != "closesim.invariants" || ju.Tests != 6+isuite.Tests || ju.Failures != 3+isuite.Failures {
+		t.Errorf("invariants suite %s tests=%d failures=%d; root tests=%d failures=%d", isuite.Name, isuite.Tests, isuite.Failures, ju.Tests, ju.Failures)
+	}
+	byID := map[string]JUnitCase{}
+	for _, c := range isuite.Cases {
+		byID[c.Name] = c
+	}
+	if c := byID["events.no-activity-after-close"]; c.Failure == nil || !strings.Contains(c.Failure.Message, "first: seed 3") {
+		t.Errorf("failed invariant: %+v", c)
+	}
+	if c := byID["events.none-during-close"]; c.Failure != nil || c.Skipped != nil || !strings.Contains(c.SystemOut, "pion-fires-during-close") {
+		t.Errorf("known-only invariant: %+v", c)
 	}
 	suite := ju.Suites[0]
 	if suite.Name != "closesim" || suite.Skipped != 1 || suite.Timestamp != "2025-01-02T03:04:05Z" || suite.Time != "2.000000" {

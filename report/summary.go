@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/closesim/closesim/coverage"
+	"github.com/closesim/closesim/invariants"
 )
 
 // SummarySchema names the summary.json schema; SummaryVersion is its
@@ -46,6 +47,9 @@ type Summary struct {
 	Coverage Coverage `json:"coverage"`
 	// Failures lists every failed result, in seed order.
 	Failures []Failure `json:"failures"`
+	// Conformance is the W3C conformance table (ConformanceOf), for a
+	// sweep under the w3c profile only.
+	Conformance []ConformanceResult `json:"conformance,omitempty"`
 }
 
 // Header is the sweep without its results: the content of sweep.json and
@@ -90,15 +94,26 @@ type VerdictCounts struct {
 }
 
 // InvariantCount is how one invariant fared over a sweep. Pass counts the
-// results that list it in Verdict.Pass; Known those with at least one known
+// results that list it in Verdict.Pass; NA those that list it in
+// Verdict.NA (nothing to judge); Known those with at least one known
 // violation of it; Fail those with at least one failed violation of it. A
 // result with both a known and a failed violation of the same invariant
 // counts in both.
 type InvariantCount struct {
 	ID    string `json:"id"`    // the invariant's ID
 	Pass  int    `json:"pass"`  // results in which it held
+	NA    int    `json:"na"`    // results that gave it nothing to judge
 	Known int    `json:"known"` // results with a known violation of it
 	Fail  int    `json:"fail"`  // results with a failed violation of it
+	// Judged counts the results that gave it something to judge (a pass,
+	// a known or a failed violation).
+	Judged int `json:"judged"`
+	// FirstKnown and FirstFail are the seeds of the first results (in
+	// result order) with a known or a failed violation of it.
+	FirstKnown *uint64 `json:"first_known,omitempty"`
+	FirstFail  *uint64 `json:"first_fail,omitempty"`
+	// KnownIDs lists the known issues that covered its violations.
+	KnownIDs []string `json:"known_ids,omitempty"`
 }
 
 // KnownIssueCount is how many results one known issue covered (a result
@@ -317,14 +332,29 @@ func Summarize(s Sweep) Summary {
 		default:
 			sum.Verdicts.Fail++
 		}
+		judged := map[string]bool{}
 		for _, id := range dedupe(r.Verdict.Pass) {
 			inv(id).Pass++
+			judged[id] = true
+		}
+		for _, id := range dedupe(r.Verdict.NA) {
+			inv(id).NA++
 		}
 		seenK, seenF, seenI := map[string]bool{}, map[string]bool{}, map[string]bool{}
 		for _, l := range r.Verdict.Known {
-			if !seenK[l.Violation.Invariant] {
+			if c := inv(l.Violation.Invariant); !seenK[l.Violation.Invariant] {
 				seenK[l.Violation.Invariant] = true
-				inv(l.Violation.Invariant).Known++
+				judged[c.ID] = true
+				c.Known++
+				if c.FirstKnown == nil {
+					seed := r.Seed
+					c.FirstKnown = &seed
+				}
+				if !slices.Contains(c.KnownIDs, l.Issue.ID) {
+					c.KnownIDs = append(c.KnownIDs, l.Issue.ID)
+				}
+			} else if !slices.Contains(c.KnownIDs, l.Issue.ID) {
+				c.KnownIDs = append(c.KnownIDs, l.Issue.ID)
 			}
 			if !seenI[l.Issue.ID] {
 				seenI[l.Issue.ID] = true
@@ -337,10 +367,18 @@ func Summarize(s Sweep) Summary {
 			}
 		}
 		for _, v := range r.Verdict.Fail {
-			if !seenF[v.Invariant] {
+			if c := inv(v.Invariant); !seenF[v.Invariant] {
 				seenF[v.Invariant] = true
-				inv(v.Invariant).Fail++
+				judged[c.ID] = true
+				c.Fail++
+				if c.FirstFail == nil {
+					seed := r.Seed
+					c.FirstFail = &seed
+				}
 			}
+		}
+		for id := range judged {
+			inv(id).Judged++
 		}
 		for _, k := range dedupe(r.Coverage) {
 			keys[k]++
@@ -404,6 +442,9 @@ func Summarize(s Sweep) Summary {
 	}
 	if runWall > 0 {
 		sum.Rates.VirtualPerWall = virtual.Seconds() / runWall.Seconds()
+	}
+	if s.Profile == string(invariants.W3C) {
+		sum.Conformance = ConformanceOf(s)
 	}
 	return sum
 }

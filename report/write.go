@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/closesim/closesim/facts"
+	"github.com/closesim/closesim/invariants"
 
 	"github.com/closesim/closesim/scenarios"
 )
@@ -61,7 +62,8 @@ const (
 
 // Write writes the report of s into dir (created if needed): results.jsonl
 // (WriteResults), sweep.json (the Header), summary.json (Summarize),
-// junit.xml (WriteJUnit), summary.md (WriteMarkdown), and for every failed
+// junit.xml (WriteJUnit), summary.md (WriteMarkdown), under the w3c
+// profile conformance.md (WriteConformance), and for every failed
 // result a folder failures/seed-<N>/ with scenario.json, trace.txt,
 // shrunk.json (when the result has a shrunk scenario), verdict.json and
 // timeline.html (WriteTimeline). A second failed result with the same seed
@@ -81,6 +83,12 @@ func Write(dir string, s Sweep) error {
 		{SummaryFile, func(w io.Writer) error { return writeJSON(w, sum) }},
 		{JUnitFile, func(w io.Writer) error { return WriteJUnit(w, s) }},
 		{MarkdownFile, func(w io.Writer) error { return writeMarkdown(w, sum) }},
+	}
+	if s.Profile == string(invariants.W3C) {
+		files = append(files, struct {
+			name  string
+			write func(io.Writer) error
+		}{ConformanceFile, func(w io.Writer) error { return WriteConformance(w, s) }})
 	}
 	for _, f := range files {
 		if err := writeFile(filepath.Join(dir, f.name), f.write); err != nil {

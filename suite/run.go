@@ -241,6 +241,10 @@ func (c Config) sweep(t *testing.T) {
 		Profile: string(j.profile), PionVersion: pionVersion(), Results: results, Reachable: coverage.Reachable(),
 	}
 	sum := report.Summarize(sw)
+	b.WriteString("invariants (runs: pass / n/a / known / fail):\n")
+	for _, c := range sum.Invariants {
+		fmt.Fprintf(&b, "  %-36s %5d / %5d / %5d / %5d\n", c.ID, c.Pass, c.NA, c.Known, c.Fail)
+	}
 	b.WriteString(sum.Time.Line() + "\n")
 	if line := sum.Coverage.Line(); line != "" {
 		b.WriteString(line + "\n")

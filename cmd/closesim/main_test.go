@@ -152,6 +152,47 @@ func TestAgainstAUserPackage(t *testing.T) {
 	}
 }
 
+// TestHarnessErrorFails: a sweep whose runs end in a harness error (the
+// world could not be built) exits 1, and every report counts those runs
+// failed: results.jsonl, summary.json, junit.xml (as errors), summary.md.
+func TestHarnessErrorFails(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the example's test binary")
+	}
+	out := t.TempDir()
+	args := []string{"run", "-pkg", "../../examples/echo", "-test", "TestUnbuildableSweep", "-n", "2", "-workers", "1", "-quiet", "-shrink=false", "-out", out}
+	if code := run(args); code != exitFailures {
+		t.Fatalf("closesim %v exited %d, want %d", args, code, exitFailures)
+	}
+	rs := readResults(t, filepath.Join(out, "results.jsonl"))
+	if len(rs) != 2 {
+		t.Fatalf("%d results, want 2", len(rs))
+	}
+	for _, r := range rs {
+		if r.Outcome != "error" || !r.Failed() {
+			t.Errorf("seed %d: outcome %s, failed %v; want error, failed", r.Seed, r.Outcome, r.Failed())
+		}
+	}
+	var summary report.Summary
+	if data, err := os.ReadFile(filepath.Join(out, "summary.json")); err != nil || json.Unmarshal(data, &summary) != nil {
+		t.Fatalf("summary.json: %v", err)
+	}
+	if summary.Verdicts.Fail != 2 {
+		t.Errorf("summary.json verdicts %+v, want 2 failed", summary.Verdicts)
+	}
+	var suites report.JUnitSuites
+	if data, err := os.ReadFile(filepath.Join(out, "junit.xml")); err != nil || xml.Unmarshal(data, &suites) != nil {
+		t.Fatalf("junit.xml: %v", err)
+	}
+	if suites.Errors != 2 {
+		t.Errorf("junit.xml errors=%d failures=%d, want 2 errors", suites.Errors, suites.Failures)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "summary.md"))
+	if err != nil || !strings.Contains(string(md), "| 2 | 0 | 0 | 2 |") {
+		t.Errorf("summary.md does not count 2 failures: %v\n%.400s", err, md)
+	}
+}
+
 // readResults reads a report's results.jsonl.
 func readResults(t *testing.T, path string) []report.Result {
 	t.Helper()

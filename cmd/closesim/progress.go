@@ -3,17 +3,20 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime/debug"
+	"os/exec"
 	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/closesim/closesim/coverage"
 	"github.com/closesim/closesim/report"
 )
 
-// failed reports whether r counts as a failure: a violation that is not a
-// known issue, or a worker crash.
-func failed(r report.Result) bool { return r.Outcome == "crash" || len(r.Verdict.Fail) > 0 }
+// failed reports whether r counts as a failure, as every report counts it
+// (report.Result.Failed: a violation no known issue covers, a harness
+// error, or a non-ok outcome no known issue covers, such as a crash).
+func failed(r report.Result) bool { return r.Failed() }
 
 // progress prints done/total, rate, failures and ETA: rewriting one line on
 // a terminal, a plain line every 5 s otherwise.
@@ -107,16 +110,24 @@ func printSummary(sw report.Sweep, table bool) int {
 	return len(fails)
 }
 
+// pionVersion names the pion/webrtc release the sweep's test binary is
+// built against: the CLI itself links no Pion, so it asks the go command
+// for the module the current directory's build selects (once).
 func pionVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			if d.Path == "github.com/pion/webrtc/v4" {
-				return "pion/webrtc " + d.Version
-			}
+	pionOnce.Do(func() {
+		pionVer = "pion/webrtc (version unknown)"
+		out, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", "github.com/pion/webrtc/v4").Output()
+		if v := strings.TrimSpace(string(out)); err == nil && v != "" {
+			pionVer = "pion/webrtc " + v
 		}
-	}
-	return "pion/webrtc (version unknown)"
+	})
+	return pionVer
 }
+
+var (
+	pionOnce sync.Once
+	pionVer  string
+)
 
 // printCoverage prints how much of the documented close-point space the
 // sweep hit and, with table, every documented point with its run count

@@ -1,6 +1,7 @@
 package echo
 
 import (
+	"errors"
 	"flag"
 	"slices"
 	"strings"
@@ -173,4 +174,19 @@ func TestBrokenVariantsAreCaught(t *testing.T) {
 			t.Logf("caught by %s at seed %d (%s); %s; minimal: %v", tc.id, seed, sc.Name, st, min.Steps)
 		})
 	}
+}
+
+// TestUnbuildableSweep is a suite whose server cannot be built: every run
+// ends in a harness error (outcome "error"), which closesim run and every
+// report must count as failed (cmd/closesim TestHarnessErrorFails). Like
+// TestBrokenCloseSweep, a plain sweep skips it unless -echo.broken is set.
+func TestUnbuildableSweep(t *testing.T) {
+	if suite.Selected() == suite.ModeSweep && !*flagBroken {
+		t.Skip("the unbuildable fixture's sweep fails by design: set -echo.broken, a -closesim.seed, or drive it with closesim run")
+	}
+	c := config(NewServer, (*Server).Accept)
+	c.Peers[scenarios.PeerB] = func(*sim.PeerEnv) (*webrtc.PeerConnection, error) {
+		return nil, errors.New("the server's configuration is missing")
+	}
+	suite.Run(t, c)
 }
