@@ -204,10 +204,15 @@ type runner struct {
 	// harness holds the IDs of the goroutines of the bubble that belong to
 	// the harness: the one that called synctest.Test (it joins the bubble
 	// while Run waits), the bubble's root, and the body.
-	harness  map[int64]bool
-	bodyID   int64 // the goroutine that runs the steps
-	obs      facts.Observation
-	finished bool // the bubble body returned
+	harness map[int64]bool
+	bodyID  int64 // the goroutine that runs the steps
+	// stepping are the goroutines running a step right now (the body, or
+	// an async step's own goroutine), by goroutine ID: what a wedge's
+	// Stuck names. steppingMu guards it (not mu: wedged holds mu).
+	steppingMu sync.Mutex
+	stepping   map[int64]int
+	obs        facts.Observation
+	finished   bool // the bubble body returned
 }
 
 // bubble runs the scenario inside synctest.Test and classifies how it ended.
@@ -429,6 +434,7 @@ func (r *runner) runSteps(w *world) (panicked string) {
 // runStep executes step i, records its result, and returns a description
 // of its panic, if it panicked.
 func (r *runner) runStep(w *world, i int, s scenarios.Step, desc string) (panicked string) {
+	defer r.stepping1()()
 	at := w.now()
 	defer r.deadline(time.Duration(s.Duration)+time.Duration(s.Timeout), "step #%d %s", i, desc)()
 	err := func() (err error) {
@@ -576,12 +582,46 @@ func blockedWaits(d gstack.Diagnosis) []facts.BlockedWait {
 // stuck lists the functions the harness's own goroutine is in, nil if it is
 // not among gs. Call with r.mu held.
 func (r *runner) stuck(gs []gstack.Goroutine) []string {
+	var out []string
+	for _, g := range r.stuckGoroutines(gs) {
+		out = append(out, funcs(g)...)
+	}
+	return out
+}
+
+// stuckGoroutines are the goroutines running a step when the wedge was
+// declared (an async step runs on its own), then the harness's own.
+func (r *runner) stuckGoroutines(gs []gstack.Goroutine) []gstack.Goroutine {
+	r.steppingMu.Lock()
+	defer r.steppingMu.Unlock()
+	var steps, body []gstack.Goroutine
 	for _, g := range gs {
-		if g.ID == r.bodyID {
-			return funcs(g)
+		switch {
+		case g.ID == r.bodyID:
+			body = append(body, g)
+		case r.stepping[g.ID] > 0:
+			steps = append(steps, g)
 		}
 	}
-	return nil
+	return append(steps, body...)
+}
+
+// stepping1 records that the calling goroutine runs a step until the
+// returned function is called.
+func (r *runner) stepping1() func() {
+	var buf [64]byte
+	id := gstack.SelfID(buf[:runtime.Stack(buf[:], false)])
+	r.steppingMu.Lock()
+	if r.stepping == nil {
+		r.stepping = map[int64]int{}
+	}
+	r.stepping[id]++
+	r.steppingMu.Unlock()
+	return func() {
+		r.steppingMu.Lock()
+		r.stepping[id]--
+		r.steppingMu.Unlock()
+	}
 }
 
 // funcs lists g's function names, innermost first, without the frames of
@@ -604,10 +644,12 @@ func funcs(g gstack.Goroutine) []string {
 func (r *runner) explainNoMutex(gs []gstack.Goroutine, why string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "no goroutine is blocked on a sync.Mutex or sync.RWMutex; %s.\n", why)
-	for _, g := range gs {
+	for _, g := range r.stuckGoroutines(gs) {
+		who := "a step's goroutine"
 		if g.ID == r.bodyID {
-			fmt.Fprintf(&b, "the harness (goroutine %d) is stuck in: %s\n", g.ID, callChain(g, 6))
+			who = "the harness"
 		}
+		fmt.Fprintf(&b, "%s (goroutine %d) is stuck in: %s\n", who, g.ID, callChain(g, 8))
 	}
 	for _, g := range gs {
 		if r.harness[g.ID] || g.Durable {

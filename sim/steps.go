@@ -248,15 +248,19 @@ func (w *world) closeStep(i int, s scenarios.Step) {
 	}
 	// Concurrency > 1: more goroutines close the same peer at once, each
 	// with a snapshot of its own.
-	extra := make([]facts.CloseSnapshot, len(targets)*max(s.Concurrency-1, 0))
+	perPeer := max(s.Concurrency-1, 0)
+	extra := make([]facts.CloseSnapshot, len(targets)*perPeer)
+	for k := range targets {
+		for j := range perPeer {
+			extra[k*perPeer+j] = snaps[k]
+			extra[k*perPeer+j].By = facts.CloseByExtra
+		}
+	}
 	var wg sync.WaitGroup
 	for k, name := range targets {
 		wg.Go(func() { w.peers[name].closeSnap(&snaps[k]) })
-		for j := range s.Concurrency - 1 {
-			x := &extra[k*(s.Concurrency-1)+j]
-			*x = snaps[k]
-			x.By = facts.CloseByExtra
-			wg.Go(func() { w.peers[name].closeSnap(x) })
+		for j := range perPeer {
+			wg.Go(func() { w.peers[name].closeSnap(&extra[k*perPeer+j]) })
 		}
 	}
 	wg.Wait()

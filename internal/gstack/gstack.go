@@ -531,3 +531,21 @@ func parseCreatedBy(line string) (Frame, int64) {
 	}
 	return Frame{Func: s}, creator
 }
+
+// SelfID returns the goroutine ID in the header of a dump that starts with
+// one goroutine ("goroutine 12 [running]:..."; runtime.Stack(buf, false)
+// into a buffer of 64 bytes is enough), or 0 if there is none.
+func SelfID(dump []byte) int64 {
+	rest, ok := bytes.CutPrefix(dump, []byte("goroutine "))
+	if !ok {
+		return 0
+	}
+	var id int64
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			break
+		}
+		id = id*10 + int64(c-'0')
+	}
+	return id
+}
