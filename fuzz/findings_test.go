@@ -14,10 +14,10 @@ import (
 // of that ID: a reproducer that stops reproducing (a Pion upgrade that fixed
 // the bug, or a change of the world) fails here instead of rotting.
 //
-// F1, F12 and F15 live in one interleaving of Pion's goroutines, and the
-// race detector changes Pion's interleavings: under -race none of them
-// shows, whatever the close's yields (0-24 tried), so a race build checks
-// F13 only and says so; plain go test ./fuzz checks all four.
+// F1, F12, F15, F17 and F18 live in one interleaving of Pion's goroutines,
+// and the race detector changes Pion's interleavings: under -race they do
+// not show (for F1, F12 and F15 whatever the close's yields, 0-24 tried),
+// so a race build skips them and says so; plain go test ./fuzz checks all.
 func TestFindingReproducers(t *testing.T) {
 	tests := []struct {
 		file         string
@@ -33,6 +33,10 @@ func TestFindingReproducers(t *testing.T) {
 		{"F12-min.json", "F12", true},
 		{"F13-min.json", "F13", false},
 		{"F15-min.json", "F15", true},
+		{"F16-min.json", "F16", false},
+		{"F17-min.json", "F17", true},
+		{"F18-min.json", "F18", true},
+		{"F19-min.json", "F19", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

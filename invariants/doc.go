@@ -11,13 +11,19 @@
 // invariants a profile expects. Judge also sorts the violations against a
 // list of known issues (LoadKnown), so that an understood, tracked
 // behaviour is labeled "known" instead of failing every run: a Verdict
-// always shows pass, known and fail.
+// always shows pass, n/a, known and fail.
 //
-// Judges only read the Observation. An invariant with nothing to judge in a
-// run (no close step, no final states because the run wedged or panicked, a
-// settle too short for ICE consent to expire) holds vacuously;
-// harness.no-wedge and harness.no-panic report the runs that ended without
-// final states. docs/invariants.md has the same list as a table.
+// Judges only read the Observation's typed facts, never the trace's
+// wording. An invariant with nothing to judge in a run (no close of the
+// kind it is about, no final states because the run wedged or panicked, a
+// settle too short for ICE consent to expire) is n/a for that run
+// (Invariant.Applies, Verdict.NA), never a pass; harness.no-wedge and
+// harness.no-panic report the runs that ended without final states. Every
+// close is judged however it started (a close step, each of its
+// concurrent Close calls, a Close from inside a callback, the harness's),
+// at its start and the moment it returned. docs/invariants.md has the same
+// list as a table; ConformanceTable maps the W3C close algorithm's steps
+// to the invariants that judge them (docs/conformance.md).
 //
 // # Invariants
 //
