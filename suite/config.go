@@ -140,11 +140,8 @@ func judgeConfig(extra []invariants.Invariant) (judgement, error) {
 // releaseOpt keeps the known issues that apply to the pion/webrtc release
 // under test (KnownIssue.Releases).
 func releaseOpt() invariants.KnownOption {
-	f := strings.Fields(pionVersion())
-	if len(f) < 2 || !strings.HasPrefix(f[1], "v") {
-		return invariants.ForRelease("")
-	}
-	return invariants.ForRelease(f[1])
+	v, _, _ := strings.Cut(pionRelease(), " ")
+	return invariants.ForRelease(v)
 }
 
 // autoKnown is known-issues.json at the module root, if there is one, then

@@ -2,10 +2,11 @@ package suite
 
 import (
 	"fmt"
-	"regexp"
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/closesim/closesim/internal/protocol"
 )
 
 // The closesim CLI's defaults: the package and test it drives without
@@ -51,14 +52,8 @@ func relPkg(importPath, mod string) string {
 }
 
 // runPattern returns the -run pattern that selects exactly the test named
-// name (a t.Name(), with "/" between subtest levels).
-func runPattern(name string) string {
-	parts := strings.Split(name, "/")
-	for i, p := range parts {
-		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
-	}
-	return strings.Join(parts, "/")
-}
+// name (protocol.RunPattern).
+func runPattern(name string) string { return protocol.RunPattern(name) }
 
 // goTest is the go test command line that runs the test with flags.
 func (tg target) goTest(flags ...string) string {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/closesim/closesim/coverage"
 	"github.com/closesim/closesim/internal/gstack"
+	"github.com/closesim/closesim/internal/protocol"
 	"github.com/closesim/closesim/report"
 	"github.com/closesim/closesim/scenarios"
 	"github.com/closesim/closesim/sim"
@@ -26,11 +27,11 @@ import (
 
 // ResultPrefix starts every result line a worker writes on stdout,
 // followed by a report.Result as JSON; the closesim CLI reads them.
-const ResultPrefix = "closesim-result "
+const ResultPrefix = protocol.ResultPrefix
 
 // ReadyLine is the line a worker writes on stdout once it has started, before
 // it reads its first seed.
-const ReadyLine = "closesim-ready"
+const ReadyLine = protocol.ReadyLine
 
 // Run runs c in the mode the -closesim.* flags select (see Selected):
 //
@@ -421,18 +422,23 @@ func (c Config) worker(t *testing.T, in io.Reader, out io.Writer) {
 	}
 }
 
-// pionVersion names the pion/webrtc module the binary was built with (as
-// the module's go.mod requires it, when the binary does not record it; a
-// replace directive is not followed then).
-func pionVersion() string {
+// pionVersion names the pion/webrtc release the binary was built with, as
+// reports write it (protocol.PionVersion).
+func pionVersion() string { return protocol.PionVersion(pionRelease()) }
+
+// pionRelease is the pion/webrtc module version the binary was built with
+// ("v4.2.26", with " => path version" under a replace directive), or, when
+// the binary does not record it, the version the module's go.mod requires
+// (a replace directive is not followed then); "" if neither says.
+func pionRelease() string {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, d := range bi.Deps {
-			if d.Path == "github.com/pion/webrtc/v4" {
+			if d.Path == protocol.PionModule {
 				v := d.Version
 				if d.Replace != nil {
 					v += " => " + d.Replace.Path + " " + d.Replace.Version
 				}
-				return d.Path + " " + v
+				return v
 			}
 		}
 	}
@@ -442,11 +448,11 @@ func pionVersion() string {
 		if data, err := os.ReadFile(gomod); err == nil {
 			for _, line := range strings.Split(string(data), "\n") {
 				f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), "require"))
-				if len(f) >= 2 && f[0] == "github.com/pion/webrtc/v4" {
-					return f[0] + " " + f[1] + " (go.mod)"
+				if len(f) >= 2 && f[0] == protocol.PionModule {
+					return f[1]
 				}
 			}
 		}
 	}
-	return "github.com/pion/webrtc/v4 (version unknown)"
+	return ""
 }

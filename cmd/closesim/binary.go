@@ -8,8 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
+
+	"github.com/closesim/closesim/internal/protocol"
 )
 
 // defaultPkg is the package whose test binary closesim drives by default,
@@ -43,14 +44,8 @@ func (tg target) replayCmd(seed uint64) string {
 }
 
 // runPattern returns the -test.run pattern that selects exactly the test
-// named name ("/" between subtest levels).
-func runPattern(name string) string {
-	parts := strings.Split(name, "/")
-	for i, p := range parts {
-		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
-	}
-	return strings.Join(parts, "/")
-}
+// named name (protocol.RunPattern: the suite uses the same).
+func runPattern(name string) string { return protocol.RunPattern(name) }
 
 // checkTest fails with a usage error unless the binary has tg's test.
 func checkTest(bin string, tg target) error {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/closesim/closesim/coverage"
+	"github.com/closesim/closesim/internal/protocol"
 	"github.com/closesim/closesim/report"
 )
 
@@ -115,11 +116,12 @@ func printSummary(sw report.Sweep, table bool) int {
 // for the module the current directory's build selects (once).
 func pionVersion() string {
 	pionOnce.Do(func() {
-		pionVer = "pion/webrtc (version unknown)"
-		out, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", "github.com/pion/webrtc/v4").Output()
-		if v := strings.TrimSpace(string(out)); err == nil && v != "" {
-			pionVer = "pion/webrtc " + v
+		out, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", protocol.PionModule).Output()
+		v := strings.TrimSpace(string(out))
+		if err != nil {
+			v = ""
 		}
+		pionVer = protocol.PionVersion(v)
 	})
 	return pionVer
 }

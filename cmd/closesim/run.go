@@ -16,15 +16,10 @@ import (
 	"time"
 
 	"github.com/closesim/closesim/coverage"
+	"github.com/closesim/closesim/facts"
+	"github.com/closesim/closesim/internal/protocol"
 	"github.com/closesim/closesim/invariants"
 	"github.com/closesim/closesim/report"
-)
-
-// resultPrefix marks a worker's result lines on its stdout; readyLine is
-// the line it writes once started (suite.ResultPrefix, suite.ReadyLine).
-const (
-	resultPrefix = "closesim-result "
-	readyLine    = "closesim-ready"
 )
 
 type runConfig struct {
@@ -282,13 +277,13 @@ func startWorker(bin string, c runConfig) (*worker, error) {
 		sc.Buffer(make([]byte, 1<<20), 256<<20)
 		ready := false
 		for sc.Scan() {
-			if sc.Text() == readyLine && !ready {
+			if sc.Text() == protocol.ReadyLine && !ready {
 				ready = true
 				w.startedIn = time.Since(w.started)
 				close(w.ready)
 				continue
 			}
-			if line, ok := strings.CutPrefix(sc.Text(), resultPrefix); ok {
+			if line, ok := strings.CutPrefix(sc.Text(), protocol.ResultPrefix); ok {
 				w.lines <- line
 				continue
 			}
@@ -357,7 +352,7 @@ func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan
 				r = crashResult(c.target, seed, fmt.Sprintf("worker %d wrote an unreadable result: %v", id, err))
 			}
 			r.AfterWedge = afterWedge
-			afterWedge = r.Outcome == "wedge" || r.Outcome == "deadlock"
+			afterWedge = r.Outcome == string(facts.OutcomeWedge) || r.Outcome == string(facts.OutcomeDeadlock)
 			results <- r
 			if afterWedge {
 				wedges++
@@ -379,7 +374,7 @@ func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan
 }
 
 func crashResult(tg target, seed uint64, why string) report.Result {
-	return report.Result{Seed: seed, Outcome: "crash", Diagnosis: why, Repro: tg.replayCmd(seed)}
+	return report.Result{Seed: seed, Outcome: report.OutcomeCrash, Diagnosis: why, Repro: tg.replayCmd(seed)}
 }
 
 // tailBuffer keeps the last max bytes written to it.
