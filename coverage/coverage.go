@@ -44,7 +44,7 @@ func (p Point) Key() string {
 }
 
 // KBuckets lists the K buckets in order.
-var KBuckets = []string{"quiet", "K=0", "K=1-8", "K=9-64", "K>64"}
+var allKBuckets = []string{"quiet", "K=0", "K=1-8", "K=9-64", "K>64"}
 
 // KPrefix marks the K-bucket keys that Keys appends.
 const KPrefix = "yields "
@@ -52,15 +52,15 @@ const KPrefix = "yields "
 func kBucket(immediate bool, k int) string {
 	switch {
 	case !immediate:
-		return KBuckets[0]
+		return allKBuckets[0]
 	case k == 0:
-		return KBuckets[1]
+		return allKBuckets[1]
 	case k <= 8:
-		return KBuckets[2]
+		return allKBuckets[2]
 	case k <= 64:
-		return KBuckets[3]
+		return allKBuckets[3]
 	}
-	return KBuckets[4]
+	return allKBuckets[4]
 }
 
 // Points returns the close points of a run, one per closed peer per close
@@ -78,7 +78,7 @@ func Points(obs *facts.Observation) []Point {
 			dc = b.DataChannels[0].State
 		}
 		p := Point{Signaling: b.Signaling, ICE: b.ICEConnection, Gathering: b.ICEGathering, DTLS: b.DTLS,
-			SCTP: b.SCTP, DataChannel: dc, K: KBuckets[0]}
+			SCTP: b.SCTP, DataChannel: dc, K: allKBuckets[0]}
 		switch {
 		case c.Callback != "":
 			p.Op = "callback " + c.Callback

@@ -22,9 +22,9 @@ var flagUpdate = flag.Bool("coverage.update", false, "TestReachable: run every w
 func witnesses() []scenarios.Scenario {
 	out := scenarios.Catalogue()
 	seed := uint64(5000)
-	for _, ph := range scenarios.Phases {
-		for _, c := range scenarios.Closers {
-			for _, m := range scenarios.Modes {
+	for _, ph := range scenarios.Phases() {
+		for _, c := range scenarios.Closers() {
+			for _, m := range scenarios.Modes() {
 				for _, k := range []int{-1, 0, 16} {
 					seed++
 					sc := scenarios.WithClose(scenarios.Base(seed), scenarios.CloseAt{Phase: ph, Closer: c, Mode: m}, 10, 512)

@@ -14,7 +14,7 @@ import (
 func corpusFamilies() [][]byte {
 	adv := scenarios.FuzzChoice{Op: "advance"}
 	var out [][]byte
-	for _, closer := range scenarios.Closers {
+	for _, closer := range scenarios.Closers() {
 		for negotiated := 0; negotiated <= 6; negotiated++ { // 0: before the channel, 5+: after negotiation
 			choices := make([]scenarios.FuzzChoice, 0, 10)
 			for range negotiated {

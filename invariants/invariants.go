@@ -133,14 +133,14 @@ const (
 const DefaultProfile = Pion
 
 // Profiles lists every profile, default first.
-var Profiles = []Profile{Pion, W3C}
+var allProfiles = []Profile{Pion, W3C}
 
 // ParseProfile returns the profile named s; "" is DefaultProfile.
 func ParseProfile(s string) (Profile, error) {
 	if s == "" {
 		return DefaultProfile, nil
 	}
-	for _, p := range Profiles {
+	for _, p := range allProfiles {
 		if string(p) == s {
 			return p, nil
 		}
@@ -157,7 +157,7 @@ func Of(p Profile) []Invariant {
 		p = DefaultProfile
 	}
 	all := All()
-	if !slices.Contains(Profiles, p) {
+	if !slices.Contains(allProfiles, p) {
 		return all
 	}
 	out := all[:0:0]

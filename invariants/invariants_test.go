@@ -678,7 +678,7 @@ func TestEveryInvariantHasCases(t *testing.T) {
 
 func TestBaseHoldsEverything(t *testing.T) {
 	for _, obs := range []*facts.Observation{base(), consent()} {
-		for _, p := range invariants.Profiles {
+		for _, p := range invariants.Profiles() {
 			if vs := invariants.Check(obs, p); len(vs) > 0 {
 				t.Errorf("profile %s: want no violation, got:\n%s", p, dump(vs))
 			}
@@ -807,7 +807,7 @@ func TestEmptyObservations(t *testing.T) {
 		{Closes: []facts.CloseSnapshot{{Peer: "A"}}, Final: []facts.PeerState{{Peer: "B", Connection: "connected"}},
 			Events: []facts.Event{{Peer: "", Kind: "harness", Detail: "settle nonsense"}, {Peer: "A", Kind: "close", Detail: "call close"}}},
 	} {
-		for _, p := range invariants.Profiles {
+		for _, p := range invariants.Profiles() {
 			_ = invariants.Check(obs, p)
 			_ = invariants.Judge(obs, p, nil)
 		}

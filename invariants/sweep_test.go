@@ -98,7 +98,7 @@ func TestSweepJudged(t *testing.T) {
 				tl.kinds[k]++
 			}
 		}
-		for _, p := range invariants.Profiles {
+		for _, p := range invariants.Profiles() {
 			v := invariants.Judge(obs, p, known)
 			c := verdicts[p]
 			switch {
@@ -143,7 +143,7 @@ func TestSweepJudged(t *testing.T) {
 		fmt.Fprintf(&b, "%-32s %-9s %6d %6d  %s\n", inv.ID, strings.Join(ps, ","), tl.pass, tl.fail, strings.Join(seeds, " "))
 	}
 	fmt.Fprintf(&b, "\nverdicts (runs): ")
-	for _, p := range invariants.Profiles {
+	for _, p := range invariants.Profiles() {
 		c := verdicts[p]
 		fmt.Fprintf(&b, "%s: pass=%d known=%d fail=%d   ", p, c[0], c[1], c[2])
 	}

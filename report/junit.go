@@ -189,7 +189,7 @@ func seconds(d time.Duration) string {
 // "-<number>" ("fuzz-123" is "fuzz"), else "unnamed".
 func classOf(sc scenarios.Scenario) string {
 	name := sc.Name
-	for _, p := range scenarios.Phases {
+	for _, p := range scenarios.Phases() {
 		if strings.Contains(name, "close-"+string(p)+"-") {
 			return string(p)
 		}

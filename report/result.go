@@ -24,7 +24,7 @@ const OutcomeCrash = "crash"
 // Outcomes lists the outcomes summaries always count, best first: every
 // facts.Outcome, then OutcomeCrash. Other outcome strings are counted too,
 // after these.
-var Outcomes = []string{
+var allOutcomes = []string{
 	string(facts.OutcomeOK), string(facts.OutcomeLeak), string(facts.OutcomeDeadlock),
 	string(facts.OutcomeWedge), string(facts.OutcomePanic), string(facts.OutcomeError), OutcomeCrash,
 }

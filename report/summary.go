@@ -392,7 +392,7 @@ func Summarize(s Sweep) Summary {
 			})
 		}
 	}
-	for _, o := range Outcomes {
+	for _, o := range allOutcomes {
 		sum.Outcomes = append(sum.Outcomes, OutcomeCount{o, outcomes[o]})
 		delete(outcomes, o)
 	}

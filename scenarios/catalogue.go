@@ -29,7 +29,7 @@ func Catalogue() []Scenario {
 	closeA := Step{Kind: KindClose, Peer: PeerA, Mode: ModeClose}
 
 	// Every phase, closed by A with Close and by both with GracefulClose.
-	for _, p := range Phases {
+	for _, p := range allPhases {
 		add("phase/"+string(p)+"/A-close", WithClose(next(), CloseAt{Phase: p, Closer: PeerA, Mode: ModeClose}, 10, 512))
 		add("phase/"+string(p)+"/both-graceful", WithClose(next(), CloseAt{Phase: p, Closer: PeerBoth, Mode: ModeGraceful}, 10, 512))
 	}

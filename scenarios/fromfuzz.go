@@ -113,7 +113,7 @@ func (b *fuzzBuilder) add(st fuzzStep) {
 			s = Step{Kind: KindAwait, Peer: peer, State: StatePCConnected, Timeout: Duration(5 * time.Second)}
 		}
 	case 2:
-		s = Step{Kind: KindAwait, Peer: peer, State: States[int(st.A)%len(States)], Timeout: Duration(time.Duration(1+st.B%10) * time.Second)}
+		s = Step{Kind: KindAwait, Peer: peer, State: allStates[int(st.A)%len(allStates)], Timeout: Duration(time.Duration(1+st.B%10) * time.Second)}
 		if s.State == StateDCOpen {
 			if !b.dc {
 				s.State = StateICEChecking
@@ -130,15 +130,15 @@ func (b *fuzzBuilder) add(st fuzzStep) {
 	case 5, 15:
 		s = Step{Kind: KindSleep, Duration: Duration(time.Duration(st.A) * time.Duration(1+st.B%100) * time.Millisecond)}
 	case 6, 7: // close
-		closer := Closers[int(st.Peer)%len(Closers)]
-		s = Step{Kind: KindClose, Peer: closer, Mode: Modes[int(st.A)%len(Modes)], Concurrency: int(st.B % 4)}
+		closer := allClosers[int(st.Peer)%len(allClosers)]
+		s = Step{Kind: KindClose, Peer: closer, Mode: allModes[int(st.A)%len(allModes)], Concurrency: int(st.B % 4)}
 	case 8: // add a track (each peer has at most one audio and one video)
 		label := []string{AudioLabel, VideoLabel}[st.A%2]
 		if _, dup := b.tracks[peer][label]; dup {
 			s = sleep
 			break
 		}
-		dir := Directions[int(st.B)%len(Directions)]
+		dir := allDirections[int(st.B)%len(allDirections)]
 		b.tracks[peer][label] = dir
 		s = Step{Kind: KindAddTrack, Peer: peer, Label: label, Media: label, Direction: dir}
 	case 9: // write media on a track that can send
@@ -161,9 +161,9 @@ func (b *fuzzBuilder) add(st fuzzStep) {
 			s = sleep
 			break
 		}
-		s = Step{Kind: KindCloseDataChannel, Peer: peer, Label: DataChannelLabel, Mode: Modes[int(st.A)%len(Modes)]}
+		s = Step{Kind: KindCloseDataChannel, Peer: peer, Label: DataChannelLabel, Mode: allModes[int(st.A)%len(allModes)]}
 	case 12: // close from inside a callback, armed now
-		s = Step{Kind: KindCloseOn, Peer: peer, On: Callbacks[int(st.A)%len(Callbacks)], Mode: ModeClose}
+		s = Step{Kind: KindCloseOn, Peer: peer, On: allCallbacks[int(st.A)%len(allCallbacks)], Mode: ModeClose}
 	case 13: // a network fault: seeded loss, or a partition that heals
 		f := PacketFault{From: []Peer{"", PeerA, PeerB}[st.Peer%3], Action: "drop"}
 		if st.A%2 == 0 {
@@ -176,7 +176,7 @@ func (b *fuzzBuilder) add(st fuzzStep) {
 		s = sleep
 	case 14: // topology and settings: a NAT in front of B, detached channels
 		if st.A%2 == 0 {
-			b.sc.Topology.NAT = NATTypes[int(st.B)%len(NATTypes)]
+			b.sc.Topology.NAT = allNATTypes[int(st.B)%len(allNATTypes)]
 		} else {
 			b.sc.Settings.DetachDataChannels = true
 		}
@@ -185,7 +185,7 @@ func (b *fuzzBuilder) add(st fuzzStep) {
 	if st.Immediate {
 		s.Immediate, s.Yields = true, int(st.Yields%65)
 	}
-	if st.Yields >= 224 && slices.Contains(AsyncKinds, s.Kind) {
+	if st.Yields >= 224 && slices.Contains(allAsyncKinds, s.Kind) {
 		s.Async = true // the next steps race it in flight
 	}
 	b.sc.Steps = append(b.sc.Steps, s)
@@ -222,7 +222,7 @@ func EncodeFuzz(choices []FuzzChoice) []byte {
 			fuzz.NewFromGoFuzz(chunk[:]).NilChance(0).Fuzz(&st)
 			peerOK := (st.Peer%2 == 1) == (c.Peer == PeerB)
 			if c.Op == "close" {
-				peerOK = Closers[int(st.Peer)%len(Closers)] == c.Peer
+				peerOK = allClosers[int(st.Peer)%len(allClosers)] == c.Peer
 			}
 			if opName(st.Op) == c.Op && peerOK && st.Immediate == c.Immediate {
 				out = append(out, chunk[:]...)

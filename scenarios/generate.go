@@ -25,14 +25,14 @@ const (
 )
 
 // Phases lists every close phase in connection order.
-var Phases = []Phase{PhaseBeforeOffer, PhaseAfterSetLocal, PhaseAfterRemote, PhaseICEChecking,
+var allPhases = []Phase{PhaseBeforeOffer, PhaseAfterSetLocal, PhaseAfterRemote, PhaseICEChecking,
 	PhaseDTLSHandshake, PhaseDCOpen, PhaseMidTransfer}
 
 // Closers lists who can close: A, B or both.
-var Closers = []Peer{PeerA, PeerB, PeerBoth}
+var allClosers = []Peer{PeerA, PeerB, PeerBoth}
 
 // Modes lists the close modes.
-var Modes = []CloseMode{ModeClose, ModeGraceful}
+var allModes = []CloseMode{ModeClose, ModeGraceful}
 
 // DataChannelLabel is the label of the data channel the built-in scenarios use.
 const DataChannelLabel = "dc"
@@ -119,9 +119,9 @@ func ConnectDataClose(seed uint64, msgs int) Scenario {
 func Generate(seed uint64) Scenario {
 	r := rand.New(rand.NewPCG(seed, 0x636c6f736573696d)) // "closesim"
 	c := CloseAt{
-		Phase:  Phases[r.IntN(len(Phases))],
-		Closer: Closers[r.IntN(len(Closers))],
-		Mode:   Modes[r.IntN(len(Modes))],
+		Phase:  allPhases[r.IntN(len(allPhases))],
+		Closer: allClosers[r.IntN(len(allClosers))],
+		Mode:   allModes[r.IntN(len(allModes))],
 	}
 	sc := Base(seed)
 	sc.Settings = Settings{Trickle: r.IntN(2) == 0, DisableCloseByDTLS: r.IntN(4) == 0}
@@ -201,7 +201,7 @@ func Generate(seed uint64) Scenario {
 	}
 	if c.Phase != PhaseBeforeOffer && on(5, "dcclose") {
 		sc.Steps = slices.Insert(sc.Steps, last, Step{Kind: KindCloseDataChannel, Peer: Peer([...]Peer{PeerA, PeerB}[r.IntN(2)]),
-			Label: DataChannelLabel, Mode: Modes[r.IntN(2)]})
+			Label: DataChannelLabel, Mode: allModes[r.IntN(2)]})
 		last++
 	}
 	if on(6, "concurrent") {
@@ -209,13 +209,13 @@ func Generate(seed uint64) Scenario {
 	}
 	if on(7, "twice") {
 		again := sc.Steps[last]
-		again.Immediate, again.Yields, again.Mode = r.IntN(2) == 0, 0, Modes[r.IntN(2)]
+		again.Immediate, again.Yields, again.Mode = r.IntN(2) == 0, 0, allModes[r.IntN(2)]
 		sc.Steps = append(sc.Steps, again)
 	}
 	var cb Callback
 	if callback {
 		// Close from inside a callback instead: armed before anything runs.
-		cb = Callbacks[r.IntN(len(Callbacks))]
+		cb = allCallbacks[r.IntN(len(allCallbacks))]
 		arm := Step{Kind: KindCloseOn, Peer: []Peer{PeerA, PeerB}[r.IntN(2)], On: cb, Mode: ModeClose}
 		if details := callbackDetails[cb]; len(details) > 0 && r.IntN(2) == 0 {
 			arm.State = State(details[r.IntN(len(details))]) // a later firing, not the first
@@ -249,7 +249,7 @@ func Generate(seed uint64) Scenario {
 	if on(20, "async") {
 		// The step before the close runs async: the close races it in flight
 		// (a SetRemoteDescription, a send, a track operation).
-		if i := slices.IndexFunc(sc.Steps, func(s Step) bool { return s.Kind == KindClose }); i > 0 && slices.Contains(AsyncKinds, sc.Steps[i-1].Kind) {
+		if i := slices.IndexFunc(sc.Steps, func(s Step) bool { return s.Kind == KindClose }); i > 0 && slices.Contains(allAsyncKinds, sc.Steps[i-1].Kind) {
 			sc.Steps[i-1].Async = true
 			sc.Steps[i].Immediate, sc.Steps[i].Yields = true, drawYields(r)
 		}
@@ -271,7 +271,7 @@ func Generate(seed uint64) Scenario {
 			After: Duration(after), Until: Duration(after + time.Duration(1+r.IntN(10000))*time.Millisecond)})
 	}
 	if on(15, "nat") {
-		sc.Topology.NAT = NATTypes[r.IntN(len(NATTypes))]
+		sc.Topology.NAT = allNATTypes[r.IntN(len(allNATTypes))]
 	}
 	if on(16, "detach") {
 		sc.Settings.DetachDataChannels = true
@@ -308,7 +308,7 @@ func addMedia(r *rand.Rand, sc *Scenario, connected, op bool) {
 			break
 		}
 		media := []string{MediaAudio, MediaVideo}[r.IntN(2)]
-		dir := Directions[r.IntN(len(Directions))]
+		dir := allDirections[r.IntN(len(allDirections))]
 		adds = append(adds, Step{Kind: KindAddTrack, Peer: peer, Label: media, Media: media, Direction: dir})
 		tracks = append(tracks, added{peer, dir})
 	}

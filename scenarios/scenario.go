@@ -65,7 +65,7 @@ type Topology struct {
 // (address-dependent filtering), "port-restricted" (address- and
 // port-dependent filtering) and "symmetric" (address- and port-dependent
 // mapping and filtering).
-var NATTypes = []string{"full-cone", "restricted", "port-restricted", "symmetric"}
+var allNATTypes = []string{"full-cone", "restricted", "port-restricted", "symmetric"}
 
 // Settings are the SettingEngine dimensions of a scenario.
 type Settings struct {
@@ -102,7 +102,7 @@ type Faults struct {
 
 // PacketClasses are the packet classes a PacketFault can select (RFC 7983
 // first-byte demultiplexing; DTLS by record content type).
-var PacketClasses = []string{"stun", "dtls-handshake", "dtls-change-cipher-spec", "dtls-alert",
+var allPacketClasses = []string{"stun", "dtls-handshake", "dtls-change-cipher-spec", "dtls-alert",
 	"dtls-application-data", "dtls-other", "srtp", "srtcp", "turn-channel", "zrtp", "unknown"}
 
 // PacketFault drops, delays or duplicates the packets of one class sent by
@@ -207,7 +207,7 @@ const (
 )
 
 // Directions of add_track; "" uses PeerConnection.AddTrack.
-var Directions = []string{"", "sendrecv", "sendonly", "recvonly"}
+var allDirections = []string{"", "sendrecv", "sendonly", "recvonly"}
 
 // MaxSampleSize bounds Step.Size for write_media.
 const MaxSampleSize = 64 << 10
@@ -232,12 +232,12 @@ const (
 )
 
 // Callbacks lists every callback close_on can use.
-var Callbacks = []Callback{OnICECandidate, OnICEConnectionStateChange, OnConnectionStateChange,
+var allCallbacks = []Callback{OnICECandidate, OnICEConnectionStateChange, OnConnectionStateChange,
 	OnSignalingStateChange, OnICEGatheringStateChange, OnDataChannel, OnDataChannelOpen,
 	OnDataChannelMessage, OnNegotiationNeeded, OnDTLSStateChange, OnTrack, OnBufferedAmountLow}
 
 // Kinds lists every step kind, in documentation order.
-var Kinds = []Kind{KindCreateDataChannel, KindOffer, KindApplyOffer, KindAnswer, KindApplyAnswer,
+var allKinds = []Kind{KindCreateDataChannel, KindOffer, KindApplyOffer, KindAnswer, KindApplyAnswer,
 	KindAwait, KindSend, KindSleep, KindClose, KindCloseOn, KindCloseDataChannel, KindRollback, KindCustom,
 	KindAddTrack, KindWriteMedia, KindRemoveTrack, KindStopTransceiver}
 
@@ -287,7 +287,7 @@ const (
 )
 
 // States lists every await target.
-var States = []State{StateICEChecking, StateICEConnected, StateDTLSConnecting, StateDTLSConnected,
+var allStates = []State{StateICEChecking, StateICEConnected, StateDTLSConnecting, StateDTLSConnected,
 	StatePCConnected, StatePCFailed, StatePCClosed, StateDCOpen}
 
 // DefaultAwaitTimeout bounds an await step when Timeout is zero.
@@ -356,7 +356,7 @@ type Step struct {
 }
 
 // AsyncKinds are the step kinds that may run async.
-var AsyncKinds = []Kind{KindOffer, KindApplyOffer, KindAnswer, KindApplyAnswer, KindRollback, KindSend,
+var allAsyncKinds = []Kind{KindOffer, KindApplyOffer, KindAnswer, KindApplyAnswer, KindRollback, KindSend,
 	KindCloseDataChannel, KindWriteMedia, KindRemoveTrack, KindStopTransceiver}
 
 // String renders a step in the compact form used by traces.

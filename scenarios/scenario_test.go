@@ -38,8 +38,8 @@ func TestGenerateCoversEveryCloserAndMode(t *testing.T) {
 		last := sc.Steps[len(sc.Steps)-1]
 		seen[string(last.Peer)+"/"+string(last.Mode)] = true
 	}
-	for _, c := range Closers {
-		for _, m := range Modes {
+	for _, c := range allClosers {
+		for _, m := range allModes {
 			if !seen[string(c)+"/"+string(m)] {
 				t.Errorf("300 seeds never close by %s with %s", c, m)
 			}
@@ -85,15 +85,15 @@ func TestGenerateUsesEveryDimension(t *testing.T) {
 		}
 	}
 	want := []string{"partition", "p-drop", "p-duplicate", "detach", "immediate", "async", "buffered low"}
-	for _, k := range Kinds {
+	for _, k := range allKinds {
 		if k != KindCustom && k != KindRollback && k != KindSleep {
 			want = append(want, string(k))
 		}
 	}
-	for _, d := range Directions[1:] {
+	for _, d := range allDirections[1:] {
 		want = append(want, "direction "+d)
 	}
-	for _, n := range NATTypes {
+	for _, n := range allNATTypes {
 		want = append(want, "nat "+n)
 	}
 	for _, w := range want {

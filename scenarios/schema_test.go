@@ -34,18 +34,18 @@ func TestSchemaDocumented(t *testing.T) {
 		}
 	}
 	walk(reflect.TypeFor[Scenario]())
-	for _, k := range Kinds {
+	for _, k := range allKinds {
 		names = append(names, string(k))
 	}
-	for _, c := range Callbacks {
+	for _, c := range allCallbacks {
 		names = append(names, string(c))
 	}
-	for _, s := range States {
+	for _, s := range allStates {
 		names = append(names, string(s))
 	}
-	names = append(names, NATTypes...)
-	names = append(names, Directions[1:]...)
-	names = append(names, PacketClasses...)
+	names = append(names, allNATTypes...)
+	names = append(names, allDirections[1:]...)
+	names = append(names, allPacketClasses...)
 	for _, n := range names {
 		if !strings.Contains(text, "`"+n+"`") {
 			t.Errorf("docs/scenario-schema.md does not document %q", n)

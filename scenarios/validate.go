@@ -100,8 +100,8 @@ func validateSettings(s Settings) error {
 }
 
 func validatePacketFault(path string, f PacketFault) error {
-	if f.Class != "" && !slices.Contains(PacketClasses, f.Class) {
-		return fieldErr(path+".class", "unknown packet class %q (known: %v)", f.Class, PacketClasses)
+	if f.Class != "" && !slices.Contains(allPacketClasses, f.Class) {
+		return fieldErr(path+".class", "unknown packet class %q (known: %v)", f.Class, allPacketClasses)
 	}
 	if f.From != "" && f.From != PeerA && f.From != PeerB {
 		return fieldErr(path+".from", "must be A, B or empty, got %q", f.From)
@@ -149,8 +149,8 @@ func validateTopology(t Topology) error {
 	if err := validateBackpressure("topology.backpressure_b", t.BackpressureB); err != nil {
 		return err
 	}
-	if t.NAT != "" && !slices.Contains(NATTypes, t.NAT) {
-		return fieldErr("topology.nat", "unknown NAT type %q (known: %v)", t.NAT, NATTypes)
+	if t.NAT != "" && !slices.Contains(allNATTypes, t.NAT) {
+		return fieldErr("topology.nat", "unknown NAT type %q (known: %v)", t.NAT, allNATTypes)
 	}
 	if t.PortA < minPort {
 		return fieldErr("topology.port_a", "must be >= %d, got %d", minPort, t.PortA)
@@ -208,8 +208,8 @@ func (v *validator) step(path string, s Step) error {
 	if err := checkCount(path+".yields", s.Yields, MaxYields); err != nil {
 		return err
 	}
-	if s.Async && !slices.Contains(AsyncKinds, s.Kind) {
-		return fieldErr(path+".async", "%s steps cannot run async (only %v)", s.Kind, AsyncKinds)
+	if s.Async && !slices.Contains(allAsyncKinds, s.Kind) {
+		return fieldErr(path+".async", "%s steps cannot run async (only %v)", s.Kind, allAsyncKinds)
 	}
 	if s.Yields > 0 && !s.Immediate {
 		return fieldErr(path+".yields", "only meaningful with \"immediate\": true")
@@ -270,8 +270,8 @@ func (v *validator) step(path string, s Step) error {
 			return err
 		}
 	case KindCloseOn:
-		if !slices.Contains(Callbacks, s.On) {
-			return fieldErr(path+".on", "unknown callback %q (known: %v)", s.On, Callbacks)
+		if !slices.Contains(allCallbacks, s.On) {
+			return fieldErr(path+".on", "unknown callback %q (known: %v)", s.On, allCallbacks)
 		}
 		if s.Mode != ModeClose {
 			return fieldErr(path+".mode", "close_on needs mode %q: Pion documents GracefulClose as unsafe inside its callbacks", ModeClose)
@@ -293,8 +293,8 @@ func (v *validator) step(path string, s Step) error {
 		if s.Media != MediaAudio && s.Media != MediaVideo {
 			return fieldErr(path+".media", "must be %q or %q, got %q", MediaAudio, MediaVideo, s.Media)
 		}
-		if !slices.Contains(Directions, s.Direction) {
-			return fieldErr(path+".direction", "unknown direction %q (known: %q)", s.Direction, Directions)
+		if !slices.Contains(allDirections, s.Direction) {
+			return fieldErr(path+".direction", "unknown direction %q (known: %q)", s.Direction, allDirections)
 		}
 		v.tracks[s.Peer][s.Label] = s.Direction
 	case KindWriteMedia, KindRemoveTrack, KindStopTransceiver:
@@ -324,7 +324,7 @@ func (v *validator) step(path string, s Step) error {
 	case "":
 		return fieldErr(path+".kind", "missing")
 	default:
-		return fieldErr(path+".kind", "unknown step kind %q (known: %v)", s.Kind, Kinds)
+		return fieldErr(path+".kind", "unknown step kind %q (known: %v)", s.Kind, allKinds)
 	}
 	if s.Peer == PeerA || s.Peer == PeerB {
 		v.done[s.Peer][s.Kind] = true
@@ -334,11 +334,11 @@ func (v *validator) step(path string, s Step) error {
 
 func (v *validator) await(path string, s Step) error {
 	known := false
-	for _, st := range States {
+	for _, st := range allStates {
 		known = known || st == s.State
 	}
 	if !known {
-		return fieldErr(path+".state", "unknown await state %q (known: %v)", s.State, States)
+		return fieldErr(path+".state", "unknown await state %q (known: %v)", s.State, allStates)
 	}
 	if s.State == StateDCOpen && !v.labels[s.Label] {
 		return fieldErr(path+".label", "data channel %q is not created by an earlier step", s.Label)

@@ -88,9 +88,9 @@ func closeReached(phase scenarios.Phase, snap facts.CloseSnapshot) error {
 func TestClosePhases(t *testing.T) {
 	outcomes := map[facts.Outcome][]string{}
 	seed := uint64(0)
-	for _, phase := range scenarios.Phases {
-		for _, closer := range scenarios.Closers {
-			for _, mode := range scenarios.Modes {
+	for _, phase := range scenarios.Phases() {
+		for _, closer := range scenarios.Closers() {
+			for _, mode := range scenarios.Modes() {
 				c := scenarios.CloseAt{Phase: phase, Closer: closer, Mode: mode}
 				seed++
 				sc := scenarios.WithClose(scenarios.Base(seed), c, 5, 200)

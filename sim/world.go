@@ -652,7 +652,7 @@ const (
 	natPrivateCIDR = "192.168.1.0/24"
 )
 
-// natTypes maps scenarios.NATTypes to vnet's NAT behaviours.
+// natTypes maps scenarios.NATTypes() to vnet's NAT behaviours.
 var natTypes = map[string]vnet.NATType{
 	"full-cone":       {MappingBehavior: vnet.EndpointIndependent, FilteringBehavior: vnet.EndpointIndependent},
 	"restricted":      {MappingBehavior: vnet.EndpointIndependent, FilteringBehavior: vnet.EndpointAddrDependent},

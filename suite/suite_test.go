@@ -40,7 +40,7 @@ var tooLong = invariants.Invariant{
 func light(seed uint64) scenarios.Scenario {
 	phases := []scenarios.Phase{scenarios.PhaseAfterSetLocal, scenarios.PhaseAfterRemote, scenarios.PhaseICEChecking}
 	sc := scenarios.WithClose(scenarios.Base(seed), scenarios.CloseAt{
-		Phase: phases[seed%3], Closer: scenarios.Closers[seed/3%3], Mode: scenarios.ModeClose}, 1, 1)
+		Phase: phases[seed%3], Closer: scenarios.Closers()[seed/3%3], Mode: scenarios.ModeClose}, 1, 1)
 	sc.Name = fmt.Sprintf("light-%d/%s", seed, sc.Name)
 	return sc
 }

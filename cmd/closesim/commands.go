@@ -65,11 +65,11 @@ func cmdList(args []string) error {
 		return usagef("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	fmt.Println("close phases:")
-	for _, p := range scenarios.Phases {
+	for _, p := range scenarios.Phases() {
 		fmt.Printf("  %s\n", p)
 	}
 	fmt.Println("\nstep kinds:")
-	for _, k := range scenarios.Kinds {
+	for _, k := range scenarios.Kinds() {
 		fmt.Printf("  %s\n", k)
 	}
 	fmt.Println("\ninvariants (profiles):")

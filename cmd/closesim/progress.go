@@ -159,7 +159,7 @@ func printCoverage(sw report.Sweep, table bool) {
 		fmt.Printf("%6d  %s%s\n", runs[k], k, mark)
 	}
 	fmt.Printf("%6s  %s\n", "runs", "yields before the close (K)")
-	for _, b := range coverage.KBuckets {
+	for _, b := range coverage.KBuckets() {
 		fmt.Printf("%6d  %s\n", runs[coverage.KPrefix+b], b)
 	}
 }
