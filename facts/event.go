@@ -157,10 +157,10 @@ type StepFact struct {
 
 // FaultFact is a packet fault acting on one packet.
 type FaultFact struct {
-	// Action is "drop", "delay" or "duplicate".
-	Action string `json:"action"`
+	// Action is what the fault did: drop, delay or duplicate.
+	Action scenarios.FaultAction `json:"action"`
 	// Class is the packet's class (RFC 7983 demux), e.g. "dtls-alert".
-	Class string `json:"class"`
+	Class scenarios.PacketClass `json:"class"`
 	// From and To are the peers the packet went between ("A", "B", or an
 	// address for anything else).
 	From string `json:"from"`

@@ -168,6 +168,23 @@ const StateUnknown = "?"
 // empty.
 func Known(s string) bool { return s != "" && s != StateUnknown }
 
+// State names the judges compare: the String of Pion's state enums.
+const (
+	StateNew          = "new"
+	StateChecking     = "checking"
+	StateConnecting   = "connecting"
+	StateConnected    = "connected"
+	StateCompleted    = "completed"
+	StateDisconnected = "disconnected"
+	StateFailed       = "failed"
+	StateClosed       = "closed"
+	StateStable       = "stable"
+	StateClosing      = "closing"
+	StateOpen         = "open"
+	StateInactive     = "inactive" // a stopped transceiver's direction
+	StateRecvOnly     = "recvonly" // a transceiver direction
+)
+
 // TrackState is one media track of a peer.
 type TrackState struct {
 	// Label is the track id.

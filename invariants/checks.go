@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/closesim/closesim/facts"
+	"github.com/closesim/closesim/scenarios"
 
 	"github.com/closesim/closesim/internal/gstack"
 )
@@ -302,7 +303,7 @@ func closeEvidence(obs *facts.Observation, peer string, kind facts.Kind) []strin
 // before evs[end]: it went back to "stable" from have-local-offer or
 // have-remote-offer. Only then does W3C give it an RTCSctpTransport.
 func answerApplied(evs []facts.Event, peer string, end int) bool {
-	return find(evs, peer, facts.KindSignaling, "stable", 0, end) >= 0
+	return find(evs, peer, facts.KindSignaling, facts.StateStable, 0, end) >= 0
 }
 
 func checkClosedStates(obs *facts.Observation) []Violation {
@@ -321,7 +322,7 @@ func checkClosedStates(obs *facts.Observation) []Violation {
 			callAt = sp.call
 		}
 		for _, f := range closedFields(final, answerApplied(obs.Events, p, callAt)) {
-			if f.got == "closed" {
+			if f.got == facts.StateClosed {
 				continue
 			}
 			ev := []string{
@@ -402,7 +403,7 @@ func checkStatesAtReturn(obs *facts.Observation) []Violation {
 			callAt = sp.call
 		}
 		for _, f := range closedFields(*c.After, answerApplied(obs.Events, c.Peer, callAt)) {
-			if f.got == "closed" || !facts.Known(f.got) {
+			if f.got == facts.StateClosed || !facts.Known(f.got) {
 				continue
 			}
 			ev := []string{
@@ -717,10 +718,10 @@ func checkRemoteNotLeftConnected(obs *facts.Observation) []Violation {
 		s := rc.survivor
 		type field struct{ name, got, object string }
 		var bad []field
-		if rc.final.Connection == "connected" {
+		if rc.final.Connection == facts.StateConnected {
 			bad = append(bad, field{"connection", rc.final.Connection, ObjectConnection})
 		}
-		if rc.final.ICEConnection == "connected" || rc.final.ICEConnection == "completed" {
+		if rc.final.ICEConnection == facts.StateConnected || rc.final.ICEConnection == facts.StateCompleted {
 			bad = append(bad, field{"ICE connection", rc.final.ICEConnection, ObjectICEConnection})
 		}
 		for _, f := range bad {
@@ -752,17 +753,17 @@ func dtlsSubjects(obs *facts.Observation) (out []remoteClose, ends []int) {
 	}
 	for _, rc := range remoteCloses(obs) {
 		s := rc.survivor
-		if rc.snap.Before.DTLS != "connected" {
+		if rc.snap.Before.DTLS != facts.StateConnected {
 			continue // the remote had no DTLS session to close
 		}
-		if ice := rc.snap.Before.ICEConnection; ice != "connected" && ice != "completed" {
+		if ice := rc.snap.Before.ICEConnection; ice != facts.StateConnected && ice != facts.StateCompleted {
 			continue // no selected pair to carry the close_notify (e.g. mid ICE restart)
 		}
-		if ice := lastICEState(obs.Events[:rc.sp.call], s); ice != "connected" && ice != "completed" {
+		if ice := lastICEState(obs.Events[:rc.sp.call], s); ice != facts.StateConnected && ice != facts.StateCompleted {
 			continue // the survivor's side of the path was down (e.g. its ICE restart under way)
 		}
-		if after := obs.Events[stepStart(obs.Events, rc.sp.call, rc.remote):]; dropped(after, "dtls-alert", rc.remote, s) &&
-			(rc.snap.Before.SCTP != "connected" || dropped(after, "dtls-application-data", rc.remote, s)) {
+		if after := obs.Events[stepStart(obs.Events, rc.sp.call, rc.remote):]; dropped(after, scenarios.ClassDTLSAlert, rc.remote, s) &&
+			(rc.snap.Before.SCTP != facts.StateConnected || dropped(after, scenarios.ClassDTLSApplicationData, rc.remote, s)) {
 			// A packet fault dropped the close_notify, and there was no
 			// SCTP ABORT to bring the news or it was dropped too.
 			continue
@@ -770,7 +771,7 @@ func dtlsSubjects(obs *facts.Observation) (out []remoteClose, ends []int) {
 		// The survivor must have had its side of the session up: a
 		// close_notify means nothing to a handshake still in flight.
 		end := harnessCloseAt(obs.Events, s)
-		if find(obs.Events, s, facts.KindDTLS, "connected", 0, end) < 0 {
+		if find(obs.Events, s, facts.KindDTLS, facts.StateConnected, 0, end) < 0 {
 			continue
 		}
 		out, ends = append(out, rc), append(ends, end)
@@ -788,7 +789,7 @@ func checkRemoteClosedByDTLS(obs *facts.Observation) []Violation {
 			fields = append(fields, stateField{dcName(dc), dc.State, facts.KindDC, ObjectDataChannel})
 		}
 		for _, f := range fields {
-			if f.got == "closed" {
+			if f.got == facts.StateClosed {
 				continue
 			}
 			ev := []string{
@@ -829,12 +830,12 @@ func consentFailureSubjects(obs *facts.Observation) []consentFailureSubject {
 	for _, rc := range consentSubjects(obs) {
 		s := rc.survivor
 		// Consent freshness applies to a connection ICE had established.
-		if st := lastState(evs, s, facts.KindICE, rc.sp.call); st != "connected" && st != "completed" {
+		if st := lastState(evs, s, facts.KindICE, rc.sp.call); st != facts.StateConnected && st != facts.StateCompleted {
 			continue
 		}
 		end := harnessCloseAt(evs, s)
-		disc := find(evs, s, facts.KindICE, "disconnected", rc.sp.call, end)
-		if restart := find(evs, s, facts.KindICE, "checking", rc.sp.call, end); restart >= 0 && (disc < 0 || restart < disc) {
+		disc := find(evs, s, facts.KindICE, facts.StateDisconnected, rc.sp.call, end)
+		if restart := find(evs, s, facts.KindICE, facts.StateChecking, rc.sp.call, end); restart >= 0 && (disc < 0 || restart < disc) {
 			// The survivor restarted ICE after the close (an ICE-restart
 			// offer it was still applying): checking can only fail, it
 			// has no connection whose consent could expire.
@@ -852,7 +853,7 @@ func checkRemoteConsentFailure(obs *facts.Observation) []Violation {
 		s := c.survivor
 		failed := -1
 		if c.disc >= 0 {
-			failed = find(evs, s, facts.KindICE, "failed", c.disc, c.end)
+			failed = find(evs, s, facts.KindICE, facts.StateFailed, c.disc, c.end)
 		}
 		if c.disc >= 0 && failed >= 0 {
 			continue
@@ -896,7 +897,7 @@ func checkRemoteSCTPAfterAbort(obs *facts.Observation) []Violation {
 	var out []Violation
 	evs := obs.Events
 	for _, a := range abortSubjects(obs) {
-		if a.final.SCTP == "closed" {
+		if a.final.SCTP == facts.StateClosed {
 			continue
 		}
 		s := a.survivor
@@ -934,9 +935,9 @@ func dcName(dc facts.DCState) string {
 
 // dropped reports whether a packet fault dropped a packet of class sent
 // from peer from to peer to among evs.
-func dropped(evs []facts.Event, class, from, to string) bool {
+func dropped(evs []facts.Event, class scenarios.PacketClass, from, to string) bool {
 	for _, e := range evs {
-		if f := e.Fault; f != nil && f.Action == "drop" && f.Class == class && f.From == from && f.To == to {
+		if f := e.Fault; f != nil && f.Action == scenarios.FaultDrop && f.Class == class && f.From == from && f.To == to {
 			return true
 		}
 	}

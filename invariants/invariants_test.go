@@ -73,7 +73,7 @@ func typed(e facts.Event) facts.Event {
 		// "drop on dtls-alert A->B"
 		f := strings.Fields(detail)
 		from, to, _ := strings.Cut(f[len(f)-1], "->")
-		e.Fault = &facts.FaultFact{Action: f[0], Class: f[len(f)-2], From: from, To: to}
+		e.Fault = &facts.FaultFact{Action: scenarios.FaultAction(f[0]), Class: scenarios.PacketClass(f[len(f)-2]), From: from, To: to}
 	}
 	return e
 }

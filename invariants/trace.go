@@ -27,7 +27,7 @@ func isStateChange(e facts.Event) bool {
 func isClosedNotice(e facts.Event) bool {
 	switch e.Kind {
 	case facts.KindPC, facts.KindICE, facts.KindSignaling, facts.KindDTLS:
-		return e.State == "closed"
+		return e.State == facts.StateClosed
 	case facts.KindSCTP, facts.KindDC:
 		return e.Op == facts.OpClose
 	}

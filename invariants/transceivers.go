@@ -109,7 +109,7 @@ func checkTransceiversStopped(obs *facts.Observation) []Violation {
 	var out []Violation
 	for _, c := range transceiverSubjects(obs) {
 		for i, t := range c.After.Transceivers {
-			if t.Direction == "inactive" {
+			if t.Direction == facts.StateInactive {
 				continue
 			}
 			out = append(out, Violation{
@@ -244,7 +244,7 @@ func byeSubjects(obs *facts.Observation) []byeSubject {
 		}
 		sending := 0
 		for _, t := range snap.Before.Transceivers {
-			if t.SenderTrack != "" && t.Sent > 0 && t.Direction != "inactive" && t.Direction != "recvonly" {
+			if t.SenderTrack != "" && t.Sent > 0 && t.Direction != facts.StateInactive && t.Direction != facts.StateRecvOnly {
 				sending++
 			}
 		}

@@ -167,10 +167,10 @@ func Catalogue() []Scenario {
 	add("callback/B-close-in-track-video", sc)
 
 	// Network.
-	for _, nat := range []string{"full-cone", "symmetric"} {
+	for _, nat := range []NATType{NATFullCone, NATSymmetric} {
 		sc = WithClose(next(), CloseAt{Phase: PhaseMidTransfer, Closer: PeerA, Mode: ModeClose}, 10, 512)
 		sc.Topology.NAT = nat
-		add("net/nat-"+nat+"-A-close-mid-transfer", sc)
+		add("net/nat-"+string(nat)+"-A-close-mid-transfer", sc)
 	}
 	sc = then(connected(), Step{Kind: KindSleep, Duration: Duration(3 * time.Second)}, closeA)
 	sc.Faults.Packets = []PacketFault{{Action: "drop", After: Duration(2 * time.Second), Until: Duration(20 * time.Second)}}

@@ -55,7 +55,7 @@ func FromFuzz(data []byte) Scenario {
 	for _, d := range h.Delays {
 		sc.Faults.SignalDelays = append(sc.Faults.SignalDelays, Duration(time.Duration(d%64)*time.Millisecond))
 	}
-	b := fuzzBuilder{sc: &sc, tracks: map[Peer]map[string]string{PeerA: {}, PeerB: {}}}
+	b := fuzzBuilder{sc: &sc, tracks: map[Peer]map[string]Direction{PeerA: {}, PeerB: {}}}
 	for len(data) >= FuzzStepSize && len(sc.Steps) < maxFuzzSteps {
 		var st fuzzStep
 		fuzz.NewFromGoFuzz(data[:FuzzStepSize]).NilChance(0).Fuzz(&st)
@@ -76,7 +76,7 @@ type fuzzBuilder struct {
 	negDone int  // steps of negotiation added so far
 	dc      bool // the data channel exists
 	// tracks holds, per peer, the tracks added so far and their direction.
-	tracks map[Peer]map[string]string
+	tracks map[Peer]map[string]Direction
 }
 
 // sendable returns a track of peer that can carry media (not recvonly).
@@ -140,7 +140,7 @@ func (b *fuzzBuilder) add(st fuzzStep) {
 		}
 		dir := allDirections[int(st.B)%len(allDirections)]
 		b.tracks[peer][label] = dir
-		s = Step{Kind: KindAddTrack, Peer: peer, Label: label, Media: label, Direction: dir}
+		s = Step{Kind: KindAddTrack, Peer: peer, Label: label, Media: Media(label), Direction: dir}
 	case 9: // write media on a track that can send
 		label, ok := b.sendable(peer, st.A)
 		if !ok {

@@ -184,7 +184,7 @@ func Generate(seed uint64) Scenario {
 		sc.Settings.ICEKeepalive = Duration(time.Duration(200+r.IntN(1800)) * time.Millisecond)
 	}
 	if on(3, "dtlsrole") {
-		sc.Settings.AnsweringDTLSRole = [...]string{"client", "server"}[r.IntN(2)]
+		sc.Settings.AnsweringDTLSRole = [...]DTLSRole{DTLSRoleClient, DTLSRoleServer}[r.IntN(2)]
 	}
 	connected := c.Phase == PhaseDCOpen || c.Phase == PhaseMidTransfer
 	if connected && on(4, "reneg") {
@@ -299,7 +299,7 @@ func addMedia(r *rand.Rand, sc *Scenario, connected, op bool) {
 	}
 	type added struct {
 		peer Peer
-		dir  string
+		dir  Direction
 	}
 	var tracks []added
 	var adds []Step
@@ -307,9 +307,9 @@ func addMedia(r *rand.Rand, sc *Scenario, connected, op bool) {
 		if i == 1 && r.IntN(3) != 0 {
 			break
 		}
-		media := []string{MediaAudio, MediaVideo}[r.IntN(2)]
+		media := []Media{MediaAudio, MediaVideo}[r.IntN(2)]
 		dir := allDirections[r.IntN(len(allDirections))]
-		adds = append(adds, Step{Kind: KindAddTrack, Peer: peer, Label: media, Media: media, Direction: dir})
+		adds = append(adds, Step{Kind: KindAddTrack, Peer: peer, Label: string(media), Media: media, Direction: dir})
 		tracks = append(tracks, added{peer, dir})
 	}
 	sc.Steps = slices.Insert(sc.Steps, max(offer, 0), adds...)
@@ -366,9 +366,9 @@ func dropDataChannel(sc *Scenario) {
 // drawPacketFault draws a fault on one control or data packet class, in
 // one direction, for the first few packets or from a time on.
 func drawPacketFault(r *rand.Rand) PacketFault {
-	classes := []string{"stun", "dtls-handshake", "dtls-change-cipher-spec", "dtls-alert", "dtls-application-data"}
+	classes := []PacketClass{ClassSTUN, ClassDTLSHandshake, ClassDTLSChangeCipherSpec, ClassDTLSAlert, ClassDTLSApplicationData}
 	f := PacketFault{Class: classes[r.IntN(len(classes))], From: []Peer{PeerA, PeerB}[r.IntN(2)],
-		Action: []string{"drop", "delay", "duplicate"}[r.IntN(3)]}
+		Action: []FaultAction{FaultDrop, FaultDelay, FaultDuplicate}[r.IntN(3)]}
 	if r.IntN(2) == 0 {
 		f.FirstN = 1 + r.IntN(5)
 	} else {

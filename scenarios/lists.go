@@ -4,15 +4,15 @@ import "slices"
 
 // NATTypes returns a copy of the list (NATTypes): a caller cannot change what the
 // package accepts or generates.
-func NATTypes() []string { return slices.Clone(allNATTypes) }
+func NATTypes() []NATType { return slices.Clone(allNATTypes) }
 
 // PacketClasses returns a copy of the list (PacketClasses): a caller cannot change what the
 // package accepts or generates.
-func PacketClasses() []string { return slices.Clone(allPacketClasses) }
+func PacketClasses() []PacketClass { return slices.Clone(allPacketClasses) }
 
 // Directions returns a copy of the list (Directions): a caller cannot change what the
 // package accepts or generates.
-func Directions() []string { return slices.Clone(allDirections) }
+func Directions() []Direction { return slices.Clone(allDirections) }
 
 // Callbacks returns a copy of the list (Callbacks): a caller cannot change what the
 // package accepts or generates.

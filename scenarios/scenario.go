@@ -57,7 +57,7 @@ type Topology struct {
 	// NAT, when set, puts B behind a NAT (a child vnet router) of this type
 	// (see NATTypes): A then reaches B only through the mapping B's own
 	// connectivity checks open, as a peer-reflexive candidate.
-	NAT string `json:"nat,omitempty"`
+	NAT NATType `json:"nat,omitempty"`
 }
 
 // NATTypes are the NAT types of Topology.NAT (RFC 4787 behaviours):
@@ -65,7 +65,28 @@ type Topology struct {
 // (address-dependent filtering), "port-restricted" (address- and
 // port-dependent filtering) and "symmetric" (address- and port-dependent
 // mapping and filtering).
-var allNATTypes = []string{"full-cone", "restricted", "port-restricted", "symmetric"}
+var allNATTypes = []NATType{NATFullCone, NATRestricted, NATPortRestricted, NATSymmetric}
+
+// NATType is a NAT behaviour of Topology.NAT (see NATTypes).
+type NATType string
+
+// NAT types.
+const (
+	NATFullCone       NATType = "full-cone"
+	NATRestricted     NATType = "restricted"
+	NATPortRestricted NATType = "port-restricted"
+	NATSymmetric      NATType = "symmetric"
+)
+
+// DTLSRole is the answerer's DTLS role (Settings.AnsweringDTLSRole).
+type DTLSRole string
+
+// DTLS roles; DTLSRoleDefault keeps Pion's (client).
+const (
+	DTLSRoleDefault DTLSRole = ""
+	DTLSRoleClient  DTLSRole = "client"
+	DTLSRoleServer  DTLSRole = "server"
+)
 
 // Settings are the SettingEngine dimensions of a scenario.
 type Settings struct {
@@ -82,7 +103,7 @@ type Settings struct {
 	ICEKeepalive           Duration `json:"ice_keepalive,omitempty"`
 	// AnsweringDTLSRole is the answerer's DTLS role: "" (Pion's default,
 	// client), "client" or "server".
-	AnsweringDTLSRole string `json:"answering_dtls_role,omitempty"`
+	AnsweringDTLSRole DTLSRole `json:"answering_dtls_role,omitempty"`
 	// SCTPMaxMessageSize overrides the SCTP max message size when non-zero.
 	SCTPMaxMessageSize uint32 `json:"sctp_max_message_size,omitempty"`
 	// DetachDataChannels turns on SettingEngine.DetachDataChannels: every
@@ -102,18 +123,47 @@ type Faults struct {
 
 // PacketClasses are the packet classes a PacketFault can select (RFC 7983
 // first-byte demultiplexing; DTLS by record content type).
-var allPacketClasses = []string{"stun", "dtls-handshake", "dtls-change-cipher-spec", "dtls-alert",
-	"dtls-application-data", "dtls-other", "srtp", "srtcp", "turn-channel", "zrtp", "unknown"}
+var allPacketClasses = []PacketClass{ClassSTUN, ClassDTLSHandshake, ClassDTLSChangeCipherSpec, ClassDTLSAlert,
+	ClassDTLSApplicationData, ClassDTLSOther, ClassSRTP, ClassSRTCP, ClassTURNChannel, ClassZRTP, ClassUnknown}
+
+// PacketClass is a class of packets (see PacketClasses); "" selects every
+// packet.
+type PacketClass string
+
+// Packet classes (internal/pktclass classifies packets into them).
+const (
+	ClassSTUN                 PacketClass = "stun"
+	ClassDTLSHandshake        PacketClass = "dtls-handshake"
+	ClassDTLSChangeCipherSpec PacketClass = "dtls-change-cipher-spec"
+	ClassDTLSAlert            PacketClass = "dtls-alert"
+	ClassDTLSApplicationData  PacketClass = "dtls-application-data"
+	ClassDTLSOther            PacketClass = "dtls-other"
+	ClassSRTP                 PacketClass = "srtp"
+	ClassSRTCP                PacketClass = "srtcp"
+	ClassTURNChannel          PacketClass = "turn-channel"
+	ClassZRTP                 PacketClass = "zrtp"
+	ClassUnknown              PacketClass = "unknown"
+)
+
+// FaultAction is what a PacketFault does to a packet.
+type FaultAction string
+
+// Fault actions.
+const (
+	FaultDrop      FaultAction = "drop"
+	FaultDelay     FaultAction = "delay"
+	FaultDuplicate FaultAction = "duplicate"
+)
 
 // PacketFault drops, delays or duplicates the packets of one class sent by
 // one peer (or either), for the first N or from a virtual time on.
 type PacketFault struct {
 	// Class is one of PacketClasses, or "" for every packet.
-	Class string `json:"class,omitempty"`
+	Class PacketClass `json:"class,omitempty"`
 	// From is the sending peer, A or B, or "" for both directions.
 	From Peer `json:"from,omitempty"`
 	// Action is "drop", "delay" or "duplicate".
-	Action string `json:"action"`
+	Action FaultAction `json:"action"`
 	// FirstN limits the fault to the first N packets it acts on; 0 = all.
 	FirstN int `json:"first_n,omitempty"`
 	// After limits the fault to packets sent at or after this virtual time.
@@ -200,14 +250,28 @@ const (
 	KindStopTransceiver Kind = "stop_transceiver"
 )
 
+// Media is the kind of an add_track step.
+type Media string
+
 // Media kinds of add_track.
 const (
-	MediaAudio = "audio"
-	MediaVideo = "video"
+	MediaAudio Media = "audio"
+	MediaVideo Media = "video"
+)
+
+// Direction is the transceiver direction of an add_track step.
+type Direction string
+
+// Directions of add_track; DirectionDefault uses PeerConnection.AddTrack.
+const (
+	DirectionDefault  Direction = ""
+	DirectionSendRecv Direction = "sendrecv"
+	DirectionSendOnly Direction = "sendonly"
+	DirectionRecvOnly Direction = "recvonly"
 )
 
 // Directions of add_track; "" uses PeerConnection.AddTrack.
-var allDirections = []string{"", "sendrecv", "sendonly", "recvonly"}
+var allDirections = []Direction{DirectionDefault, DirectionSendRecv, DirectionSendOnly, DirectionRecvOnly}
 
 // MaxSampleSize bounds Step.Size for write_media.
 const MaxSampleSize = 64 << 10
@@ -315,9 +379,9 @@ type Step struct {
 	// or the track (add_track and the media steps).
 	Label string `json:"label,omitempty"`
 	// Media is the kind of add_track: "audio" or "video".
-	Media string `json:"media,omitempty"`
+	Media Media `json:"media,omitempty"`
 	// Direction is the transceiver direction of add_track (see Directions).
-	Direction string `json:"direction,omitempty"`
+	Direction Direction `json:"direction,omitempty"`
 	// Count and Size describe messages for send, samples for write_media.
 	Count int `json:"count,omitempty"`
 	Size  int `json:"size,omitempty"`

@@ -56,7 +56,7 @@ func TestGenerateUsesEveryDimension(t *testing.T) {
 		for _, s := range sc.Steps {
 			seen[string(s.Kind)] = true
 			if s.Direction != "" {
-				seen["direction "+s.Direction] = true
+				seen["direction "+string(s.Direction)] = true
 			}
 			if s.Immediate {
 				seen["immediate"] = true
@@ -74,11 +74,11 @@ func TestGenerateUsesEveryDimension(t *testing.T) {
 			case f.Until > 0:
 				seen["partition"] = true
 			case f.Probability > 0:
-				seen["p-"+f.Action] = true
+				seen["p-"+string(f.Action)] = true
 			}
 		}
 		if sc.Topology.NAT != "" {
-			seen["nat "+sc.Topology.NAT] = true
+			seen["nat "+string(sc.Topology.NAT)] = true
 		}
 		if sc.Settings.DetachDataChannels {
 			seen["detach"] = true
@@ -91,10 +91,10 @@ func TestGenerateUsesEveryDimension(t *testing.T) {
 		}
 	}
 	for _, d := range allDirections[1:] {
-		want = append(want, "direction "+d)
+		want = append(want, "direction "+string(d))
 	}
 	for _, n := range allNATTypes {
-		want = append(want, "nat "+n)
+		want = append(want, "nat "+string(n))
 	}
 	for _, w := range want {
 		if !seen[w] {

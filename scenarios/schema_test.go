@@ -43,9 +43,15 @@ func TestSchemaDocumented(t *testing.T) {
 	for _, s := range allStates {
 		names = append(names, string(s))
 	}
-	names = append(names, allNATTypes...)
-	names = append(names, allDirections[1:]...)
-	names = append(names, allPacketClasses...)
+	for _, n := range allNATTypes {
+		names = append(names, string(n))
+	}
+	for _, d := range allDirections[1:] {
+		names = append(names, string(d))
+	}
+	for _, c := range allPacketClasses {
+		names = append(names, string(c))
+	}
 	for _, n := range names {
 		if !strings.Contains(text, "`"+n+"`") {
 			t.Errorf("docs/scenario-schema.md does not document %q", n)

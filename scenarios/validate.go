@@ -70,7 +70,7 @@ func Validate(sc *Scenario) error {
 		return fieldErr("steps", "at most %d steps, got %d", maxSteps, len(sc.Steps))
 	}
 	v := validator{labels: map[string]bool{}, done: map[Peer]map[Kind]bool{PeerA: {}, PeerB: {}},
-		tracks: map[Peer]map[string]string{PeerA: {}, PeerB: {}}}
+		tracks: map[Peer]map[string]Direction{PeerA: {}, PeerB: {}}}
 	for i := range sc.Steps {
 		if err := v.step(fmt.Sprintf("steps[%d]", i), sc.Steps[i]); err != nil {
 			return err
@@ -179,7 +179,7 @@ func checkCount(field string, n, maxN int) error {
 type validator struct {
 	labels map[string]bool
 	done   map[Peer]map[Kind]bool
-	tracks map[Peer]map[string]string // peer -> track label -> direction
+	tracks map[Peer]map[string]Direction // peer -> track label -> direction
 }
 
 func (v *validator) step(path string, s Step) error {
@@ -302,7 +302,7 @@ func (v *validator) step(path string, s Step) error {
 		if !ok {
 			return fieldErr(path+".label", "peer %s has no track %q added by an earlier add_track step", s.Peer, s.Label)
 		}
-		if s.Kind != KindStopTransceiver && dir == "recvonly" {
+		if s.Kind != KindStopTransceiver && dir == DirectionRecvOnly {
 			return fieldErr(path+".label", "track %q of peer %s is a recvonly transceiver: nothing to %s", s.Label, s.Peer, s.Kind)
 		}
 		if s.Kind == KindWriteMedia {

@@ -17,7 +17,7 @@ import (
 
 // localTrack is a track (or a receive-only transceiver) a step added.
 type localTrack struct {
-	media       string
+	media       scenarios.Media
 	track       *webrtc.TrackLocalStaticSample // nil for recvonly
 	sender      *webrtc.RTPSender
 	transceiver *webrtc.RTPTransceiver
@@ -62,7 +62,7 @@ func (w *world) addTrack(s scenarios.Step) error {
 				}
 			}
 		} else {
-			dir := webrtc.NewRTPTransceiverDirection(s.Direction)
+			dir := webrtc.NewRTPTransceiverDirection(string(s.Direction))
 			if lt.transceiver, err = p.pc.AddTransceiverFromTrack(lt.track, webrtc.RTPTransceiverInit{Direction: dir}); err != nil {
 				return fmt.Errorf("add transceiver: %w", err)
 			}
@@ -217,7 +217,7 @@ func (p *peer) trackStates() []facts.TrackState {
 	var out []facts.TrackState
 	for _, l := range sortedKeys(p.tracks) {
 		lt := p.tracks[l]
-		out = append(out, facts.TrackState{Label: l, Local: true, Kind: lt.media, Packets: lt.written})
+		out = append(out, facts.TrackState{Label: l, Local: true, Kind: string(lt.media), Packets: lt.written})
 	}
 	for _, l := range sortedKeys(p.remote) {
 		rt := p.remote[l]

@@ -57,7 +57,7 @@ func TestNetworkFaults(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) { checkNetworkRun(t, tc.sc(), msgs, tc.trace, tc.sdp) })
 	}
 	for _, nat := range scenarios.NATTypes() {
-		t.Run("NAT "+nat, func(t *testing.T) {
+		t.Run("NAT "+string(nat), func(t *testing.T) {
 			sc := scenarios.ConnectDataClose(35, msgs)
 			sc.Topology.NAT = nat
 			checkNetworkRun(t, sc, msgs, nil, "192.168.1.2")

@@ -113,7 +113,7 @@ func newWorld(sc scenarios.Scenario, cfg *config) (*world, error) {
 	if len(sc.Faults.Packets) > 0 {
 		inj, err := pktclass.NewInjector(router, w.trace.start, packetFaults(sc.Seed, sc.Faults.Packets), func(h pktclass.Hit) {
 			from, to := peerName(h.Src.String()), peerName(h.Dst.String())
-			w.trace.record(facts.Event{Kind: facts.KindFault, Fault: &facts.FaultFact{Action: h.Fault.Action, Class: h.Class.String(), From: from, To: to}},
+			w.trace.record(facts.Event{Kind: facts.KindFault, Fault: &facts.FaultFact{Action: scenarios.FaultAction(h.Fault.Action), Class: scenarios.PacketClass(h.Class.String()), From: from, To: to}},
 				"%s on %s %s->%s", h.Fault, h.Class, from, to)
 		})
 		if err != nil {
@@ -228,7 +228,7 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 func packetFaults(seed uint64, fs []scenarios.PacketFault) []pktclass.Fault {
 	out := make([]pktclass.Fault, len(fs))
 	for i, f := range fs {
-		out[i] = pktclass.Fault{Class: pktclass.Class(f.Class), Action: f.Action, FirstN: f.FirstN,
+		out[i] = pktclass.Fault{Class: pktclass.Class(f.Class), Action: string(f.Action), FirstN: f.FirstN,
 			After: time.Duration(f.After), Until: time.Duration(f.Until), Delay: time.Duration(f.Delay),
 			Probability: f.Probability, Seed: seed ^ uint64(i)<<32}
 		if f.From != "" {
@@ -653,11 +653,11 @@ const (
 )
 
 // natTypes maps scenarios.NATTypes() to vnet's NAT behaviours.
-var natTypes = map[string]vnet.NATType{
-	"full-cone":       {MappingBehavior: vnet.EndpointIndependent, FilteringBehavior: vnet.EndpointIndependent},
-	"restricted":      {MappingBehavior: vnet.EndpointIndependent, FilteringBehavior: vnet.EndpointAddrDependent},
-	"port-restricted": {MappingBehavior: vnet.EndpointIndependent, FilteringBehavior: vnet.EndpointAddrPortDependent},
-	"symmetric":       {MappingBehavior: vnet.EndpointAddrPortDependent, FilteringBehavior: vnet.EndpointAddrPortDependent},
+var natTypes = map[scenarios.NATType]vnet.NATType{
+	scenarios.NATFullCone:       {MappingBehavior: vnet.EndpointIndependent, FilteringBehavior: vnet.EndpointIndependent},
+	scenarios.NATRestricted:     {MappingBehavior: vnet.EndpointIndependent, FilteringBehavior: vnet.EndpointAddrDependent},
+	scenarios.NATPortRestricted: {MappingBehavior: vnet.EndpointIndependent, FilteringBehavior: vnet.EndpointAddrPortDependent},
+	scenarios.NATSymmetric:      {MappingBehavior: vnet.EndpointAddrPortDependent, FilteringBehavior: vnet.EndpointAddrPortDependent},
 }
 
 // attach connects a peer's network to the world: to the main router, or,
