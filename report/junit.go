@@ -183,17 +183,15 @@ func seconds(d time.Duration) string {
 	return fmt.Sprintf("%f", d.Seconds())
 }
 
-// classOf is the JUnit class of a scenario: the close phase of a generated
-// or catalogue scenario ("close-<phase>-<closer>-<mode>" in its name), else
+// classOf is the JUnit class of a scenario: the close phase it was built
+// around (Scenario.Phase), else
 // the part of the name before the first "/", without a trailing
 // "-<number>" ("fuzz-123" is "fuzz"), else "unnamed".
 func classOf(sc scenarios.Scenario) string {
-	name := sc.Name
-	for _, p := range scenarios.Phases() {
-		if strings.Contains(name, "close-"+string(p)+"-") {
-			return string(p)
-		}
+	if sc.Phase != "" {
+		return string(sc.Phase)
 	}
+	name := sc.Name
 	prefix, _, _ := strings.Cut(name, "/")
 	if i := strings.LastIndexByte(prefix, '-'); i > 0 {
 		if _, err := strconv.ParseUint(prefix[i+1:], 10, 64); err == nil {

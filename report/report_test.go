@@ -334,7 +334,7 @@ func TestWrite(t *testing.T) {
 		!strings.Contains(c3.Failure.Body, "repro: "+repro(3)) || !strings.Contains(c3.Failure.Body, events()[15].String()) {
 		t.Errorf("failed result: %+v", c3.Failure)
 	}
-	if !strings.HasPrefix(c3.Classname, "closesim/dc_open") || c3.Name != "seed-3 "+s.Results[2].Scenario.Name {
+	if c3.Classname != "closesim/"+string(s.Results[2].Scenario.Phase) || c3.Name != "seed-3 "+s.Results[2].Scenario.Name {
 		t.Errorf("classname %q name %q", c3.Classname, c3.Name)
 	}
 	if c := cases["seed-5"]; c.Failure == nil || c.Failure.Type != "outcome.crash" {
@@ -590,17 +590,22 @@ func TestMergedShard(t *testing.T) {
 }
 
 func TestClassOf(t *testing.T) {
-	tests := []struct{ name, want string }{
-		{"gen-42/close-mid_transfer-both-close", "mid_transfer"},
-		{"close-dc_open-A-graceful", "dc_open"},
-		{"fuzz-123", "fuzz"},
-		{"connect-data-close", "connect-data-close"},
-		{"custom/thing", "custom"},
-		{"", "unnamed"},
+	tests := []struct {
+		name  string
+		phase scenarios.Phase
+		want  string
+	}{
+		{"gen-42/close-mid_transfer-both-close", scenarios.PhaseMidTransfer, "mid_transfer"},
+		{"close-dc_open-A-graceful", scenarios.PhaseDCOpen, "dc_open"},
+		{"gen-7/close-dc_open-A-close", "", "gen"}, // no phase: the name is not parsed for one
+		{"fuzz-123", "", "fuzz"},
+		{"connect-data-close", "", "connect-data-close"},
+		{"custom/thing", "", "custom"},
+		{"", "", "unnamed"},
 	}
 	for _, tt := range tests {
-		if got := classOf(scenarios.Scenario{Name: tt.name}); got != tt.want {
-			t.Errorf("classOf(%q) = %q, want %q", tt.name, got, tt.want)
+		if got := classOf(scenarios.Scenario{Name: tt.name, Phase: tt.phase}); got != tt.want {
+			t.Errorf("classOf(%q, phase %q) = %q, want %q", tt.name, tt.phase, got, tt.want)
 		}
 	}
 }

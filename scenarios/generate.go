@@ -74,6 +74,7 @@ func WithClose(sc Scenario, c CloseAt, msgs, size int) Scenario {
 		return false
 	}
 	sc.Name = fmt.Sprintf("close-%s-%s-%s", c.Phase, c.Closer, c.Mode)
+	sc.Phase = c.Phase
 	if at(PhaseBeforeOffer) {
 		sc.Steps = steps
 		return sc

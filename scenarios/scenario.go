@@ -24,6 +24,11 @@ type Scenario struct {
 	Name string `json:"name,omitempty"`
 	// Seed drives crypto randomness inside the bubble and every seeded choice.
 	Seed uint64 `json:"seed"`
+	// Phase is the close phase the scenario was built around (WithClose,
+	// Generate), "" when it was not built from one: what reports group
+	// results by. It is a label, not an instruction: the steps say what
+	// runs.
+	Phase Phase `json:"phase,omitempty"`
 	// Topology describes the network between the peers.
 	Topology Topology `json:"topology"`
 	// Settings are the SettingEngine dimensions.

@@ -44,6 +44,9 @@ func Validate(sc *Scenario) error {
 	if sc.Version != 0 && sc.Version != Version {
 		return fieldErr("version", "unsupported schema version %d (this build reads %d)", sc.Version, Version)
 	}
+	if sc.Phase != "" && !slices.Contains(allPhases, sc.Phase) {
+		return fieldErr("phase", "unknown close phase %q (known: %v)", sc.Phase, allPhases)
+	}
 	if err := validateTopology(sc.Topology); err != nil {
 		return err
 	}

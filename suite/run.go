@@ -104,17 +104,13 @@ func (c Config) runResult(t *testing.T, sc scenarios.Scenario) (report.Result, *
 	return r, obs
 }
 
-// phaseOf names the close phase of a generated scenario from its name
-// (".../close-<phase>-<closer>-<mode>"), or "?".
+// phaseOf names the close phase a scenario was built around
+// (Scenario.Phase), or "?".
 func phaseOf(sc scenarios.Scenario) string {
-	if _, rest, ok := strings.Cut(sc.Name, "/close-"); ok {
-		if i := strings.LastIndexByte(rest, '-'); i > 0 {
-			if j := strings.LastIndexByte(rest[:i], '-'); j > 0 {
-				return rest[:j]
-			}
-		}
+	if sc.Phase == "" {
+		return "?"
 	}
-	return "?"
+	return string(sc.Phase)
 }
 
 // sweep runs generated scenarios and reports them (see Run).
