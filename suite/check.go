@@ -27,6 +27,7 @@ import (
 // Observation and the Verdict.
 func Judge(t *testing.T, c Config, sc scenarios.Scenario) (*facts.Observation, invariants.Verdict) {
 	t.Helper()
+	c = c.ready()
 	obs, err := sim.Run(t, sc, c.options()...)
 	if err != nil {
 		t.Fatalf("closesim: %v", err)
@@ -45,6 +46,7 @@ func Judge(t *testing.T, c Config, sc scenarios.Scenario) (*facts.Observation, i
 // returns the Observation for further assertions.
 func Check(t *testing.T, c Config, sc scenarios.Scenario) *facts.Observation {
 	t.Helper()
+	c = c.ready()
 	obs, v := Judge(t, c, sc)
 	for _, k := range v.Known {
 		t.Logf("known %s: %s", k.Issue.ID, k.Violation)
@@ -136,7 +138,8 @@ func aboutFreezes(id string) bool {
 // no smaller scenario does, Shrink returns sc unchanged.
 func Shrink(t *testing.T, c Config, sc scenarios.Scenario, id string) (scenarios.Scenario, scenarios.ShrinkStats) {
 	t.Helper()
-	return scenarios.Shrink(sc, c.stillFails(t, id, max(1, *flagReplays)))
+	c = c.ready()
+	return scenarios.Shrink(sc, c.stillFails(t, id, max(1, c.flags().replays)))
 }
 
 // Fuzz returns the body of a go test -fuzz target that runs the scenario
@@ -150,6 +153,7 @@ func Shrink(t *testing.T, c Config, sc scenarios.Scenario, id string) (scenarios
 // DefaultFuzzMinimize (see there).
 func Fuzz(c Config) func(t *testing.T, data []byte) {
 	boundMinimization()
+	c = c.ready()
 	return func(t *testing.T, data []byte) {
 		t.Helper()
 		sc := scenarios.FromFuzz(data)
@@ -276,13 +280,13 @@ func (c Config) recheck(t *testing.T, obs *facts.Observation) string {
 	}
 	// A stall worth the name is well under a few seconds (F1: 400 ms); a
 	// run that needs longer on the real clock is reported as hanging.
-	rt, err := sim.Run(t, obs.Scenario, c.options(sim.WithRealTime(), sim.WithWatchdog(*flagRealTime))...)
+	rt, err := sim.Run(t, obs.Scenario, c.options(sim.WithRealTime(), sim.WithWatchdog(c.flags().realTime))...)
 	if err != nil {
 		return "real-time recheck: " + err.Error()
 	}
 	switch rt.Outcome {
 	case facts.OutcomeWedge, facts.OutcomeDeadlock:
-		return fmt.Sprintf("real-time recheck: DEADLOCK, no progress on the real clock within %s either (%s)", *flagRealTime, gstack.Headline(summary(rt)))
+		return fmt.Sprintf("real-time recheck: DEADLOCK, no progress on the real clock within %s either (%s)", c.flags().realTime, gstack.Headline(summary(rt)))
 	}
 	var slowest time.Duration
 	for _, cl := range rt.Closes {

@@ -54,9 +54,31 @@ type Config struct {
 	// not given (0: DefaultSeeds). With -short a sweep runs a quarter of
 	// it, at least one.
 	Seeds int
+	// set holds the -closesim.* flags, read once by the entry point that
+	// received this Config (see ready).
+	set *settings
 }
 
 // generate returns the scenario of seed.
+// ready returns c with the -closesim.* flags read, once: every entry point
+// (Run, Judge, Check, Shrink, Fuzz) calls it, and what they call reads
+// c.set, never a flag.
+func (c Config) ready() Config {
+	if c.set == nil {
+		c.set = readSettings()
+	}
+	return c
+}
+
+// flags returns the settings c was made ready with (or, for a Config an
+// entry point did not prepare, the flags as they are now).
+func (c Config) flags() *settings {
+	if c.set == nil {
+		return readSettings()
+	}
+	return c.set
+}
+
 func (c Config) generate(seed uint64) scenarios.Scenario {
 	if c.Generate != nil {
 		return c.Generate(seed)
@@ -66,8 +88,8 @@ func (c Config) generate(seed uint64) scenarios.Scenario {
 
 // seeds returns the size of a sweep.
 func (c Config) seeds() int {
-	if *flagSeeds > 0 {
-		return *flagSeeds
+	if c.flags().seeds > 0 {
+		return c.flags().seeds
 	}
 	n := c.Seeds
 	if n <= 0 {
@@ -81,7 +103,7 @@ func (c Config) seeds() int {
 
 // options returns the sim options of every run, extra last.
 func (c Config) options(extra ...sim.Option) []sim.Option {
-	opts := []sim.Option{sim.WithWatchdog(*flagWatchdog), sim.WithFreezeDetection(*flagFreeze)}
+	opts := []sim.Option{sim.WithWatchdog(c.flags().watchdog), sim.WithFreezeDetection(c.flags().freeze)}
 	// A peer other than A or B is passed on too: sim.Run rejects it.
 	for _, p := range slices.Sorted(maps.Keys(c.Peers)) {
 		if f := c.Peers[p]; f != nil {
@@ -105,24 +127,24 @@ var (
 
 // judgeConfig returns the profile of -closesim.profile and the known issues
 // of -closesim.known, read once per flag value.
-func judgeConfig(extra []invariants.Invariant) (judgement, error) {
+func judgeConfig(set *settings, extra []invariants.Invariant) (judgement, error) {
 	ids := make([]string, len(extra))
 	for i, inv := range extra {
 		ids[i] = inv.ID
 	}
-	key := [3]string{*flagProfile, *flagKnown, strings.Join(ids, ",")}
+	key := [3]string{set.profile, set.known, strings.Join(ids, ",")}
 	opt := invariants.WithInvariants(extra...)
 	judgementMu.Lock()
 	defer judgementMu.Unlock()
 	if j, ok := judgementCache[key]; ok {
 		return j, nil
 	}
-	profile, err := invariants.ParseProfile(*flagProfile)
+	profile, err := invariants.ParseProfile(set.profile)
 	if err != nil {
 		return judgement{}, fmt.Errorf("-closesim.profile: %w", err)
 	}
 	j := judgement{profile: profile}
-	switch path := *flagKnown; path {
+	switch path := set.known; path {
 	case "":
 	case "auto":
 		if j.known, err = autoKnown(opt, profile); err != nil {
@@ -207,7 +229,7 @@ func moduleFile(name string) string {
 // judge judges obs with the flags' profile and known issues and c's
 // invariants.
 func (c Config) judge(obs *facts.Observation) (invariants.Verdict, error) {
-	j, err := judgeConfig(c.Invariants)
+	j, err := judgeConfig(c.flags(), c.Invariants)
 	if err != nil {
 		return invariants.Verdict{}, err
 	}

@@ -28,6 +28,51 @@ var (
 	flagKnown          = flag.String("closesim.known", "auto", "known-issues JSON files, comma-separated (\"\" for none; auto: the issues closesim ships for its pinned Pion release plus known-issues.json at the module root, and under -closesim.profile=w3c deviations-w3c.json too)")
 )
 
+// settings are the -closesim.* flags' values, read once per entry point
+// (readSettings) and passed down in Config, so that nothing below the entry
+// points reads a flag.
+type settings struct {
+	seeds          int
+	start          uint64
+	seed           int64
+	file           string
+	repeat         int
+	shrink         bool
+	out            string
+	replays        int
+	recheck        int
+	realTime       time.Duration
+	watchdog       time.Duration
+	freeze         bool
+	worker         bool
+	shrinkFailures bool
+	profile        string
+	known          string
+}
+
+// readSettings reads the -closesim.* flags.
+func readSettings() *settings {
+	return &settings{
+		seeds: *flagSeeds, start: *flagStart, seed: *flagSeed, file: *flagFile, repeat: *flagRepeat,
+		shrink: *flagShrink, out: *flagOut, replays: *flagReplays, recheck: *flagRecheck,
+		realTime: *flagRealTime, watchdog: *flagWatchdog, freeze: *flagFreeze, worker: *flagWorker,
+		shrinkFailures: *flagShrinkFailures, profile: *flagProfile, known: *flagKnown,
+	}
+}
+
+// mode is the mode the settings select (see Selected).
+func (s *settings) mode() Mode {
+	switch {
+	case s.worker:
+		return ModeWorker
+	case s.shrink:
+		return ModeShrink
+	case s.seed >= 0 || s.file != "":
+		return ModeReplay
+	}
+	return ModeSweep
+}
+
 // Mode is what Run does; the -closesim.* flags choose it.
 type Mode string
 
@@ -48,14 +93,4 @@ const (
 
 // Selected returns the mode the -closesim.* flags select. A package with
 // several suite tests can use it to run only one of them per mode.
-func Selected() Mode {
-	switch {
-	case *flagWorker:
-		return ModeWorker
-	case *flagShrink:
-		return ModeShrink
-	case *flagSeed >= 0 || *flagFile != "":
-		return ModeReplay
-	}
-	return ModeSweep
-}
+func Selected() Mode { return readSettings().mode() }

@@ -52,10 +52,11 @@ const ReadyLine = protocol.ReadyLine
 // of a test function.
 func Run(t *testing.T, c Config) {
 	t.Helper()
-	if _, err := judgeConfig(c.Invariants); err != nil {
+	c = c.ready()
+	if _, err := judgeConfig(c.flags(), c.Invariants); err != nil {
 		t.Fatalf("closesim: %v", err)
 	}
-	switch Selected() {
+	switch c.flags().mode() {
 	case ModeWorker:
 		c.worker(t, os.Stdin, os.Stdout)
 	case ModeShrink:
@@ -72,14 +73,14 @@ func Run(t *testing.T, c Config) {
 func (c Config) input(t *testing.T) (scenarios.Scenario, string) {
 	tg := targetOf(t)
 	switch {
-	case *flagFile != "":
-		sc, err := Load(*flagFile)
+	case c.flags().file != "":
+		sc, err := Load(c.flags().file)
 		if err != nil {
 			t.Fatalf("closesim: %v", err)
 		}
-		return sc, tg.replayFile(*flagFile)
-	case *flagSeed >= 0:
-		return c.generate(uint64(*flagSeed)), tg.replaySeed(uint64(*flagSeed))
+		return sc, tg.replayFile(c.flags().file)
+	case c.flags().seed >= 0:
+		return c.generate(uint64(c.flags().seed)), tg.replaySeed(uint64(c.flags().seed))
 	}
 	t.Fatal("closesim: give -closesim.seed=N or -closesim.file=PATH")
 	return scenarios.Scenario{}, ""
@@ -113,71 +114,93 @@ func phaseOf(sc scenarios.Scenario) string {
 	return string(sc.Phase)
 }
 
-// sweep runs generated scenarios and reports them (see Run).
+// sweep runs generated scenarios and reports them (see Run): run, then
+// aggregate (report.Summarize), then render.
 func (c Config) sweep(t *testing.T) {
-	n := c.seeds()
 	tg := targetOf(t)
-	var (
-		results   []report.Result
-		verdicts  = map[report.Status]int{}
-		knownIDs  = map[string]int{}
-		diverged  []string
-		rechecks  = map[uint64]string{}
-		rechecked int
-		counts    = map[string]map[facts.Outcome]int{}
-		totals    = map[facts.Outcome]int{}
-		virtual   time.Duration
-		start     = time.Now()
-		lastLine  = start
-	)
-	afterWedge := false
+	sr := c.runSweep(t, tg)
+	j, _ := judgeConfig(c.flags(), c.Invariants)
+	sw := report.Sweep{
+		Name: "go test " + tg.pkg + " -run " + runPattern(tg.test), Started: sr.start, Wall: sr.wall, Workers: 1,
+		Profile: string(j.profile), PionVersion: pionVersion(), Results: sr.results, Reachable: coverage.Reachable(),
+	}
+	fmt.Print(renderSweep(report.Summarize(sw), sr, c.flags().start))
+	for _, r := range sr.results {
+		if r.Failed() {
+			t.Error(failureText(r, sr.rechecks[r.Seed], tg))
+		}
+	}
+	if out := c.flags().out; out != "" {
+		if err := report.Write(out, sw); err != nil {
+			t.Fatalf("closesim: write report: %v", err)
+		}
+		fmt.Printf("report: %s (summary.md, summary.json, junit.xml)\n", out)
+	}
+}
+
+// sweepRun is what a sweep ran: its results (the first failure of each
+// invariant shrunk), the real-time recheck of each failure, and the
+// determinism self-check.
+type sweepRun struct {
+	results     []report.Result
+	rechecks    map[uint64]string // seed -> real-time recheck of a failure
+	rechecked   int               // seeds re-run for the determinism self-check
+	diverged    []string          // those whose order-only trace differed
+	start       time.Time
+	wall        time.Duration
+	phaseCounts map[string]map[facts.Outcome]int // close phase -> outcome -> runs
+}
+
+// runSweep runs the sweep's generated scenarios, rechecks failures in real
+// time, re-runs every -closesim.recheck'th seed to compare traces, and
+// shrinks the first failure of each failed invariant.
+func (c Config) runSweep(t *testing.T, tg target) sweepRun {
+	n, set := c.seeds(), c.flags()
+	sr := sweepRun{rechecks: map[uint64]string{}, phaseCounts: map[string]map[facts.Outcome]int{}, start: time.Now()}
+	lastLine, fails, afterWedge := sr.start, 0, false
 	for i := range n {
-		seed := *flagStart + uint64(i)
+		seed := set.start + uint64(i)
 		sc := c.generate(seed)
 		r, obs := c.runResult(t, sc)
 		r.Seed, r.Repro, r.AfterWedge = seed, tg.replaySeed(seed), afterWedge
 		afterWedge = obs.Outcome == facts.OutcomeWedge || obs.Outcome == facts.OutcomeDeadlock
 		phase := phaseOf(sc)
-		if counts[phase] == nil {
-			counts[phase] = map[facts.Outcome]int{}
+		if sr.phaseCounts[phase] == nil {
+			sr.phaseCounts[phase] = map[facts.Outcome]int{}
 		}
-		counts[phase][obs.Outcome]++
-		totals[obs.Outcome]++
-		virtual += obs.Virtual
-		verdicts[r.Status()]++
-		for _, k := range r.Verdict.Known {
-			knownIDs[k.Issue.ID]++
-		}
+		sr.phaseCounts[phase][obs.Outcome]++
 		if r.Failed() {
-			rechecks[seed] = c.recheck(t, obs)
+			fails++
+			sr.rechecks[seed] = c.recheck(t, obs)
 		}
-		if *flagRecheck > 0 && i%*flagRecheck == 0 && obs.Outcome != facts.OutcomeWedge {
+		if set.recheck > 0 && i%set.recheck == 0 && obs.Outcome != facts.OutcomeWedge {
 			// Determinism self-check, as FoundationDB re-runs a sample.
 			again, err := sim.Run(t, sc, c.options()...)
 			if err != nil {
 				t.Fatalf("closesim: seed %d: %v", seed, err)
 			}
-			rechecked++
+			sr.rechecked++
 			if again.TraceHash != obs.TraceHash {
 				_, where := facts.FirstDivergence(obs.Events, again.Events)
-				diverged = append(diverged, fmt.Sprintf("seed %d: %s", seed, where))
+				sr.diverged = append(sr.diverged, fmt.Sprintf("seed %d: %s", seed, where))
 			}
 		}
-		results = append(results, r)
+		sr.results = append(sr.results, r)
 		if time.Since(lastLine) > 5*time.Second {
 			lastLine = time.Now()
 			fmt.Fprintf(os.Stderr, "closesim: %d/%d scenarios, %d failures, %.0f/s\n",
-				i+1, n, verdicts[report.StatusFail], float64(i+1)/time.Since(start).Seconds())
+				i+1, n, fails, float64(i+1)/time.Since(sr.start).Seconds())
 		}
 	}
-	wall := time.Since(start)
-
-	// Shrink the first failure of each failed invariant: one minimal
-	// scenario per kind of failure, not one per seed.
+	sr.wall = time.Since(sr.start)
+	if !set.shrinkFailures {
+		return sr
+	}
+	// One minimal scenario per kind of failure, not one per seed.
 	shrunk := map[string]bool{}
-	for i := range results {
-		r := &results[i]
-		if !r.Failed() || !*flagShrinkFailures {
+	for i := range sr.results {
+		r := &sr.results[i]
+		if !r.Failed() {
 			continue
 		}
 		id := r.FailedIDs()[0]
@@ -189,55 +212,49 @@ func (c Config) sweep(t *testing.T) {
 		min, _ := Shrink(t, c, r.Scenario, id)
 		r.Shrunk, r.ShrinkWall = &min, time.Since(start)
 	}
+	return sr
+}
 
-	j, _ := judgeConfig(c.Invariants)
+// renderSweep is the sweep's report on stdout: outcomes per close phase,
+// then what sum counted (verdicts, known issues, invariants, time,
+// coverage) and the determinism self-check.
+func renderSweep(sum report.Summary, sr sweepRun, start uint64) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "closesim sweep: seeds %d..%d (%d scenarios) against %s\n",
-		*flagStart, *flagStart+uint64(n)-1, n, pionVersion())
+	n := sum.Total
+	fmt.Fprintf(&b, "closesim sweep: seeds %d..%d (%d scenarios) against %s\n", start, start+uint64(n)-1, n, sum.Sweep.PionVersion)
 	outcomes := []facts.Outcome{facts.OutcomeOK, facts.OutcomeLeak, facts.OutcomeDeadlock, facts.OutcomeWedge, facts.OutcomePanic, facts.OutcomeError}
 	fmt.Fprintf(&b, "\n%-16s", "close phase")
 	for _, o := range outcomes {
 		fmt.Fprintf(&b, " %8s", o)
 	}
 	b.WriteString("\n")
-	phases := make([]string, 0, len(counts))
-	for p := range counts {
-		phases = append(phases, p)
-	}
-	sort.Strings(phases)
-	for _, p := range append(phases, "total") {
-		row := counts[p]
-		if p == "total" {
-			row = totals
-		}
+	totals := map[facts.Outcome]int{}
+	for _, p := range slices.Sorted(maps.Keys(sr.phaseCounts)) {
 		fmt.Fprintf(&b, "%-16s", p)
 		for _, o := range outcomes {
-			fmt.Fprintf(&b, " %8d", row[o])
+			fmt.Fprintf(&b, " %8d", sr.phaseCounts[p][o])
+			totals[o] += sr.phaseCounts[p][o]
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "\nwall %s, virtual %s, %.0f scenarios/s\n", wall.Round(time.Millisecond), virtual.Round(time.Second), float64(n)/wall.Seconds())
-	fmt.Fprintf(&b, "verdicts (profile %s): %d pass, %d known issues only, %d fail\n", j.profile,
-		verdicts[report.StatusPass], verdicts[report.StatusKnown], verdicts[report.StatusFail])
-	ids := make([]string, 0, len(knownIDs))
-	for id := range knownIDs {
-		ids = append(ids, id)
+	fmt.Fprintf(&b, "%-16s", "total")
+	for _, o := range outcomes {
+		fmt.Fprintf(&b, " %8d", totals[o])
 	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		fmt.Fprintf(&b, "  known %s: %d violations\n", id, knownIDs[id])
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "\nwall %s, virtual %s, %.0f scenarios/s\n", sr.wall.Round(time.Millisecond),
+		time.Duration(sum.Rates.VirtualSeconds*float64(time.Second)).Round(time.Second), sum.Rates.ScenariosPerSecond)
+	fmt.Fprintf(&b, "verdicts (profile %s): %d pass, %d known issues only, %d fail\n", sum.Sweep.Profile,
+		sum.Verdicts.Pass, sum.Verdicts.Known, sum.Verdicts.Fail)
+	for _, k := range sum.KnownIssues {
+		fmt.Fprintf(&b, "  known %s: %d runs\n", k.ID, k.Count)
 	}
-	if rechecked > 0 {
-		fmt.Fprintf(&b, "determinism self-check: %d of %d re-run seeds gave the same order-only trace\n", rechecked-len(diverged), rechecked)
-		for _, d := range diverged {
+	if sr.rechecked > 0 {
+		fmt.Fprintf(&b, "determinism self-check: %d of %d re-run seeds gave the same order-only trace\n", sr.rechecked-len(sr.diverged), sr.rechecked)
+		for _, d := range sr.diverged {
 			fmt.Fprintf(&b, "  diverged: %s\n", d)
 		}
 	}
-	sw := report.Sweep{
-		Name: "go test " + tg.pkg + " -run " + runPattern(tg.test), Started: start, Wall: wall, Workers: 1,
-		Profile: string(j.profile), PionVersion: pionVersion(), Results: results, Reachable: coverage.Reachable(),
-	}
-	sum := report.Summarize(sw)
 	b.WriteString("invariants (runs: pass / n/a / known / fail):\n")
 	for _, c := range sum.Invariants {
 		fmt.Fprintf(&b, "  %-36s %5d / %5d / %5d / %5d\n", c.ID, c.Pass, c.NA, c.Known, c.Fail)
@@ -246,40 +263,33 @@ func (c Config) sweep(t *testing.T) {
 	if line := sum.Coverage.Line(); line != "" {
 		b.WriteString(line + "\n")
 	}
-	fmt.Print(b.String())
+	return b.String()
+}
 
-	for _, r := range results {
-		if !r.Failed() {
-			continue
-		}
-		var f strings.Builder
-		fmt.Fprintf(&f, "seed %d %s %s\n", r.Seed, r.Outcome, r.Scenario.Name)
-		for _, v := range r.Verdict.Fail {
-			fmt.Fprintf(&f, "  %s\n", gstack.Headline(v.String()))
-		}
-		if len(r.Verdict.Fail) == 0 {
-			fmt.Fprintf(&f, "  %s\n", r.Message())
-		}
-		if rc := rechecks[r.Seed]; rc != "" {
-			fmt.Fprintf(&f, "  %s\n", rc)
-		}
-		fmt.Fprintf(&f, "  repro: %s\n", r.Repro)
-		if r.Shrunk != nil {
-			fmt.Fprintf(&f, "  shrunk to %d of %d steps (replay: save the JSON as min.json, then %s):\n%s\n",
-				len(r.Shrunk.Steps), len(r.Scenario.Steps), tg.replayFile("min.json"), indent(stepsText(*r.Shrunk), "    "))
-			if js, err := scenarios.Marshal(*r.Shrunk); err == nil {
-				fmt.Fprintf(&f, "%s\n", indent(string(js), "    "))
-			}
-		}
-		t.Error(f.String())
+// failureText is one failed result as the sweep reports it: the failed
+// violations, the real-time recheck, the repro line and the shrunk
+// scenario.
+func failureText(r report.Result, recheck string, tg target) string {
+	var f strings.Builder
+	fmt.Fprintf(&f, "seed %d %s %s\n", r.Seed, r.Outcome, r.Scenario.Name)
+	for _, v := range r.Verdict.Fail {
+		fmt.Fprintf(&f, "  %s\n", gstack.Headline(v.String()))
 	}
-	if *flagOut != "" {
-		sw.Results = results // with the shrunk scenarios
-		if err := report.Write(*flagOut, sw); err != nil {
-			t.Fatalf("closesim: write report: %v", err)
-		}
-		fmt.Printf("report: %s (summary.md, summary.json, junit.xml)\n", *flagOut)
+	if len(r.Verdict.Fail) == 0 {
+		fmt.Fprintf(&f, "  %s\n", r.Message())
 	}
+	if recheck != "" {
+		fmt.Fprintf(&f, "  %s\n", recheck)
+	}
+	fmt.Fprintf(&f, "  repro: %s\n", r.Repro)
+	if r.Shrunk != nil {
+		fmt.Fprintf(&f, "  shrunk to %d of %d steps (replay: save the JSON as min.json, then %s):\n%s\n",
+			len(r.Shrunk.Steps), len(r.Scenario.Steps), tg.replayFile("min.json"), indent(stepsText(*r.Shrunk), "    "))
+		if js, err := scenarios.Marshal(*r.Shrunk); err == nil {
+			fmt.Fprintf(&f, "%s\n", indent(string(js), "    "))
+		}
+	}
+	return f.String()
 }
 
 // stepsText lists a scenario's steps, one per line.
@@ -315,11 +325,11 @@ func (c Config) replay(t *testing.T) {
 	if r := c.recheck(t, obs); r != "" {
 		fmt.Println(r)
 	}
-	if *flagRepeat > 1 {
+	if c.flags().repeat > 1 {
 		hashes := map[string]int{obs.TraceHash: 1}
 		first := VerdictKey(obs, v)
 		verdicts := map[string]int{first: 1}
-		for range *flagRepeat - 1 {
+		for range c.flags().repeat - 1 {
 			again, av := Judge(t, c, sc)
 			if _, seen := hashes[again.TraceHash]; !seen {
 				_, where := facts.FirstDivergence(obs.Events, again.Events)
@@ -328,8 +338,8 @@ func (c Config) replay(t *testing.T) {
 			hashes[again.TraceHash]++
 			verdicts[VerdictKey(again, av)]++
 		}
-		fmt.Printf("%d replays gave %d distinct order-only trace(s)\n", *flagRepeat, len(hashes))
-		fmt.Printf("%d of %d replays gave the first replay's verdict (%s)\n", verdicts[first], *flagRepeat, first)
+		fmt.Printf("%d replays gave %d distinct order-only trace(s)\n", c.flags().repeat, len(hashes))
+		fmt.Printf("%d of %d replays gave the first replay's verdict (%s)\n", verdicts[first], c.flags().repeat, first)
 		for _, k := range slices.Sorted(maps.Keys(verdicts)) {
 			if k != first {
 				fmt.Printf("  %d gave: %s\n", verdicts[k], k)
@@ -354,7 +364,7 @@ func sortedKeys(m map[string]string) []string {
 // shrink shrinks a failing scenario and writes the minimal one (see Run).
 func (c Config) shrink(t *testing.T) {
 	sc, _ := c.input(t)
-	out := *flagOut
+	out := c.flags().out
 	if out == "" {
 		out = "shrunk.json"
 	}
@@ -398,7 +408,7 @@ func (c Config) worker(t *testing.T, in io.Reader, out io.Writer) {
 		r, _ := c.runResult(t, sc)
 		r.Seed = seed
 		r.Repro = fmt.Sprintf("%s   # or: %s", tg.cli("replay", fmt.Sprintf("-seed %d", seed)), tg.replaySeed(seed))
-		if *flagShrinkFailures && r.Failed() {
+		if c.flags().shrinkFailures && r.Failed() {
 			start := time.Now()
 			min, _ := Shrink(t, c, sc, r.FailedIDs()[0])
 			r.Shrunk, r.ShrinkWall = &min, time.Since(start)
