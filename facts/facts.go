@@ -263,8 +263,11 @@ type Socket struct {
 // Wedge describes a bubble that stopped making progress.
 type Wedge struct {
 	// Diagnosis names the goroutines blocked on mutexes and their likely
-	// holders' timed waits.
+	// holders' timed waits, for people.
 	Diagnosis string `json:"diagnosis"`
+	// Headline is the diagnosis in one line: the first mutex waiter with
+	// its likely holder, or where the harness is stuck.
+	Headline string `json:"headline,omitempty"`
 	// Goroutines are all goroutines of the bubble at detection.
 	Goroutines []Goroutine `json:"goroutines"`
 	// By says what declared the wedge (empty for OutcomeDeadlock, which

@@ -8,8 +8,6 @@ import (
 
 	"github.com/closesim/closesim/facts"
 	"github.com/closesim/closesim/scenarios"
-
-	"github.com/closesim/closesim/internal/gstack"
 )
 
 // CloseBound is the longest virtual time a Close or GracefulClose call may
@@ -225,8 +223,8 @@ func checkNoWedge(obs *facts.Observation) []Violation {
 		ev = append(ev, tail[i])
 	}
 	msg := fmt.Sprintf("the run ended in a %s", obs.Outcome)
-	if len(ev) > 0 && obs.Wedge != nil {
-		msg += ": " + gstack.Headline(obs.Wedge.Diagnosis)
+	if len(ev) > 0 && obs.Wedge != nil && obs.Wedge.Headline != "" {
+		msg += ": " + obs.Wedge.Headline
 	}
 	return []Violation{{Invariant: idNoWedge, Message: msg, Evidence: ev}}
 }

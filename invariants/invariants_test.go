@@ -252,7 +252,7 @@ var cases = []struct {
 		obs: func() *facts.Observation {
 			o := base()
 			o.Outcome, o.Final = facts.OutcomeWedge, nil
-			o.Wedge = &facts.Wedge{Diagnosis: "goroutine 7 waits in sync.(*RWMutex).RLock\ngoroutine 9 holds r.lock across time.Sleep"}
+			o.Wedge = &facts.Wedge{Diagnosis: "goroutine 7 waits in sync.(*RWMutex).RLock\ngoroutine 9 holds r.lock across time.Sleep", Headline: "goroutine 7 waits in sync.(*RWMutex).RLock"}
 			return o
 		}},
 	{name: "deadlock", invariant: "harness.no-wedge", fail: true, want: "deadlock", evidence: "all goroutines",

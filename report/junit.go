@@ -212,7 +212,7 @@ func failureBody(r *Result) string {
 	for _, v := range r.Verdict.Fail {
 		writeViolation(&b, v.String(), v.Evidence)
 	}
-	if h := headline(r.Diagnosis); h != "" {
+	if h := r.headline(); h != "" {
 		fmt.Fprintf(&b, "diagnosis: %s\n", h)
 	}
 	if len(r.Verdict.Known) > 0 {

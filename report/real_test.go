@@ -60,7 +60,7 @@ func realResult(t *testing.T, seed uint64) Result {
 		}}
 	default:
 		if obs.Wedge != nil {
-			r.Diagnosis = obs.Wedge.Diagnosis
+			r.Diagnosis, r.Headline = obs.Wedge.Diagnosis, obs.Wedge.Headline
 		}
 		r.Diagnosis += obs.Panic + obs.Error
 		n := len(obs.Events)
@@ -69,7 +69,7 @@ func realResult(t *testing.T, seed uint64) Result {
 			ev = append(ev, e.String())
 		}
 		r.Verdict.Fail = []invariants.Violation{{Invariant: "harness.no-wedge",
-			Message: fmt.Sprintf("the run ended in a %s: %s", obs.Outcome, headline(r.Diagnosis)), Evidence: append(closeEv, ev...)}}
+			Message: fmt.Sprintf("the run ended in a %s: %s", obs.Outcome, r.headline()), Evidence: append(closeEv, ev...)}}
 		shrunk := sc
 		shrunk.Steps = sc.Steps[:len(sc.Steps)-1]
 		shrunk.Steps = append(shrunk.Steps, sc.Steps[len(sc.Steps)-1])

@@ -52,6 +52,9 @@ type Result struct {
 	Final []facts.PeerState `json:"final,omitempty"`
 	// Diagnosis is the wedge diagnosis, the panic, or the crash's stacks.
 	Diagnosis string `json:"diagnosis,omitempty"`
+	// Headline is the wedge diagnosis in one line (facts.Wedge.Headline),
+	// empty for other outcomes.
+	Headline string `json:"headline,omitempty"`
 	// Shrunk is the minimal scenario that still fails, when one was sought.
 	Shrunk *scenarios.Scenario `json:"shrunk,omitempty"`
 	// Repro is the one-line command that replays the scenario.
@@ -143,21 +146,19 @@ func (r Result) Message() string {
 		return m
 	}
 	m := "outcome " + r.Outcome
-	if h := headline(r.Diagnosis); h != "" {
+	if h := r.headline(); h != "" {
 		m += ": " + h
 	}
 	return m
 }
 
-// headline picks the line of a diagnosis that says the most: the first
-// goroutine that waits on a mutex, or else the first non-empty line.
-func headline(s string) string {
-	for _, line := range strings.Split(s, "\n") {
-		if strings.Contains(line, " waits in ") {
-			return strings.TrimSpace(line)
-		}
+// headline is the wedge's Headline, or the first non-empty line of the
+// diagnosis (a panic, a crash's last output).
+func (r Result) headline() string {
+	if r.Headline != "" {
+		return r.Headline
 	}
-	for _, line := range strings.Split(s, "\n") {
+	for _, line := range strings.Split(r.Diagnosis, "\n") {
 		if l := strings.TrimSpace(line); l != "" {
 			return l
 		}

@@ -244,7 +244,7 @@ func (r *runner) bubble(t *testing.T) {
 			r.obs.Outcome = facts.OutcomeDeadlock
 			gs := r.bubbleGoroutines()
 			d := gstack.Diagnose(gs)
-			r.obs.Wedge = &facts.Wedge{Diagnosis: "synctest: " + msg + "\n" + d.Summary, Goroutines: toGoroutines(gs),
+			r.obs.Wedge = &facts.Wedge{Diagnosis: "synctest: " + msg + "\n" + d.Summary, Headline: gstack.Headline(d.Summary), Goroutines: toGoroutines(gs),
 				Blocked: blockedWaits(d), Stuck: r.stuck(gs)}
 			return
 		}
@@ -553,7 +553,7 @@ func (r *runner) wedgedFrom(by facts.WedgeDetector, why string, dump []byte) {
 		summary = r.explainNoMutex(gs, why)
 	}
 	r.obs.Outcome = facts.OutcomeWedge
-	r.obs.Wedge = &facts.Wedge{Diagnosis: summary, Goroutines: toGoroutines(gs), By: by,
+	r.obs.Wedge = &facts.Wedge{Diagnosis: summary, Headline: gstack.Headline(summary), Goroutines: toGoroutines(gs), By: by,
 		Blocked: blockedWaits(d), Stuck: r.stuck(gs)}
 	if r.w != nil {
 		r.w.trace.addAfterLast("", facts.KindHarness, string(by)+": "+why)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/closesim/closesim/facts"
 
-	"github.com/closesim/closesim/internal/gstack"
 	"github.com/closesim/closesim/invariants"
 	"github.com/closesim/closesim/report"
 	"github.com/closesim/closesim/scenarios"
@@ -286,7 +285,7 @@ func (c Config) recheck(t *testing.T, obs *facts.Observation) string {
 	}
 	switch rt.Outcome {
 	case facts.OutcomeWedge, facts.OutcomeDeadlock:
-		return fmt.Sprintf("real-time recheck: DEADLOCK, no progress on the real clock within %s either (%s)", c.flags().realTime, gstack.Headline(summary(rt)))
+		return fmt.Sprintf("real-time recheck: DEADLOCK, no progress on the real clock within %s either (%s)", c.flags().realTime, rt.Wedge.Headline)
 	}
 	var slowest time.Duration
 	for _, cl := range rt.Closes {

@@ -18,7 +18,6 @@ import (
 	"github.com/closesim/closesim/facts"
 
 	"github.com/closesim/closesim/coverage"
-	"github.com/closesim/closesim/internal/gstack"
 	"github.com/closesim/closesim/internal/protocol"
 	"github.com/closesim/closesim/report"
 	"github.com/closesim/closesim/scenarios"
@@ -96,7 +95,7 @@ func (c Config) runResult(t *testing.T, sc scenarios.Scenario) (report.Result, *
 		Wall: obs.Wall, Virtual: obs.Virtual, Coverage: coverage.Keys(obs),
 	}
 	if obs.Wedge != nil {
-		r.WedgeBy = string(obs.Wedge.By)
+		r.WedgeBy, r.Headline = string(obs.Wedge.By), obs.Wedge.Headline
 	}
 	if r.Failed() || obs.Outcome != facts.OutcomeOK {
 		r.Events, r.Closes, r.Final = obs.Events, obs.Closes, obs.Final
@@ -273,7 +272,8 @@ func failureText(r report.Result, recheck string, tg target) string {
 	var f strings.Builder
 	fmt.Fprintf(&f, "seed %d %s %s\n", r.Seed, r.Outcome, r.Scenario.Name)
 	for _, v := range r.Verdict.Fail {
-		fmt.Fprintf(&f, "  %s\n", gstack.Headline(v.String()))
+		first, _, _ := strings.Cut(v.String(), "\n")
+		fmt.Fprintf(&f, "  %s\n", first)
 	}
 	if len(r.Verdict.Fail) == 0 {
 		fmt.Fprintf(&f, "  %s\n", r.Message())
