@@ -143,6 +143,20 @@ const (
 	CloseByHarness  CloseBy = "harness"  // the harness, closing what the scenario left open
 )
 
+// Kind is the trace kind of the call and return events of a close started
+// by b.
+func (b CloseBy) Kind() Kind {
+	switch b {
+	case CloseByCallback:
+		return KindCallbackClose
+	case CloseByExtra:
+		return KindExtraClose
+	case CloseByHarness:
+		return KindHarnessClose
+	}
+	return KindClose
+}
+
 // StepFact is a step starting or ending.
 type StepFact struct {
 	// Index is the step's index in the scenario.

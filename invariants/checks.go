@@ -270,7 +270,7 @@ func checkCloseBounded(obs *facts.Observation) []Violation {
 			Invariant: idCloseBounded,
 			Peer:      c.Peer,
 			Message:   fmt.Sprintf("%s (step #%d) took %s of virtual time, more than %s", c.Mode, c.Step, c.Took, CloseBound),
-			Evidence:  closeEvidence(obs, c.Peer, closeKind(c.By)),
+			Evidence:  closeEvidence(obs, c.Peer, c.By.Kind()),
 		})
 	}
 	for _, c := range obs.HarnessCloses {
@@ -535,18 +535,6 @@ func stateAtClose(obs *facts.Observation, peer string, sp closeSpan) (facts.Peer
 	return snap.Before, ok
 }
 
-// closeKind is the trace kind of a close started by by.
-func closeKind(by facts.CloseBy) facts.Kind {
-	switch by {
-	case facts.CloseByCallback:
-		return facts.KindCallbackClose
-	case facts.CloseByExtra:
-		return facts.KindExtraClose
-	case facts.CloseByHarness:
-		return facts.KindHarnessClose
-	}
-	return facts.KindClose
-}
 
 // closeCallback names the callback a callback close ran inside.
 func closeCallback(evs []facts.Event, sp closeSpan) string {

@@ -270,12 +270,6 @@ func (w *world) closeStep(i int, s scenarios.Step) {
 	w.mu.Unlock()
 }
 
-// closeKinds is the trace kind of each way of closing.
-var closeKinds = map[facts.CloseBy]facts.Kind{
-	facts.CloseByStep: facts.KindClose, facts.CloseByCallback: facts.KindCallbackClose,
-	facts.CloseByExtra: facts.KindExtraClose, facts.CloseByHarness: facts.KindHarnessClose,
-}
-
 // closeSnap runs the close snap describes (Mode, By, Callback) and fills in
 // what it did: the states at its return, how long it took, its error.
 func (p *peer) closeSnap(snap *facts.CloseSnapshot) {
@@ -293,7 +287,7 @@ func (p *peer) closeSnap(snap *facts.CloseSnapshot) {
 // one inside a callback, see stateInCallback); cb names the callback a
 // CloseByCallback close runs inside.
 func (p *peer) close(mode scenarios.CloseMode, by facts.CloseBy, cb string) (facts.PeerState, error) {
-	tr, name, kind := p.w.trace, string(p.name), closeKinds[by]
+	tr, name, kind := p.w.trace, string(p.name), by.Kind()
 	fact := facts.CloseFact{Mode: string(mode), By: by, Callback: cb}
 	call := fact
 	tr.record(facts.Event{Peer: name, Kind: kind, Close: &call}, "call %s", mode)
