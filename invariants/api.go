@@ -47,6 +47,7 @@ func apiInvariants() []Invariant {
 			Profiles: both,
 			Check:    checkAPIRejected,
 			Applies:  hasProbe(func(p facts.APIProbe) bool { return slices.Contains(rejectedAfterClose, p.Call) }),
+			Subjects: probeSubjects(func(p facts.APIProbe) bool { return slices.Contains(rejectedAfterClose, p.Call) }),
 		},
 		{
 			ID:       idAPIIdempotent,
@@ -55,6 +56,7 @@ func apiInvariants() []Invariant {
 			Profiles: both,
 			Check:    checkAPIIdempotent,
 			Applies:  hasProbe(isCloseAgain),
+			Subjects: probeSubjects(isCloseAgain),
 		},
 		{
 			ID:       idAPIStats,
@@ -63,6 +65,7 @@ func apiInvariants() []Invariant {
 			Profiles: both,
 			Check:    checkAPIStats,
 			Applies:  hasProbe(func(p facts.APIProbe) bool { return p.Call == "GetStats" }),
+			Subjects: probeSubjects(func(p facts.APIProbe) bool { return p.Call == "GetStats" }),
 		},
 		{
 			ID:       idAPISendFails,
@@ -71,6 +74,7 @@ func apiInvariants() []Invariant {
 			Profiles: both,
 			Check:    checkAPISendFails,
 			Applies:  hasProbe(isSend),
+			Subjects: probeSubjects(isSend),
 		},
 		{
 			ID:       idAPISendInvalid,
@@ -79,6 +83,7 @@ func apiInvariants() []Invariant {
 			Profiles: w3cOnly,
 			Check:    checkAPISendInvalid,
 			Applies:  hasProbe(isSend),
+			Subjects: probeSubjects(isSend),
 		},
 		{
 			ID:       idDataOrdered,

@@ -104,6 +104,7 @@ func coreInvariants() []Invariant {
 			Profiles: both,
 			Check:    checkClosedStates,
 			Applies:  closedWithFinal,
+			Subjects: finalStateSubjects,
 		},
 		{
 			ID:       idStatesAtReturn,
@@ -112,6 +113,7 @@ func coreInvariants() []Invariant {
 			Profiles: w3cOnly,
 			Check:    checkStatesAtReturn,
 			Applies:  some(atReturnSubjects),
+			Subjects: stateSubjectsAtReturn,
 		},
 		{
 			ID:       idGatheringUnchanged,
@@ -120,6 +122,7 @@ func coreInvariants() []Invariant {
 			Profiles: w3cOnly,
 			Check:    checkGatheringUnchanged,
 			Applies:  some(gatheringSubjects),
+			Subjects: objects(ObjectGathering),
 		},
 		{
 			ID:       idNoneAfterClose,
@@ -128,6 +131,7 @@ func coreInvariants() []Invariant {
 			Profiles: w3cOnly,
 			Check:    checkNoneAfterClose,
 			Applies:  closeReturned,
+			Subjects: eventSubjects,
 		},
 		{
 			ID:       idNoneDuringClose,
@@ -136,6 +140,7 @@ func coreInvariants() []Invariant {
 			Profiles: w3cOnly,
 			Check:    checkNoneDuringClose,
 			Applies:  closeCalled,
+			Subjects: eventSubjects,
 		},
 		{
 			ID:       idNoActivityAfterClose,
@@ -144,6 +149,7 @@ func coreInvariants() []Invariant {
 			Profiles: pionOnly,
 			Check:    checkNoActivityAfterClose,
 			Applies:  closeReturned,
+			Subjects: eventSubjects,
 		},
 		{
 			ID:       idGracefulCloseWaits,
@@ -152,6 +158,7 @@ func coreInvariants() []Invariant {
 			Profiles: pionOnly,
 			Check:    checkGracefulCloseWaits,
 			Applies:  gracefulReturned,
+			Subjects: eventSubjects,
 		},
 		{
 			ID:       idRemoteNotLeftConnected,
@@ -160,6 +167,7 @@ func coreInvariants() []Invariant {
 			Profiles: both,
 			Check:    checkRemoteNotLeftConnected,
 			Applies:  some(consentSubjects),
+			Subjects: objects(ObjectConnection, ObjectICEConnection),
 		},
 		{
 			ID:       idRemoteClosedByDTLS,
@@ -168,6 +176,7 @@ func coreInvariants() []Invariant {
 			Profiles: both,
 			Check:    checkRemoteClosedByDTLS,
 			Applies:  func(obs *facts.Observation) bool { rcs, _ := dtlsSubjects(obs); return len(rcs) > 0 },
+			Subjects: remoteDTLSSubjects,
 		},
 		{
 			ID:       idRemoteSCTPAfterAbort,
@@ -176,6 +185,7 @@ func coreInvariants() []Invariant {
 			Profiles: both,
 			Check:    checkRemoteSCTPAfterAbort,
 			Applies:  some(abortSubjects),
+			Subjects: objects(ObjectSCTP),
 		},
 		{
 			ID:       idRemoteConsentFailure,
@@ -184,6 +194,7 @@ func coreInvariants() []Invariant {
 			Profiles: both,
 			Check:    checkRemoteConsentFailure,
 			Applies:  some(consentFailureSubjects),
+			Subjects: objects(ObjectICEConnection),
 		},
 	}
 }
@@ -534,7 +545,6 @@ func stateAtClose(obs *facts.Observation, peer string, sp closeSpan) (facts.Peer
 	snap, ok := firstSnapshot(obs, peer)
 	return snap.Before, ok
 }
-
 
 // closeCallback names the callback a callback close ran inside.
 func closeCallback(evs []facts.Event, sp closeSpan) string {

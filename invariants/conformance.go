@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strings"
 )
 
 // ConformanceRow is one step of the W3C "close the connection" algorithm,
@@ -37,6 +38,25 @@ type ConformanceRow struct {
 	// Calls, when set, keeps only the violations about these probed calls
 	// (Violation.Call; path.Match patterns, e.g. "RTPTransceiver(*).Stop").
 	Calls []string `json:"calls,omitempty"`
+}
+
+// Covers reports whether an invariant of the row that judged a subject of
+// subjects (Verdict.Subjects; ok false when the invariant reports none)
+// judged what the row is about.
+func (r ConformanceRow) Covers(subjects []string, ok bool) bool {
+	if !ok || (len(r.Objects) == 0 && len(r.Calls) == 0) {
+		return true
+	}
+	for _, s := range subjects {
+		if call, isCall := strings.CutPrefix(s, CallSubject("")); isCall {
+			if slices.ContainsFunc(r.Calls, func(p string) bool { m, _ := path.Match(p, call); return m }) {
+				return true
+			}
+		} else if slices.Contains(r.Objects, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Concerns reports whether violation v of one of the row's invariants is

@@ -31,7 +31,16 @@ type Invariant struct {
 	// does find a violation, the violation counts (a judge never hides
 	// what it found).
 	Applies func(*facts.Observation) bool
+	// Subjects, when set, lists what the rule judged in a run it applies
+	// to: the objects (Object constants) and the probed calls ("call:"
+	// followed by facts.APIProbe.Call) it looked at. A conformance row
+	// about one object or call counts a run for the rule only if the rule
+	// judged that subject (Verdict.Subjects). Nil: not reported.
+	Subjects func(*facts.Observation) []string
 }
+
+// CallSubject is the subject naming a probed call (see Subjects).
+func CallSubject(call string) string { return "call:" + call }
 
 // AppliesTo reports whether obs gave inv anything to judge (see Applies).
 func (inv Invariant) AppliesTo(obs *facts.Observation) bool {

@@ -315,6 +315,9 @@ type Verdict struct {
 	// NA lists the IDs of the invariants the run gave nothing to judge
 	// (Invariant.Applies), in All's order: neither passed nor failed.
 	NA []string `json:"na,omitempty"`
+	// Subjects holds, per invariant that reports them (Invariant.Subjects)
+	// and applied, what it judged in this run.
+	Subjects map[string][]string `json:"subjects,omitempty"`
 	// Known lists the violations that matched a known issue.
 	Known []Labeled `json:"known,omitempty"`
 	// Fail lists the violations that matched none.
@@ -373,6 +376,12 @@ func JudgeWith(obs *facts.Observation, p Profile, known []KnownIssue, extra []In
 		var vs []Violation
 		if obs != nil {
 			vs = inv.Check(obs)
+			if inv.Subjects != nil && (len(vs) > 0 || inv.AppliesTo(obs)) {
+				if v.Subjects == nil {
+					v.Subjects = map[string][]string{}
+				}
+				v.Subjects[inv.ID] = inv.Subjects(obs)
+			}
 		}
 		if len(vs) == 0 {
 			if obs == nil || !inv.AppliesTo(obs) {

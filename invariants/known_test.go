@@ -396,3 +396,18 @@ func TestKnownIssueReleases(t *testing.T) {
 		t.Error("in: \"stack\" was accepted")
 	}
 }
+
+// TestVerdictSubjects: an invariant that reports its subjects records, in
+// the verdict, the objects it judged in the run.
+func TestVerdictSubjects(t *testing.T) {
+	v := invariants.Judge(base(), invariants.W3C, nil)
+	got := v.Subjects["close.states-at-return"]
+	for _, want := range []string{invariants.ObjectDTLS, invariants.ObjectSCTP, invariants.ObjectDataChannel, invariants.ObjectSignaling} {
+		if !slices.Contains(got, want) {
+			t.Errorf("close.states-at-return subjects %v lack %q", got, want)
+		}
+	}
+	if _, ok := v.Subjects["api.rejected-after-close"]; ok {
+		t.Errorf("api.rejected-after-close had no probe to judge but reported subjects %v", v.Subjects["api.rejected-after-close"])
+	}
+}

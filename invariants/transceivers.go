@@ -40,7 +40,8 @@ func transceiverInvariants() []Invariant {
 				}
 				return vs
 			},
-			Applies: hasProbe(isTrCall),
+			Applies:  hasProbe(isTrCall),
+			Subjects: probeSubjects(isTrCall),
 		},
 		{
 			ID:       idTrStopped,
@@ -49,6 +50,7 @@ func transceiverInvariants() []Invariant {
 			Profiles: w3cOnly,
 			Check:    checkTransceiversStopped,
 			Applies:  some(transceiverSubjects),
+			Subjects: objects(ObjectTransceiver),
 		},
 		{
 			ID:       idTrSenderTrack,
@@ -57,6 +59,7 @@ func transceiverInvariants() []Invariant {
 			Profiles: w3cOnly,
 			Check:    checkSenderTrackKept,
 			Applies:  some(senderTrackSubjects),
+			Subjects: objects(ObjectTransceiver),
 		},
 		{
 			ID:       idTrReceiverEnds,
@@ -65,6 +68,7 @@ func transceiverInvariants() []Invariant {
 			Profiles: both,
 			Check:    checkReceiverTracksEnded,
 			Applies:  some(receivedTracks),
+			Subjects: objects(ObjectTrack),
 		},
 		{
 			ID:       idTrRTCPBye,
@@ -73,6 +77,7 @@ func transceiverInvariants() []Invariant {
 			Profiles: w3cOnly,
 			Check:    checkRTCPBye,
 			Applies:  some(byeSubjects),
+			Subjects: objects(ObjectTransceiver),
 		},
 	}
 }

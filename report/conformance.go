@@ -67,10 +67,13 @@ func ConformanceOf(s Sweep) []ConformanceResult {
 
 // add counts result r for the row: fail or known by the violations the row
 // concerns (ConformanceRow.Concerns), else pass when one of its invariants
-// judged the run (held, or was violated only about other objects or
-// calls), else n/a.
+// judged what the row is about in the run (held, or was violated only
+// about other objects or calls; ConformanceRow.Covers), else n/a.
 func (c *ConformanceResult) add(r *Result) {
-	in := func(id string) bool { return slices.Contains(c.Invariants, id) }
+	in := func(id string) bool {
+		subjects, ok := r.Verdict.Subjects[id]
+		return slices.Contains(c.Invariants, id) && c.Covers(subjects, ok)
+	}
 	seed := r.Seed
 	switch {
 	case slices.ContainsFunc(r.Verdict.Fail, c.Concerns):

@@ -26,6 +26,9 @@ func TestConformanceRows(t *testing.T) {
 		{Seed: 13, Outcome: "ok", Verdict: invariants.Verdict{Pass: []string{"local.closed-states"},
 			Fail: []invariants.Violation{{Invariant: "close.states-at-return", Message: "m", Object: invariants.ObjectSCTP}},
 			NA:   []string{"remote.consent-failure", "remote.not-left-connected"}}},
+		{Seed: 14, Outcome: "ok", Verdict: invariants.Verdict{Pass: []string{"transceiver.rejected-after-close"},
+			Subjects: map[string][]string{"transceiver.rejected-after-close": {invariants.CallSubject("RTPTransceiver(0).Stop")}},
+			NA:       []string{"remote.consent-failure", "remote.not-left-connected"}}},
 	}}
 	rows := map[string]ConformanceResult{}
 	for _, c := range ConformanceOf(s) {
@@ -35,11 +38,16 @@ func TestConformanceRows(t *testing.T) {
 	if step6 := rows["close.step6"]; step6.Fail != 1 || *step6.FirstFail != 13 || step6.Pass != 3 {
 		t.Errorf("close.step6 (SCTP): %+v, want seed 13's SCTP violation and nothing else", step6)
 	}
-	if step7.Pass != 2 || step7.Known != 1 || step7.Fail != 1 || step7.NA != 0 || *step7.FirstKnown != 11 || *step7.FirstFail != 12 || step7.Label() != "fail" {
+	if step7.Pass != 2 || step7.Known != 1 || step7.Fail != 1 || step7.NA != 1 || *step7.FirstKnown != 11 || *step7.FirstFail != 12 || step7.Label() != "fail" {
 		t.Errorf("close.step7: %+v label %q", step7, step7.Label())
 	}
+	// Seed 14 probed RTPTransceiver.Stop only: the stop row judged it, the
+	// replaceTrack row had nothing to judge.
+	if stop, rt := rows["method.RTCRtpTransceiver.stop"], rows["method.RTCRtpSender.replaceTrack"]; stop.Pass != 1 || rt.Pass != 0 || rt.NA != 5 {
+		t.Errorf("stop row %+v, replaceTrack row %+v: want stop pass 1, replaceTrack n/a 5", stop, rt)
+	}
 	consent := rows["remote.ice_consent"]
-	if consent.NA != 4 || consent.Pass != 0 || consent.Label() != "n/a (no run judged it)" {
+	if consent.NA != 5 || consent.Pass != 0 || consent.Label() != "n/a (no run judged it)" {
 		t.Errorf("remote.ice_consent: %+v label %q", consent, consent.Label())
 	}
 	var b bytes.Buffer
