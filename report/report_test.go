@@ -671,6 +671,29 @@ func TestTimelineShowsFaults(t *testing.T) {
 	}
 }
 
+// TestTimelineShowsStatesAtReturn: the close table shows each close's
+// states at its call and at its return, and says so for one that never
+// returned.
+func TestTimelineShowsStatesAtReturn(t *testing.T) {
+	r := sample()[2]
+	before := facts.PeerState{Peer: "A", Signaling: "stable", DTLS: "connected"}
+	after := facts.PeerState{Peer: "A", Signaling: "closed", DTLS: "closed-at-return"}
+	r.Closes = []facts.CloseSnapshot{
+		{Step: 2, Peer: "A", Mode: "close", By: facts.CloseByStep, Before: before, After: &after},
+		{Step: 2, Peer: "A", Mode: "close", By: facts.CloseByExtra, Before: before},
+	}
+	var b strings.Builder
+	if err := WriteTimeline(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	for _, want := range []string{"<td>return</td>", "closed-at-return", "never returned", "<td>extra</td>"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("timeline lacks %q", want)
+		}
+	}
+}
+
 func TestTimelineLayout(t *testing.T) {
 	r := sample()[2]
 	p := buildTimeline(r)

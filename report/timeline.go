@@ -82,8 +82,9 @@ type tlEvidence struct {
 }
 
 type tlClose struct {
-	Peer, Mode, At, Took, Err string
-	Before                    facts.PeerState
+	Peer, Mode, By, At, Took, Err string
+	Before                        facts.PeerState
+	After                         *facts.PeerState // nil: the close never returned
 }
 
 type tlSVG struct {
@@ -242,7 +243,7 @@ func buildTimeline(r Result) tlPage {
 		}
 	}
 	for _, c := range r.Closes {
-		p.Closes = append(p.Closes, tlClose{Peer: c.Peer, Mode: c.Mode, At: fmtVirtual(c.At), Took: c.Took.String(), Err: c.Err, Before: c.Before})
+		p.Closes = append(p.Closes, tlClose{Peer: c.Peer, Mode: c.Mode, By: string(c.By), At: fmtVirtual(c.At), Took: c.Took.String(), Err: c.Err, Before: c.Before, After: c.After})
 	}
 
 	// Which events the evidence names: fail wins over known.
@@ -612,8 +613,10 @@ svg text.k-close tspan.d{fill:#cf222e;font-weight:bold}
 <details><summary>scenario JSON</summary><pre>{{.JSON}}</pre></details>
 {{if .Shrunk}}<details><summary>shrunk scenario JSON</summary><pre>{{.Shrunk}}</pre></details>{{end}}
 {{if .Closes}}<h2 id="closes">State at each close</h2>
-<table><tr><th>peer</th><th>mode</th><th>at</th><th>took</th><th>err</th><th>signaling</th><th>connection</th><th>ICE</th><th>gathering</th><th>ICE transport</th><th>DTLS</th><th>SCTP</th><th>data channels</th></tr>
-{{range .Closes}}<tr><td>{{.Peer}}</td><td>{{.Mode}}</td><td>{{.At}}</td><td>{{.Took}}</td><td>{{.Err}}</td>{{with .Before}}<td>{{.Signaling}}</td><td>{{.Connection}}</td><td>{{.ICEConnection}}</td><td>{{.ICEGathering}}</td><td>{{.ICETransport}}</td><td>{{.DTLS}}</td><td>{{.SCTP}}</td><td>{{range .DataChannels}}{{.Label}}:{{.State}} {{end}}</td>{{end}}</tr>
+<p>Each close's states when it was called and the moment it returned (<code>?</code>: not readable inside a callback).</p>
+<table><tr><th>peer</th><th>mode</th><th>by</th><th>at</th><th>took</th><th>err</th><th>when</th><th>signaling</th><th>connection</th><th>ICE</th><th>gathering</th><th>ICE transport</th><th>DTLS</th><th>SCTP</th><th>data channels</th></tr>
+{{range .Closes}}<tr><td>{{.Peer}}</td><td>{{.Mode}}</td><td>{{.By}}</td><td>{{.At}}</td><td>{{.Took}}</td><td>{{.Err}}</td><td>call</td>{{with .Before}}<td>{{.Signaling}}</td><td>{{.Connection}}</td><td>{{.ICEConnection}}</td><td>{{.ICEGathering}}</td><td>{{.ICETransport}}</td><td>{{.DTLS}}</td><td>{{.SCTP}}</td><td>{{range .DataChannels}}{{.Label}}:{{.State}} {{end}}</td>{{end}}</tr>
+<tr><td></td><td></td><td></td><td></td><td></td><td></td><td>return</td>{{with .After}}<td>{{.Signaling}}</td><td>{{.Connection}}</td><td>{{.ICEConnection}}</td><td>{{.ICEGathering}}</td><td>{{.ICETransport}}</td><td>{{.DTLS}}</td><td>{{.SCTP}}</td><td>{{range .DataChannels}}{{.Label}}:{{.State}} {{end}}</td>{{else}}<td colspan="8">never returned</td>{{end}}</tr>
 {{end}}</table>{{end}}
 {{if .Final}}<h2 id="final">Final states</h2>
 <table><tr><th>peer</th><th>signaling</th><th>connection</th><th>ICE</th><th>gathering</th><th>ICE transport</th><th>DTLS</th><th>SCTP</th><th>data channels (state, sent/received)</th></tr>
