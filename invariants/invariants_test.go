@@ -383,6 +383,14 @@ var cases = []struct {
 		o.UserPeers = []string{"A"}
 		return o
 	}},
+	{name: "gathering unreadable in a callback is not compared", invariant: "local.gathering-unchanged",
+		obs: func() *facts.Observation {
+			o := base()
+			o.Closes[0].By, o.Closes[0].Callback = facts.CloseByCallback, "OnDataChannel"
+			o.Closes[0].Before.ICEGathering, o.Closes[0].After.ICEGathering = facts.StateUnknown, facts.StateUnknown
+			o.Final[0].ICEGathering = "complete"
+			return o
+		}},
 	{name: "all closed", invariant: "local.closed-states", obs: base},
 	{name: "SCTP connecting before any answer", invariant: "local.closed-states",
 		obs: func() *facts.Observation {

@@ -411,3 +411,20 @@ func TestVerdictSubjects(t *testing.T) {
 		t.Errorf("api.rejected-after-close had no probe to judge but reported subjects %v", v.Subjects["api.rejected-after-close"])
 	}
 }
+
+// TestNothingToJudgeIsNA: a run that gives an invariant nothing to judge
+// lists it in NA, never in Pass (the base run has no DisableCloseByDTLS, so
+// no consent failure to expect, and no transceiver).
+func TestNothingToJudgeIsNA(t *testing.T) {
+	v := invariants.Judge(base(), invariants.W3C, nil)
+	for _, id := range []string{"remote.consent-failure", "transceiver.stopped-at-return", "transceiver.rtcp-bye", "api.rejected-after-close"} {
+		if !slices.Contains(v.NA, id) || slices.Contains(v.Pass, id) {
+			t.Errorf("%s: in NA %v, in Pass %v; want n/a", id, slices.Contains(v.NA, id), slices.Contains(v.Pass, id))
+		}
+	}
+	for _, id := range []string{"close.states-at-return", "local.closed-states", "events.none-after-close"} {
+		if !slices.Contains(v.Pass, id) {
+			t.Errorf("%s is not in Pass: %v", id, v.Pass)
+		}
+	}
+}
