@@ -41,6 +41,18 @@ type Event struct {
 	Step *StepFact `json:"step_fact,omitempty"`
 	// Fault is set on KindFault events.
 	Fault *FaultFact `json:"fault,omitempty"`
+	// Signal is set on KindSignal events that send or receive a message.
+	Signal *SignalFact `json:"signal,omitempty"`
+}
+
+// SignalFact is a signaling message sent or received.
+type SignalFact struct {
+	// Recv is false when the message is sent, true when it arrives.
+	Recv bool `json:"recv,omitempty"`
+	// What is "offer", "answer" or "candidate".
+	What string `json:"what"`
+	// Seq numbers the messages of a run, in the order they were sent.
+	Seq int `json:"seq"`
 }
 
 // Kind is the kind of an Event.

@@ -31,12 +31,12 @@ func events() []facts.Event {
 	ms := time.Millisecond
 	evs := []facts.Event{
 		{At: 0, Peer: "A", Kind: "step", Detail: "#0 A offer", Step: &facts.StepFact{Index: 0, Kind: scenarios.KindOffer}},
-		{At: 0, Peer: "A", Kind: "signal", Detail: "send offer #0 delay=10ms"},
-		{At: 10 * ms, Peer: "B", Kind: "signal", Detail: "recv offer #0"},
+		{At: 0, Peer: "A", Kind: "signal", Detail: "send offer #0 delay=10ms", Signal: &facts.SignalFact{What: "offer", Seq: 0}},
+		{At: 10 * ms, Peer: "B", Kind: "signal", Detail: "recv offer #0", Signal: &facts.SignalFact{Recv: true, What: "offer", Seq: 0}},
 		{At: 10 * ms, Peer: "B", Kind: "step", Detail: "#1 B answer", Step: &facts.StepFact{Index: 1, Kind: scenarios.KindAnswer}},
-		{At: 10 * ms, Peer: "B", Kind: "signal", Detail: "send answer #1 delay=0s"},
-		{At: 10 * ms, Peer: "A", Kind: "signal", Detail: "recv answer #1"},
-		{At: 10 * ms, Peer: "B", Kind: "signal", Detail: "send candidate #2 delay=0s"},
+		{At: 10 * ms, Peer: "B", Kind: "signal", Detail: "send answer #1 delay=0s", Signal: &facts.SignalFact{What: "answer", Seq: 1}},
+		{At: 10 * ms, Peer: "A", Kind: "signal", Detail: "recv answer #1", Signal: &facts.SignalFact{Recv: true, What: "answer", Seq: 1}},
+		{At: 10 * ms, Peer: "B", Kind: "signal", Detail: "send candidate #2 delay=0s", Signal: &facts.SignalFact{What: "candidate", Seq: 2}},
 		{At: 20 * ms, Peer: "A", Kind: "pc", Detail: "connected"},
 		{At: 20 * ms, Peer: "A", Kind: "step", Detail: "#2 A close(close)", Step: &facts.StepFact{Index: 2, Kind: scenarios.KindClose}},
 		{At: 20 * ms, Peer: "A", Kind: "close", Detail: "call close", Close: &facts.CloseFact{Mode: "close", By: facts.CloseByStep}},

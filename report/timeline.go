@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -187,20 +186,6 @@ func collapseKey(e facts.Event) string {
 		}
 	}
 	return e.Peer + "\x00" + string(e.Kind) + "\x00" + w
-}
-
-// signalRef parses "send offer #0 delay=0s" / "recv offer #0": the
-// direction, what was sent and its sequence number.
-func signalRef(detail string) (dir, what string, seq int, ok bool) {
-	f := strings.Fields(detail)
-	if len(f) < 3 || (f[0] != "send" && f[0] != "recv") || !strings.HasPrefix(f[2], "#") {
-		return "", "", 0, false
-	}
-	n, err := strconv.Atoi(f[2][1:])
-	if err != nil {
-		return "", "", 0, false
-	}
-	return f[0], f[1], n, true
 }
 
 func buildTimeline(r Result) tlPage {
@@ -416,14 +401,11 @@ func layout(events []facts.Event, mark map[int]string) (tlSVG, string) {
 	recvd := map[int]bool{}
 	for i, e := range events {
 		ri, drawn := rowOf[i]
-		if !drawn || e.Kind != "signal" || (e.Peer != "A" && e.Peer != "B") {
+		if !drawn || e.Signal == nil || (e.Peer != "A" && e.Peer != "B") {
 			continue
 		}
-		dir, what, seq, ok := signalRef(e.Detail)
-		if !ok {
-			continue
-		}
-		if dir == "send" {
+		what, seq := e.Signal.What, e.Signal.Seq
+		if !e.Signal.Recv {
 			sends[seq] = sent{ri, e.Peer, what}
 			continue
 		}

@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/closesim/closesim/facts"
@@ -44,6 +45,11 @@ func TestTypedFacts(t *testing.T) {
 					t.Errorf("seed %d: step event without its fact: %+v", seed, e)
 				}
 				seen["step"]++
+			case k == facts.KindSignal && (strings.HasPrefix(e.Detail, "send ") || strings.HasPrefix(e.Detail, "recv ")):
+				if e.Signal == nil || e.Signal.What == "" || e.Signal.Recv != strings.HasPrefix(e.Detail, "recv ") {
+					t.Errorf("seed %d: signal event without its fact: %+v", seed, e)
+				}
+				seen["signal"]++
 			case k == facts.KindFault:
 				if e.Fault == nil || e.Fault.Class == "" || e.Fault.Action == "" || e.Fault.From == "" || e.Fault.To == "" {
 					t.Errorf("seed %d: fault event without its fact: %+v", seed, e)
@@ -63,7 +69,7 @@ func TestTypedFacts(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"state", "dc open", "dc close", "dc message", "sctp close", "close step", "close harness", "step", "after step"} {
+	for _, want := range []string{"signal", "state", "dc open", "dc close", "dc message", "sctp close", "close step", "close harness", "step", "after step"} {
 		if seen[want] == 0 {
 			t.Errorf("no %q event in 40 generated scenarios: %v", want, seen)
 		}

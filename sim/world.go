@@ -587,7 +587,8 @@ func (w *world) send(to scenarios.Peer, what string, deliver func(*peer)) {
 	d := w.sc.Faults.SignalDelay(i)
 	w.queue = append(w.queue, signalMsg{due: w.now() + d, seq: i, to: to, what: what, deliver: deliver})
 	w.mu.Unlock()
-	w.trace.Add(string(to.Other()), facts.KindSignal, "send %s #%d delay=%s", what, i, d)
+	w.trace.record(facts.Event{Peer: string(to.Other()), Kind: facts.KindSignal, Signal: &facts.SignalFact{What: what, Seq: i}},
+		"send %s #%d delay=%s", what, i, d)
 	time.AfterFunc(d, w.pump)
 }
 
@@ -621,7 +622,8 @@ func (w *world) pump() {
 		m := w.queue[best]
 		w.queue = append(w.queue[:best], w.queue[best+1:]...)
 		w.mu.Unlock()
-		w.trace.Add(string(m.to), facts.KindSignal, "recv %s #%d", m.what, m.seq)
+		w.trace.record(facts.Event{Peer: string(m.to), Kind: facts.KindSignal, Signal: &facts.SignalFact{Recv: true, What: m.what, Seq: m.seq}},
+			"recv %s #%d", m.what, m.seq)
 		m.deliver(w.peers[m.to])
 	}
 }
