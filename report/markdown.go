@@ -121,6 +121,15 @@ func markdown(sum Summary, limit int) string {
 		add("\n")
 	}
 
+	if len(sum.Teardown) > 0 {
+		add("### Teardown coverage of Pion (" + TeardownMDFile + ")\n\n| module | teardown functions | teardown statements covered | module statements covered |\n|---|---:|---:|---:|\n")
+		for _, m := range sum.Teardown {
+			add(fmt.Sprintf("| %s | %d | %d/%d (%.1f%%) | %d/%d (%.1f%%) |\n", mdCode(shortModule(m.Module)), m.TeardownFuncs,
+				m.TeardownCovered, m.TeardownStatements, m.TeardownPercent(), m.Covered, m.Statements, m.Percent()))
+		}
+		add("\n")
+	}
+
 	if len(sum.Conformance) > 0 {
 		add("### W3C conformance (" + ConformanceFile + ")\n\n| row | step | pass | n/a | known | fail | label |\n|---|---|---:|---:|---:|---:|---|\n")
 		for _, c := range sum.Conformance {

@@ -50,6 +50,10 @@ type Summary struct {
 	// Conformance is the W3C conformance table (ConformanceOf), for a
 	// sweep under the w3c profile only.
 	Conformance []ConformanceResult `json:"conformance,omitempty"`
+	// Teardown is the per-module teardown coverage of Pion (Sweep.Teardown;
+	// the functions are in teardown-coverage.json), absent when not
+	// measured.
+	Teardown []coverage.ModuleCoverage `json:"teardown_coverage,omitempty"`
 }
 
 // Header is the sweep without its results: the content of sweep.json and
@@ -445,6 +449,9 @@ func Summarize(s Sweep) Summary {
 	}
 	if s.Profile == string(invariants.W3C) {
 		sum.Conformance = ConformanceOf(s)
+	}
+	if s.Teardown != nil {
+		sum.Teardown = append(s.Teardown.Modules[:len(s.Teardown.Modules):len(s.Teardown.Modules)], s.Teardown.Total())
 	}
 	return sum
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/closesim/closesim/coverage"
 	"github.com/closesim/closesim/facts"
 	"github.com/closesim/closesim/invariants"
 
@@ -48,6 +49,9 @@ type Sweep struct {
 	// (0 for an in-process sweep).
 	WorkerStarts    int
 	WorkerStartWall time.Duration
+	// Teardown is the teardown coverage of Pion's modules during the
+	// sweep (closesim run -cover), nil when it was not measured.
+	Teardown *coverage.TeardownCoverage
 }
 
 // File names inside a report directory.
@@ -83,6 +87,15 @@ func Write(dir string, s Sweep) error {
 		{SummaryFile, func(w io.Writer) error { return writeJSON(w, sum) }},
 		{JUnitFile, func(w io.Writer) error { return WriteJUnit(w, s) }},
 		{MarkdownFile, func(w io.Writer) error { return writeMarkdown(w, sum) }},
+	}
+	if tc := s.Teardown; tc != nil {
+		files = append(files, struct {
+			name  string
+			write func(io.Writer) error
+		}{TeardownJSONFile, func(w io.Writer) error { return writeJSON(w, tc) }}, struct {
+			name  string
+			write func(io.Writer) error
+		}{TeardownMDFile, func(w io.Writer) error { return WriteTeardownMarkdown(w, s.Name, *tc) }})
 	}
 	if s.Profile == string(invariants.W3C) {
 		files = append(files, struct {

@@ -52,7 +52,7 @@ func cmdBench(args []string) error {
 	fmt.Fprintf(os.Stderr, "closesim bench: a one-worker sweep of seeds 0..%d\n", *n-1)
 	tg := target{pkg: defaultPkg, test: defaultTest}
 	var sw report.Sweep
-	err = withBinary(tg, func(bin string) error {
+	err = withBinary(tg, nil, func(bin string) error {
 		c := runConfig{n: *n, workers: 1, shardN: 1, profile: "pion", known: "auto", out: filepath.Join(dir, "out"),
 			target: tg, timeout: time.Minute, watchdog: time.Second, noProgress: true}
 		sw, err = collect(bin, c)

@@ -94,11 +94,12 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// buildTestBinary compiles the test binary of pkg into dir with go test -c;
-// the go build cache makes a rebuild of an unchanged package quick.
-func buildTestBinary(pkg, dir string) (string, error) {
+// buildTestBinary compiles the test binary of pkg into dir with go test -c
+// and extra build flags; the go build cache makes a rebuild of an
+// unchanged package quick.
+func buildTestBinary(pkg, dir string, extra ...string) (string, error) {
 	bin := filepath.Join(dir, "closesim-worker.test")
-	cmd := exec.Command("go", "test", "-c", "-o", bin, pkg)
+	cmd := exec.Command("go", append(append([]string{"test", "-c", "-o", bin}, extra...), pkg)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {

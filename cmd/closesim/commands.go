@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/closesim/closesim/coverage"
@@ -26,7 +27,7 @@ func cmdReplay(args []string) error {
 	if err != nil {
 		return err
 	}
-	return withBinary(*tg, func(bin string) error {
+	return withBinary(*tg, nil, func(bin string) error {
 		return runTest(bin, tg.test, append(in, fmt.Sprintf("-closesim.repeat=%d", *repeat)))
 	})
 }
@@ -51,7 +52,7 @@ func cmdShrink(args []string) error {
 	if err != nil {
 		return err
 	}
-	return withBinary(*tg, func(bin string) error {
+	return withBinary(*tg, nil, func(bin string) error {
 		return runTest(bin, tg.test, append(in, "-closesim.shrink", "-closesim.out="+abs, fmt.Sprintf("-closesim.replays=%d", *replays)))
 	})
 }
@@ -88,7 +89,7 @@ func cmdReport(args []string) error {
 		}
 		return usagef("usage: closesim report merge [-out DIR] DIR...")
 	}
-	fs := newFlags("report merge", "report merge [-out DIR] DIR...\n\nMerges the reports of sweep shards (each DIR written by closesim run -out) into one report.")
+	fs := newFlags("report merge", "report merge [-out DIR] DIR...\n\nMerges the reports of sweep shards (each DIR written by closesim run -out) into one report;\nthe teardown coverage of shards swept with -cover is merged too.")
 	out := fs.String("out", "merged", "where to write the merged report")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
@@ -101,6 +102,18 @@ func cmdReport(args []string) error {
 		return usagef("%v", err)
 	}
 	sw.Reachable = coverage.Reachable()
+	// Shards swept with -cover: merge their counters and measure again.
+	var covdirs []string
+	for _, d := range fs.Args() {
+		if _, err := os.Stat(filepath.Join(d, coverDataDir)); err == nil {
+			covdirs = append(covdirs, filepath.Join(d, coverDataDir))
+		}
+	}
+	if len(covdirs) > 0 {
+		if sw.Teardown, err = teardownCoverage(*out, covdirs); err != nil {
+			return fmt.Errorf("merge teardown coverage: %w", err)
+		}
+	}
 	if err := report.Write(*out, sw); err != nil {
 		return err
 	}

@@ -3,11 +3,13 @@ package main
 import (
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/closesim/closesim/coverage"
 	"github.com/closesim/closesim/report"
 )
 
@@ -206,4 +208,80 @@ func readResults(t *testing.T, path string) []report.Result {
 		t.Fatal(err)
 	}
 	return rs
+}
+
+// TestRunCover: a -cover sweep builds its workers with coverage of Pion's
+// modules and writes the teardown coverage beside summary.json, with the
+// headline in summary.md.
+func TestRunCover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a coverage test binary")
+	}
+	out := t.TempDir()
+	if code := run([]string{"run", "-n", "4", "-workers", "1", "-quiet", "-shrink=false", "-cover", "-out", out}); code != exitOK && code != exitFailures {
+		t.Fatalf("exit %d", code)
+	}
+	var tc coverage.TeardownCoverage
+	data, err := os.ReadFile(filepath.Join(out, report.TeardownJSONFile))
+	if err != nil || json.Unmarshal(data, &tc) != nil {
+		t.Fatalf("%s: %v", report.TeardownJSONFile, err)
+	}
+	var webrtc *coverage.ModuleCoverage
+	for i := range tc.Modules {
+		if tc.Modules[i].Module == "github.com/pion/webrtc/v4" {
+			webrtc = &tc.Modules[i]
+		}
+	}
+	if webrtc == nil || webrtc.Covered == 0 || webrtc.TeardownCovered == 0 || webrtc.TeardownStatements <= webrtc.TeardownCovered-1 {
+		t.Fatalf("webrtc teardown coverage %+v, want some covered statements", webrtc)
+	}
+	found := false
+	for _, f := range tc.Teardown {
+		found = found || f.Func == "(*PeerConnection).Close"
+	}
+	if !found {
+		t.Error("(*PeerConnection).Close is not among the teardown functions")
+	}
+	for _, name := range []string{report.TeardownMDFile, "teardown-coverage.html"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Error(err)
+		}
+	}
+	if md, _ := os.ReadFile(filepath.Join(out, report.MarkdownFile)); !strings.Contains(string(md), "Teardown coverage of Pion") {
+		t.Error("summary.md has no teardown coverage headline")
+	}
+}
+
+// TestMergeCover: report merge merges the shards' coverage counters: the
+// merged teardown coverage covers at least what each shard did.
+func TestMergeCover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a coverage test binary")
+	}
+	dir := t.TempDir()
+	covered := func(d string) int {
+		var tc coverage.TeardownCoverage
+		data, err := os.ReadFile(filepath.Join(d, report.TeardownJSONFile))
+		if err != nil || json.Unmarshal(data, &tc) != nil {
+			t.Fatalf("%s: %v", d, err)
+		}
+		return tc.Total().Covered
+	}
+	var shards []string
+	most := 0
+	for i := range 2 {
+		out := filepath.Join(dir, fmt.Sprintf("shard-%d", i))
+		if code := run([]string{"run", "-n", "6", "-shard", fmt.Sprintf("%d/2", i), "-workers", "1", "-quiet", "-shrink=false", "-cover", "-out", out}); code != exitOK && code != exitFailures {
+			t.Fatalf("shard %d: exit %d", i, code)
+		}
+		shards = append(shards, out)
+		most = max(most, covered(out))
+	}
+	merged := filepath.Join(dir, "merged")
+	if code := run(append([]string{"report", "merge", "-out", merged}, shards...)); code != exitOK && code != exitFailures {
+		t.Fatalf("merge: exit %d", code)
+	}
+	if got := covered(merged); got < most {
+		t.Errorf("merged coverage %d statements, below a shard's %d", got, most)
+	}
 }

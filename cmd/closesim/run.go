@@ -40,6 +40,8 @@ type runConfig struct {
 	noProgress bool
 	shrink     bool
 	coverage   bool
+	cover      bool   // -cover: collect Go coverage of Pion's modules
+	coverDir   string // where the workers write their counters (-cover)
 }
 
 func cmdRun(args []string) error {
@@ -61,6 +63,7 @@ func cmdRun(args []string) error {
 	fs.BoolVar(&c.noProgress, "quiet", false, "no progress lines")
 	fs.BoolVar(&c.shrink, "shrink", true, "shrink every failing scenario (the report gets shrunk.json)")
 	fs.BoolVar(&c.coverage, "coverage", false, "print the close-point coverage table: every documented close point with its run count, and the K buckets")
+	fs.BoolVar(&c.cover, "cover", false, "teardown coverage: build the workers with Go coverage of Pion's modules and write teardown-coverage.md/.json/.html (statement coverage of Pion's teardown functions) beside summary.json")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -68,7 +71,19 @@ func cmdRun(args []string) error {
 	if err := c.validate(*shard, fs.Args()); err != nil {
 		return err
 	}
-	return withBinary(c.target, func(bin string) error { return sweep(bin, c) })
+	var build []string
+	if c.cover {
+		out, err := absPath(c.out)
+		if err != nil {
+			return err
+		}
+		c.coverDir = filepath.Join(out, coverDataDir)
+		if err := os.MkdirAll(c.coverDir, 0o755); err != nil {
+			return fmt.Errorf("-cover: %w", err)
+		}
+		build = coverBuildFlags()
+	}
+	return withBinary(c.target, build, func(bin string) error { return sweep(bin, c) })
 }
 
 func (c *runConfig) validate(shard string, rest []string) error {
@@ -206,6 +221,13 @@ func collect(bin string, c runConfig) (report.Sweep, error) {
 	if c.shardN > 1 {
 		sw.Shard = fmt.Sprintf("%d/%d", c.shardI, c.shardN)
 	}
+	if c.coverDir != "" {
+		tc, err := teardownCoverage(c.out, []string{c.coverDir})
+		if err != nil {
+			return sw, fmt.Errorf("-cover: %w", err)
+		}
+		sw.Teardown = tc
+	}
 	if err := report.Write(c.out, sw); err != nil {
 		return sw, fmt.Errorf("write report: %w", err)
 	}
@@ -255,8 +277,13 @@ func startWorker(bin string, c runConfig) (*worker, error) {
 		"-closesim.profile=" + c.profile, "-closesim.known=" + c.known, "-closesim.watchdog=" + c.watchdog.String(),
 		fmt.Sprintf("-closesim.freeze=%v", !c.noFreeze),
 		fmt.Sprintf("-closesim.shrinkfailures=%v", c.shrink)}
+	env := append(os.Environ(), "GOMAXPROCS=1")
+	if c.coverDir != "" {
+		args = append(args, "-test.gocoverdir="+c.coverDir)
+		env = append(env, "GOCOVERDIR="+c.coverDir)
+	}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+	cmd.Env = env
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -403,13 +430,13 @@ func (t *tailBuffer) String() string {
 // withBinary builds the test binary of tg's package in a temporary
 // directory, checks that it has tg's test, runs fn with its path and
 // removes it.
-func withBinary(tg target, fn func(bin string) error) error {
+func withBinary(tg target, build []string, fn func(bin string) error) error {
 	dir, err := os.MkdirTemp("", "closesim-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin, err := buildTestBinary(tg.pkg, dir)
+	bin, err := buildTestBinary(tg.pkg, dir, build...)
 	if err != nil {
 		return err
 	}
