@@ -37,6 +37,7 @@ func TestFindingReproducers(t *testing.T) {
 		{"F17-min.json", "F17", true},
 		{"F18-min.json", "F18", true},
 		{"F19-min.json", "F19", false},
+		{"F20-min.json", "F20", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

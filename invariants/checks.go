@@ -189,7 +189,7 @@ func coreInvariants() []Invariant {
 		},
 		{
 			ID:       idRemoteConsentFailure,
-			Rule:     fmt.Sprintf("With DisableCloseByDTLS, a surviving peer whose ICE was connected when the remote closed (and that does not restart ICE afterwards) goes ICE \"disconnected\" and then \"failed\" within %s.", ConsentWindow),
+			Rule:     fmt.Sprintf("With DisableCloseByDTLS, a surviving full (not ICE-lite) ICE agent whose ICE was connected when the remote closed (and that does not restart ICE afterwards) goes ICE \"disconnected\" and then \"failed\" within %s.", ConsentWindow),
 			Ref:      "RFC 7675 §5.1 (consent freshness); Pion SettingEngine.DisableCloseByDTLS (\"relies on the ice failed state\")",
 			Profiles: both,
 			Check:    checkRemoteConsentFailure,
@@ -825,6 +825,11 @@ func consentFailureSubjects(obs *facts.Observation) []consentFailureSubject {
 	evs := obs.Events
 	for _, rc := range consentSubjects(obs) {
 		s := rc.survivor
+		if s == string(scenarios.PeerB) && obs.Scenario.Settings.ICELiteB {
+			// An ICE-lite agent sends no connectivity checks: it has no
+			// consent to lose, only an inbound timeout of its own.
+			continue
+		}
 		// Consent freshness applies to a connection ICE had established.
 		if st := lastState(evs, s, facts.KindICE, rc.sp.call); st != facts.StateConnected && st != facts.StateCompleted {
 			continue

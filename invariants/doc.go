@@ -72,7 +72,7 @@
 //   - remote.sctp-closed-after-abort (w3c, pion): A peer that no close step closed, whose SCTP close callback fired after the remote closed (the remote's ABORT ended the association), ends with SCTP "closed".
 //     Ref: W3C webrtc-pc RTCPeerConnection.close(), "close the connection" step 6 (the closing side sends an SCTP ABORT) and RTCSctpTransportState "closed"; RFC 4960 §9.1; Pion SCTPTransport.OnClose ("invoked when the SCTP Association closes").
 //
-//   - remote.consent-failure (w3c, pion): With DisableCloseByDTLS, a surviving peer whose ICE was connected when the remote closed (and that does not restart ICE afterwards) goes ICE "disconnected" and then "failed" within 35s.
+//   - remote.consent-failure (w3c, pion): With DisableCloseByDTLS, a surviving full (not ICE-lite) ICE agent whose ICE was connected when the remote closed (and that does not restart ICE afterwards) goes ICE "disconnected" and then "failed" within 35s.
 //     Ref: RFC 7675 §5.1 (consent freshness); Pion SettingEngine.DisableCloseByDTLS ("relies on the ice failed state").
 //
 //   - leak.timers (w3c, pion): Nothing happens in 10 idle virtual minutes after the harness closed both peers and counted leaks: no timer or ticker is still pending and acting.

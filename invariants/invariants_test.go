@@ -594,6 +594,13 @@ var cases = []struct {
 			return o
 		}},
 
+	{name: "an ICE-lite survivor has no consent to lose", invariant: "remote.consent-failure",
+		obs: func() *facts.Observation {
+			o := consent()
+			removeEvents(o, func(e facts.Event) bool { return e.Peer == "B" && e.Detail == "failed" })
+			o.Scenario.Settings.ICELiteB = true
+			return o
+		}},
 	{name: "disconnected then failed", invariant: "remote.consent-failure", obs: consent},
 	{name: "close_notify closes instead", invariant: "remote.consent-failure", obs: base},
 	{name: "never failed", invariant: "remote.consent-failure", fail: true, peer: "B",
@@ -608,7 +615,7 @@ var cases = []struct {
 			o := consent()
 			for i := range o.Events {
 				if o.Events[i].Peer == "B" && o.Events[i].Kind == "ice" && o.Events[i].Detail == "disconnected" {
-					o.Events[i].Detail = "checking" // checking -> failed: a restart that finds no peer
+					o.Events[i].Detail, o.Events[i].State = "checking", "checking" // checking -> failed: a restart that finds no peer
 				}
 			}
 			return o

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -75,6 +76,7 @@ type fuzzBuilder struct {
 	sc      *Scenario
 	negDone int  // steps of negotiation added so far
 	dc      bool // the data channel exists
+	dc2     bool // the second channel exists
 	// tracks holds, per peer, the tracks added so far and their direction.
 	tracks map[Peer]map[string]Direction
 }
@@ -174,13 +176,32 @@ func (b *fuzzBuilder) add(st fuzzStep) {
 		}
 		b.sc.Faults.Packets = append(b.sc.Faults.Packets, f)
 		s = sleep
-	case 14: // topology and settings: a NAT in front of B, detached channels
-		if st.A%2 == 0 {
+	case 14: // topology and settings: the configuration surface of an application
+		set := &b.sc.Settings
+		switch st.A % 8 {
+		case 0:
 			b.sc.Topology.NAT = allNATTypes[int(st.B)%len(allNATTypes)]
-		} else {
-			b.sc.Settings.DetachDataChannels = true
+		case 1:
+			set.DetachDataChannels = true
+		case 2:
+			set.SCTP = drawSCTPOptions(rand.New(rand.NewPCG(uint64(st.B), 1)))
+		case 3:
+			set.DTLS = drawDTLSOptions(rand.New(rand.NewPCG(uint64(st.B), 2)))
+		case 4:
+			set.NoDefaultInterceptors = true
+		case 5:
+			set.UDPMux = true
+		case 6:
+			set.ICELiteB = true
+		case 7: // a second channel, with options of its own, before any offer
+			if b.dc && b.negDone == 0 && !b.dc2 {
+				s = Step{Kind: KindCreateDataChannel, Peer: PeerA, Label: SecondChannelLabel, Channel: drawChannel(rand.New(rand.NewPCG(uint64(st.B), 3)))}
+				b.dc2 = true
+			}
 		}
-		s = sleep
+		if s.Kind == "" {
+			s = sleep
+		}
 	}
 	if st.Immediate {
 		s.Immediate, s.Yields = true, int(st.Yields%65)

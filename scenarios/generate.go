@@ -281,12 +281,85 @@ func Generate(seed uint64) Scenario {
 		sc.Faults.Packets = append(sc.Faults.Packets, PacketFault{Action: "duplicate", Probability: float64(1+r.IntN(50)) / 100,
 			Delay: Duration(time.Duration(r.IntN(20)) * time.Millisecond)})
 	}
+	widen(r, &sc, on)
 	tag := ""
 	if len(tags) > 0 {
 		tag = "+" + strings.Join(tags, "+")
 	}
 	sc.Name = fmt.Sprintf("gen-%d%s/%s", seed, tag, closeName)
 	return sc
+}
+
+// SecondChannelLabel and ThirdChannelLabel label the extra data channels
+// of the "channels" dimension.
+const (
+	SecondChannelLabel = "dc2"
+	ThirdChannelLabel  = "dc3"
+)
+
+// widen adds the dimensions of an application's configuration surface
+// (issue #14), each a swarm bit of its own. It draws only after every
+// other draw of Generate, so a seed whose new bits are off still draws
+// the scenario it drew before they existed.
+func widen(r *rand.Rand, sc *Scenario, on func(bit int, tag string) bool) {
+	if on(21, "sctpopts") {
+		sc.Settings.SCTP = drawSCTPOptions(r)
+	}
+	if on(22, "dtlsopts") {
+		sc.Settings.DTLS = drawDTLSOptions(r)
+	}
+	if on(23, "nointerceptors") {
+		sc.Settings.NoDefaultInterceptors = true
+	}
+	if on(24, "udpmux") {
+		sc.Settings.UDPMux = true
+	}
+	if on(25, "icelite") {
+		sc.Settings.ICELiteB = true
+	}
+	if first := slices.IndexFunc(sc.Steps, func(s Step) bool { return s.Kind == KindCreateDataChannel }); first >= 0 && on(26, "channels") {
+		// More channels at once, each with its own reliability, created
+		// right after the first (before any offer).
+		extra := []Step{{Kind: KindCreateDataChannel, Peer: PeerA, Label: SecondChannelLabel, Channel: drawChannel(r)}}
+		if r.IntN(2) == 0 {
+			extra = append(extra, Step{Kind: KindCreateDataChannel, Peer: PeerA, Label: ThirdChannelLabel, Channel: drawChannel(r)})
+		}
+		sc.Steps = slices.Insert(sc.Steps, first+1, extra...)
+	}
+	if on(27, "longpartition") {
+		// Long enough to exhaust SCTP's and DTLS's retransmissions: from
+		// the handshake, a channel's opening or the transfer on.
+		after := time.Duration(r.IntN(1500)) * time.Millisecond
+		sc.Faults.Packets = append(sc.Faults.Packets, PacketFault{From: []Peer{"", PeerA, PeerB}[r.IntN(3)], Action: FaultDrop,
+			After: Duration(after), Until: Duration(after + time.Duration(30+r.IntN(31))*time.Second)})
+	}
+}
+
+// drawSCTPOptions draws SettingEngine SCTP options.
+func drawSCTPOptions(r *rand.Rand) *SCTPOptions {
+	o := &SCTPOptions{ZeroChecksum: r.IntN(2) == 0}
+	if r.IntN(2) == 0 {
+		o.MaxReceiveBufferSize = uint32(1500 + r.IntN(256<<10))
+	}
+	if r.IntN(2) == 0 {
+		o.RTOMax = Duration(time.Duration(100+r.IntN(5000)) * time.Millisecond)
+	}
+	if r.IntN(3) == 0 {
+		o.MinCwnd = uint32(1200 + r.IntN(64<<10))
+	}
+	return o
+}
+
+// drawDTLSOptions draws SettingEngine DTLS options.
+func drawDTLSOptions(r *rand.Rand) *DTLSOptions {
+	o := &DTLSOptions{}
+	if r.IntN(2) == 0 {
+		o.RetransmissionInterval = Duration(time.Duration(10+r.IntN(1000)) * time.Millisecond)
+	}
+	if r.IntN(2) == 0 {
+		o.ReplayProtectionWindow = uint(r.IntN(1024))
+	}
+	return o
 }
 
 // addMedia adds tracks to a generated scenario: A (and sometimes B) adds

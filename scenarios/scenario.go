@@ -115,6 +115,43 @@ type Settings struct {
 	// data channel is detached in OnOpen and read through the detached
 	// ReadWriteCloser by a goroutine of closesim's, instead of OnMessage.
 	DetachDataChannels bool `json:"detach_data_channels,omitempty"`
+	// SCTP and DTLS set the SettingEngine's SCTP and DTLS options (nil:
+	// Pion's defaults).
+	SCTP *SCTPOptions `json:"sctp,omitempty"`
+	DTLS *DTLSOptions `json:"dtls,omitempty"`
+	// NoDefaultInterceptors builds the peers' API without Pion's default
+	// interceptors (NACK, RTCP reports, TWCC, ...), as an application
+	// that passes its own, empty registry does.
+	NoDefaultInterceptors bool `json:"no_default_interceptors,omitempty"`
+	// UDPMux gathers each peer's host candidate through an ICE UDPMux
+	// (SettingEngine.SetICEUDPMux) on the peer's port, which the
+	// application, here the harness, closes after the PeerConnection.
+	UDPMux bool `json:"udp_mux,omitempty"`
+	// ICELiteB makes B an ICE-lite agent (SettingEngine.SetLite).
+	ICELiteB bool `json:"ice_lite_b,omitempty"`
+}
+
+// SCTPOptions are SettingEngine SCTP options; zero fields keep Pion's
+// defaults.
+type SCTPOptions struct {
+	// MaxReceiveBufferSize is SetSCTPMaxReceiveBufferSize (bytes).
+	MaxReceiveBufferSize uint32 `json:"max_receive_buffer_size,omitempty"`
+	// RTOMax is SetSCTPRTOMax: the longest retransmission timeout.
+	RTOMax Duration `json:"rto_max,omitempty"`
+	// ZeroChecksum is EnableSCTPZeroChecksum (RFC 9653).
+	ZeroChecksum bool `json:"zero_checksum,omitempty"`
+	// MinCwnd is SetSCTPMinCwnd (bytes).
+	MinCwnd uint32 `json:"min_cwnd,omitempty"`
+}
+
+// DTLSOptions are SettingEngine DTLS options; zero fields keep Pion's
+// defaults.
+type DTLSOptions struct {
+	// RetransmissionInterval is SetDTLSRetransmissionInterval: the
+	// handshake's first retransmission timeout.
+	RetransmissionInterval Duration `json:"retransmission_interval,omitempty"`
+	// ReplayProtectionWindow is SetDTLSReplayProtectionWindow (records).
+	ReplayProtectionWindow uint `json:"replay_protection_window,omitempty"`
 }
 
 // Faults is the fault schedule of a scenario, fixed before the run.

@@ -99,6 +99,31 @@ func validateSettings(s Settings) error {
 	if s.SCTPMaxMessageSize != 0 && s.SCTPMaxMessageSize < 1024 {
 		return fieldErr("settings.sctp_max_message_size", "must be 0 (Pion's default) or at least 1024, got %d", s.SCTPMaxMessageSize)
 	}
+	if o := s.SCTP; o != nil {
+		if o.MaxReceiveBufferSize != 0 && (o.MaxReceiveBufferSize < 1500 || o.MaxReceiveBufferSize > 64<<20) {
+			return fieldErr("settings.sctp.max_receive_buffer_size", "must be 0 (Pion's default) or 1500..%d, got %d", 64<<20, o.MaxReceiveBufferSize)
+		}
+		if err := checkDuration("settings.sctp.rto_max", o.RTOMax, Duration(time.Minute)); err != nil {
+			return err
+		}
+		if o.RTOMax != 0 && o.RTOMax < Duration(100*time.Millisecond) {
+			return fieldErr("settings.sctp.rto_max", "must be 0 (Pion's default) or at least 100ms, got %s", time.Duration(o.RTOMax))
+		}
+		if o.MinCwnd > 1<<20 {
+			return fieldErr("settings.sctp.min_cwnd", "must be at most %d, got %d", 1<<20, o.MinCwnd)
+		}
+	}
+	if o := s.DTLS; o != nil {
+		if err := checkDuration("settings.dtls.retransmission_interval", o.RetransmissionInterval, Duration(10*time.Second)); err != nil {
+			return err
+		}
+		if o.RetransmissionInterval != 0 && o.RetransmissionInterval < Duration(10*time.Millisecond) {
+			return fieldErr("settings.dtls.retransmission_interval", "must be 0 (Pion's default) or at least 10ms, got %s", time.Duration(o.RetransmissionInterval))
+		}
+		if o.ReplayProtectionWindow > 1<<16 {
+			return fieldErr("settings.dtls.replay_protection_window", "must be at most %d, got %d", 1<<16, o.ReplayProtectionWindow)
+		}
+	}
 	return nil
 }
 

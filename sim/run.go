@@ -334,6 +334,13 @@ func (r *runner) body() {
 			stop()
 		}
 	}
+	// The application owns an ICE UDPMux and closes it after its
+	// PeerConnections (Settings.UDPMux).
+	for _, name := range []scenarios.Peer{scenarios.PeerA, scenarios.PeerB} {
+		if p := w.peers[name]; p.mux != nil {
+			w.trace.Add(string(name), facts.KindHarness, "close udp mux: %v", p.mux.Close())
+		}
+	}
 	if r.cfg.realTime {
 		time.Sleep(realTimeSettle)
 	} else {

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"maps"
+	"net"
 	"slices"
 	"sort"
 	"sync"
@@ -52,9 +53,10 @@ type peer struct {
 	w    *world
 	pc   *webrtc.PeerConnection
 	net  *netcount.Net
-	bp   *backpressure.Net // nil without backpressure
-	user bool              // built by a user's PeerFactory (WithPeer)
-	rtcp rtcpcount.Counter // RTCP BYEs sent (closesim's own peers only)
+	bp   *backpressure.Net  // nil without backpressure
+	user bool               // built by a user's PeerFactory (WithPeer)
+	rtcp rtcpcount.Counter  // RTCP BYEs sent (closesim's own peers only)
+	mux  *ice.UDPMuxDefault // the peer's ICE UDPMux (Settings.UDPMux), nil without
 
 	mu        sync.Mutex
 	changed   chan struct{} // closed and replaced on every state change
@@ -188,6 +190,19 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 	if err := applySettings(&se, w.sc.Settings); err != nil {
 		return nil, err
 	}
+	if w.sc.Settings.ICELiteB && name == scenarios.PeerB {
+		se.SetLite(true)
+	}
+	if w.sc.Settings.UDPMux {
+		// The application's mux, on the peer's one port; the harness
+		// closes it after the PeerConnection (closeMux), as its owner would.
+		conn, err := p.net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(ip), Port: int(port)})
+		if err != nil {
+			return nil, fmt.Errorf("udp mux socket: %w", err)
+		}
+		p.mux = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn, Net: p.net, Logger: se.LoggerFactory.NewLogger("udpmux")})
+		se.SetICEUDPMux(p.mux)
+	}
 
 	var conf webrtc.Configuration
 	if len(w.cfg.certs) == 2 {
@@ -211,8 +226,10 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 	if se.LoggerFactory != nil {
 		iopts = append(iopts, webrtc.WithInterceptorLoggerFactory(se.LoggerFactory))
 	}
-	if err := webrtc.RegisterDefaultInterceptorsWithOptions(me, reg, iopts...); err != nil {
-		return nil, fmt.Errorf("default interceptors: %w", err)
+	if !w.sc.Settings.NoDefaultInterceptors {
+		if err := webrtc.RegisterDefaultInterceptorsWithOptions(me, reg, iopts...); err != nil {
+			return nil, fmt.Errorf("default interceptors: %w", err)
+		}
 	}
 	reg.Add(&p.rtcp)
 	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg)).NewPeerConnection(conf)
@@ -271,6 +288,28 @@ func applySettings(se *webrtc.SettingEngine, st scenarios.Settings) error {
 	}
 	if st.SCTPMaxMessageSize != 0 {
 		se.SetSCTPMaxMessageSize(st.SCTPMaxMessageSize)
+	}
+	if o := st.SCTP; o != nil {
+		if o.MaxReceiveBufferSize != 0 {
+			se.SetSCTPMaxReceiveBufferSize(o.MaxReceiveBufferSize)
+		}
+		if o.RTOMax != 0 {
+			se.SetSCTPRTOMax(time.Duration(o.RTOMax))
+		}
+		if o.ZeroChecksum {
+			se.EnableSCTPZeroChecksum(true)
+		}
+		if o.MinCwnd != 0 {
+			se.SetSCTPMinCwnd(o.MinCwnd)
+		}
+	}
+	if o := st.DTLS; o != nil {
+		if o.RetransmissionInterval != 0 {
+			se.SetDTLSRetransmissionInterval(time.Duration(o.RetransmissionInterval))
+		}
+		if o.ReplayProtectionWindow != 0 {
+			se.SetDTLSReplayProtectionWindow(o.ReplayProtectionWindow)
+		}
 	}
 	return nil
 }
@@ -633,6 +672,9 @@ func (w *world) closeAll() {
 	for _, p := range w.peers {
 		if p.pc != nil {
 			_ = p.pc.Close()
+		}
+		if p.mux != nil {
+			_ = p.mux.Close()
 		}
 	}
 }
