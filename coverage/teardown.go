@@ -110,6 +110,11 @@ type FuncCoverage struct {
 	Covered    int    `json:"covered"`
 	// Uncovered are the line ranges of its statements no run reached.
 	Uncovered []LineRange `json:"uncovered,omitempty"`
+	// Reason says why a function below 100% is not (fully) reached;
+	// Unreachable marks the functions a sweep of two Pion PeerConnections
+	// over vnet cannot reach at all (each with its reason).
+	Reason      string `json:"reason,omitempty"`
+	Unreachable bool   `json:"unreachable,omitempty"`
 }
 
 // Percent is Covered / Statements in percent (100 for none).
@@ -122,8 +127,18 @@ type ModuleCoverage struct {
 	TeardownFuncs      int    `json:"teardown_funcs"`
 	TeardownStatements int    `json:"teardown_statements"`
 	TeardownCovered    int    `json:"teardown_covered"`
-	Statements         int    `json:"statements"`
-	Covered            int    `json:"covered"`
+	// ReachableStatements and ReachableCovered leave out the teardown
+	// functions marked Unreachable.
+	ReachableStatements int `json:"reachable_statements"`
+	ReachableCovered    int `json:"reachable_covered"`
+	Statements          int `json:"statements"`
+	Covered             int `json:"covered"`
+}
+
+// ReachablePercent is the covered share of the reachable teardown
+// statements, in percent.
+func (m ModuleCoverage) ReachablePercent() float64 {
+	return percent(m.ReachableCovered, m.ReachableStatements)
 }
 
 // TeardownPercent and Percent are the covered shares, in percent.
@@ -158,6 +173,8 @@ func (t TeardownCoverage) Total() ModuleCoverage {
 		s.TeardownFuncs += m.TeardownFuncs
 		s.TeardownStatements += m.TeardownStatements
 		s.TeardownCovered += m.TeardownCovered
+		s.ReachableStatements += m.ReachableStatements
+		s.ReachableCovered += m.ReachableCovered
 		s.Statements += m.Statements
 		s.Covered += m.Covered
 	}
@@ -227,9 +244,16 @@ func AnalyzeProfile(profile io.Reader, dirOf func(pkg string) (string, error)) (
 			if fc.Statements == 0 {
 				continue
 			}
+			if fc.Covered < fc.Statements {
+				fc.Reason, fc.Unreachable = reasonFor(fc)
+			}
 			m.TeardownFuncs++
 			m.TeardownStatements += fc.Statements
 			m.TeardownCovered += fc.Covered
+			if !fc.Unreachable {
+				m.ReachableStatements += fc.Statements
+				m.ReachableCovered += fc.Covered
+			}
 			funcs = append(funcs, fc)
 		}
 	}

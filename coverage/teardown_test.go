@@ -104,3 +104,27 @@ func TestTeardownPackages(t *testing.T) {
 		t.Error("transport counts only packetio, deadline, udp and vnet")
 	}
 }
+
+// TestReasons: a function no Pion peer can reach is marked unreachable with
+// its reason, one that ran partly never is, and every other function below
+// 100% still gets a reason.
+func TestReasons(t *testing.T) {
+	tests := []struct {
+		f           FuncCoverage
+		unreachable bool
+		want        string
+	}{
+		{FuncCoverage{File: "github.com/pion/sctp/association.go", Func: "(*Association).Shutdown", Statements: 16}, true, "Abort"},
+		{FuncCoverage{File: "github.com/pion/sctp/association.go", Func: "(*Association).handleShutdown", Statements: 26, Covered: 3}, false, "partly reached"},
+		{FuncCoverage{File: "github.com/pion/dtls/v3/internal/net/udp/packet_conn.go", Func: "(*listener).Close", Statements: 23}, true, "listener"},
+		{FuncCoverage{File: "github.com/pion/ice/v4/tcp_mux.go", Func: "(*TCPMuxDefault).Close", Statements: 14}, true, "ErrNotSupported"},
+		{FuncCoverage{File: "github.com/pion/ice/v4/candidate_relay.go", Func: "(*CandidateRelay).close", Statements: 5}, false, "TURN"},
+		{FuncCoverage{File: "github.com/pion/webrtc/v4/mux.go", Func: "(*Mux).readLoop", Statements: 16, Covered: 8}, false, "error branches"},
+	}
+	for _, tt := range tests {
+		why, unreachable := reasonFor(tt.f)
+		if unreachable != tt.unreachable || !strings.Contains(why, tt.want) {
+			t.Errorf("%s: unreachable %v, reason %q; want %v and %q", tt.f.Func, unreachable, why, tt.unreachable, tt.want)
+		}
+	}
+}
