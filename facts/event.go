@@ -85,6 +85,7 @@ const (
 	KindLog           Kind = "log"            // a Pion log line (outside trace identity)
 	KindCustom        Kind = "custom"         // a user's custom step
 	KindHarness       Kind = "harness"        // the harness itself: settle, router stop, wedge
+	KindTURN          Kind = "turn"           // the world's TURN relay: an allocation created (OpOpen), deleted by its client (OpClose), dropped by the relay's shutdown (OpEnded)
 )
 
 // IsCallback reports whether events of kind k come from a Pion callback.

@@ -85,6 +85,9 @@ type Observation struct {
 	LateEvents []Event `json:"late_events,omitempty"`
 	// OpenSockets are the vnet sockets still bound at the same moment.
 	OpenSockets []Socket `json:"open_sockets,omitempty"`
+	// TURNAllocations counts the allocations the world's TURN relay
+	// (Topology.TURN) still held at the same moment.
+	TURNAllocations int `json:"turn_allocations,omitempty"`
 	// UserPeers lists the peers built by a user's PeerFactory (WithPeer).
 	// Their handlers may have replaced closesim's, so their trace can lack
 	// callback events: judges that read a peer's callbacks then see fewer

@@ -38,6 +38,9 @@ func TestFindingReproducers(t *testing.T) {
 		{"F18-min.json", "F18", true},
 		{"F19-min.json", "F19", false},
 		{"F20-min.json", "F20", false},
+		{"F21-min.json", "F21", false},
+		{"F22-min.json", "F22", false},
+		{"F23-min.json", "F23", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -20,6 +20,7 @@ const (
 	idDataUnordered     = "data.reliable-unordered-subset"
 	idDataPartial       = "data.partial-subset"
 	idLeakTimers        = "leak.timers"
+	idLeakTURN          = "leak.turn-allocations"
 	refCloseMethodSteps = "W3C webrtc-pc: each of these methods first checks [[IsClosed]] and rejects (throws) with an InvalidStateError"
 )
 
@@ -32,6 +33,14 @@ var rejectedAfterClose = []string{
 
 func apiInvariants() []Invariant {
 	return []Invariant{
+		{
+			ID:       idLeakTURN,
+			Rule:     "No TURN allocation is left on the relay after the harness closed both peers and let 5 s of virtual time pass.",
+			Ref:      "RFC 8656 §7 (a client deletes its allocation with a Refresh of lifetime 0) and " + refCloseTheConnection + " step 8 (destroy the ICE Agent, \"releasing any relevant resources (e.g. TURN permissions)\")",
+			Profiles: both,
+			Check:    checkLeakTURN,
+			Applies:  func(obs *facts.Observation) bool { return obs.Scenario.Topology.TURN && leakChecked(obs) },
+		},
 		{
 			ID:       idLeakTimers,
 			Rule:     "Nothing happens in 10 idle virtual minutes after the harness closed both peers and counted leaks: no timer or ticker is still pending and acting.",
@@ -274,6 +283,46 @@ func judgeDelivery(rx facts.DCState, sent int, ordered, reliable bool) string {
 		seen[idx] = true
 	}
 	return ""
+}
+
+func checkLeakTURN(obs *facts.Observation) []Violation {
+	if obs.TURNAllocations == 0 {
+		return nil
+	}
+	var out []Violation
+	left := 0
+	for _, p := range peers {
+		// The relay traces each allocation it creates and deletes, by the
+		// client it belongs to; those created last are the ones left.
+		var created []facts.Event
+		deleted := 0
+		for _, e := range obs.Events {
+			switch {
+			case e.Peer != p || e.Kind != facts.KindTURN:
+			case e.Op == facts.OpOpen:
+				created = append(created, e)
+			case e.Op == facts.OpClose:
+				deleted++
+			}
+		}
+		sp, closed := firstClose(obs.Events, p)
+		for _, a := range created[min(deleted, len(created)):] {
+			left++
+			ev := append([]string{a.String()}, kindEvents(obs.Events, p, maxEvidence, withCloses(facts.KindTURN)...)...)
+			msg := fmt.Sprintf("TURN allocation %s of %s, made at t=%.6fs, is still held by the relay after %s closed: its deallocation never arrived", a.Label, p, a.At.Seconds(), p)
+			if closed && sp.ret >= 0 && a.Seq > obs.Events[sp.ret].Seq {
+				msg = fmt.Sprintf("TURN allocation %s of %s was made at t=%.6fs, after %s returned, and is never released", a.Label, p, a.At.Seconds(), describeClose(obs.Events, sp))
+			}
+			out = append(out, Violation{Invariant: idLeakTURN, Peer: p, Object: ObjectICEAgent, Message: msg, Evidence: ev})
+		}
+	}
+	if left < obs.TURNAllocations {
+		// Allocations the trace does not attribute to A or B (a NAT'd
+		// source the relay saw by its public address).
+		out = append(out, Violation{Invariant: idLeakTURN, Object: ObjectICEAgent,
+			Message: fmt.Sprintf("%d TURN allocation(s) of a client behind a NAT still held by the relay after the harness closed everything: their deallocation never arrived", obs.TURNAllocations-left)})
+	}
+	return out
 }
 
 func checkLeakTimers(obs *facts.Observation) []Violation {

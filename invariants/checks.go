@@ -758,8 +758,7 @@ func dtlsSubjects(obs *facts.Observation) (out []remoteClose, ends []int) {
 		if ice := lastICEState(obs.Events[:rc.sp.call], s); ice != facts.StateConnected && ice != facts.StateCompleted {
 			continue // the survivor's side of the path was down (e.g. its ICE restart under way)
 		}
-		if after := obs.Events[stepStart(obs.Events, rc.sp.call, rc.remote):]; dropped(after, scenarios.ClassDTLSAlert, rc.remote, s) &&
-			(rc.snap.Before.SCTP != facts.StateConnected || dropped(after, scenarios.ClassDTLSApplicationData, rc.remote, s)) {
+		if after := obs.Events[stepStart(obs.Events, rc.sp.call, rc.remote):]; closeNotifyDropped(after, rc.remote, s, rc.snap.Before.SCTP == facts.StateConnected) {
 			// A packet fault dropped the close_notify, and there was no
 			// SCTP ABORT to bring the news or it was dropped too.
 			continue
@@ -935,14 +934,27 @@ func dcName(dc facts.DCState) string {
 }
 
 // dropped reports whether a packet fault dropped a packet of class sent
-// from peer from to peer to among evs.
+// from peer from to peer to among evs ("" for from or to: any).
 func dropped(evs []facts.Event, class scenarios.PacketClass, from, to string) bool {
 	for _, e := range evs {
-		if f := e.Fault; f != nil && f.Action == scenarios.FaultDrop && f.Class == class && f.From == from && f.To == to {
+		if f := e.Fault; f != nil && f.Action == scenarios.FaultDrop && f.Class == class &&
+			(from == "" || f.From == from) && (to == "" || f.To == to) {
 			return true
 		}
 	}
 	return false
+}
+
+// closeNotifyDropped reports whether a packet fault may have dropped the
+// remote's close_notify (and, if SCTP was up, its ABORT, which travels as
+// DTLS application data) on its way to the survivor: directly, or relayed
+// through the TURN server, where it travels as TURN channel data.
+func closeNotifyDropped(evs []facts.Event, remote, survivor string, sctpUp bool) bool {
+	if dropped(evs, scenarios.ClassTURNChannel, remote, "") || dropped(evs, scenarios.ClassTURNChannel, "", survivor) {
+		return true
+	}
+	return dropped(evs, scenarios.ClassDTLSAlert, remote, survivor) &&
+		(!sctpUp || dropped(evs, scenarios.ClassDTLSApplicationData, remote, survivor))
 }
 
 // stepStart returns the index of the event that started peer's step

@@ -75,6 +75,9 @@
 //   - remote.consent-failure (w3c, pion): With DisableCloseByDTLS, a surviving full (not ICE-lite) ICE agent whose ICE was connected when the remote closed (and that does not restart ICE afterwards) goes ICE "disconnected" and then "failed" within 35s.
 //     Ref: RFC 7675 §5.1 (consent freshness); Pion SettingEngine.DisableCloseByDTLS ("relies on the ice failed state").
 //
+//   - leak.turn-allocations (w3c, pion): No TURN allocation is left on the relay after the harness closed both peers and let 5 s of virtual time pass.
+//     Ref: RFC 8656 §7 (a client deletes its allocation with a Refresh of lifetime 0) and W3C webrtc-pc RTCPeerConnection.close(), "close the connection" step 8 (destroy the ICE Agent, "releasing any relevant resources (e.g. TURN permissions)").
+//
 //   - leak.timers (w3c, pion): Nothing happens in 10 idle virtual minutes after the harness closed both peers and counted leaks: no timer or ticker is still pending and acting.
 //     Ref: Pion behaviour: PeerConnection.GracefulClose "waits for any goroutines it started to complete"; W3C webrtc-pc RTCPeerConnection.close(), "close the connection" step 8 (destroy the ICE Agent).
 //

@@ -224,6 +224,11 @@ func removeEvents(obs *facts.Observation, drop func(facts.Event) bool) {
 	}
 }
 
+// turnAlloc is the relay's trace of an allocation it made for peer.
+func turnAlloc(t float64, peer, relay string) facts.Event {
+	return facts.Event{At: at(t), Peer: peer, Kind: facts.KindTURN, Op: facts.OpOpen, Label: relay, Detail: "allocation " + relay}
+}
+
 func e(t float64, peer, kind, detail string) facts.Event {
 	return typed(facts.Event{At: at(t), Peer: peer, Kind: facts.Kind(kind), Detail: detail})
 }
@@ -389,6 +394,27 @@ var cases = []struct {
 			o.Closes[0].By, o.Closes[0].Callback = facts.CloseByCallback, "OnDataChannel"
 			o.Closes[0].Before.ICEGathering, o.Closes[0].After.ICEGathering = facts.StateUnknown, facts.StateUnknown
 			o.Final[0].ICEGathering = "complete"
+			return o
+		}},
+	{name: "relay allocations released", invariant: "leak.turn-allocations", obs: func() *facts.Observation {
+		o := base()
+		o.Scenario.Topology.TURN = true
+		return o
+	}},
+	{name: "relay allocation left", invariant: "leak.turn-allocations", fail: true, peer: "A",
+		want: "TURN allocation 10.0.0.3:40001 of A, made at t=0.060000s, is still held by the relay after A closed: its deallocation never arrived", evidence: "A turn allocation 10.0.0.3:40001",
+		obs: func() *facts.Observation {
+			o := base()
+			o.Scenario.Topology.TURN, o.TURNAllocations = true, 1
+			insertAfter(o, "A", "pc", "connected", turnAlloc(0.06, "A", "10.0.0.3:40001"))
+			return o
+		}},
+	{name: "relay allocation made after close", invariant: "leak.turn-allocations", fail: true, peer: "A",
+		want: "TURN allocation 10.0.0.3:40002 of A was made at t=2.000000s, after its first Close() returned, and is never released",
+		obs: func() *facts.Observation {
+			o := base()
+			o.Scenario.Topology.TURN, o.TURNAllocations = true, 1
+			insertAfter(o, "A", "close", "return close err=<nil>", turnAlloc(2, "A", "10.0.0.3:40002"))
 			return o
 		}},
 	{name: "all closed", invariant: "local.closed-states", obs: base},
@@ -565,6 +591,21 @@ var cases = []struct {
 			insertAfter(o, "A", "step", "#7 A close(close)", e(2, "", "fault", "drop any *->* on dtls-application-data A->B"),
 				e(2, "B", "step", "#6 done")) // another peer's async step finishing in between
 			insertAfter(o, "A", "close", "call close", e(2, "", "fault", "drop any *->* on dtls-alert A->B"))
+			return o
+		}},
+	{name: "relayed close_notify dropped on its way to the TURN server", invariant: "remote.closed-by-dtls",
+		obs: func() *facts.Observation {
+			o := base()
+			o.Final[1].DTLS, o.Final[1].SCTP = "connected", "connected"
+			insertAfter(o, "A", "close", "call close", e(2, "", "fault", "drop any *->* on turn-channel A->10.0.0.3"))
+			return o
+		}},
+	{name: "a TURN channel drop between others is no excuse", invariant: "remote.closed-by-dtls", fail: true, peer: "B",
+		want: `DTLS is "connected" after A closed`,
+		obs: func() *facts.Observation {
+			o := base()
+			o.Final[1].DTLS = "connected"
+			insertAfter(o, "A", "close", "call close", e(2, "", "fault", "drop any *->* on turn-channel 10.0.0.3->A"))
 			return o
 		}},
 	{name: "close_notify dropped but the ABORT got through", invariant: "remote.closed-by-dtls", fail: true, peer: "B",

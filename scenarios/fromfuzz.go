@@ -178,7 +178,7 @@ func (b *fuzzBuilder) add(st fuzzStep) {
 		s = sleep
 	case 14: // topology and settings: the configuration surface of an application
 		set := &b.sc.Settings
-		switch st.A % 8 {
+		switch st.A % 9 {
 		case 0:
 			b.sc.Topology.NAT = allNATTypes[int(st.B)%len(allNATTypes)]
 		case 1:
@@ -193,6 +193,8 @@ func (b *fuzzBuilder) add(st fuzzStep) {
 			set.UDPMux = true
 		case 6:
 			set.ICELiteB = true
+		case 8: // a TURN relay, and sometimes relayed candidates only
+			b.sc.Topology.TURN, set.RelayOnly = true, st.B%2 == 1
 		case 7: // a second channel, with options of its own, before any offer
 			if b.dc && b.negDone == 0 && !b.dc2 {
 				s = Step{Kind: KindCreateDataChannel, Peer: PeerA, Label: SecondChannelLabel, Channel: drawChannel(rand.New(rand.NewPCG(uint64(st.B), 3)))}

@@ -333,6 +333,10 @@ func widen(r *rand.Rand, sc *Scenario, on func(bit int, tag string) bool) {
 		sc.Faults.Packets = append(sc.Faults.Packets, PacketFault{From: []Peer{"", PeerA, PeerB}[r.IntN(3)], Action: FaultDrop,
 			After: Duration(after), Until: Duration(after + time.Duration(30+r.IntN(31))*time.Second)})
 	}
+	if on(28, "turn") {
+		sc.Topology.TURN = true
+		sc.Settings.RelayOnly = r.IntN(2) == 0
+	}
 }
 
 // drawSCTPOptions draws SettingEngine SCTP options.

@@ -63,6 +63,10 @@ type Topology struct {
 	// (see NATTypes): A then reaches B only through the mapping B's own
 	// connectivity checks open, as a peer-reflexive candidate.
 	NAT NATType `json:"nat,omitempty"`
+	// TURN puts a TURN relay (a pion/turn server) on the network, which both
+	// peers list as their ICE server: relayed candidates, and allocations
+	// a close must release.
+	TURN bool `json:"turn,omitempty"`
 }
 
 // NATTypes are the NAT types of Topology.NAT (RFC 4787 behaviours):
@@ -129,6 +133,9 @@ type Settings struct {
 	UDPMux bool `json:"udp_mux,omitempty"`
 	// ICELiteB makes B an ICE-lite agent (SettingEngine.SetLite).
 	ICELiteB bool `json:"ice_lite_b,omitempty"`
+	// RelayOnly sets both peers' ICETransportPolicy to relay: only relayed
+	// candidates (needs Topology.TURN).
+	RelayOnly bool `json:"relay_only,omitempty"`
 }
 
 // SCTPOptions are SettingEngine SCTP options; zero fields keep Pion's

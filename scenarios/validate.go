@@ -53,6 +53,9 @@ func Validate(sc *Scenario) error {
 	if err := validateSettings(sc.Settings); err != nil {
 		return err
 	}
+	if sc.Settings.RelayOnly && !sc.Topology.TURN {
+		return fieldErr("settings.relay_only", "needs a relay: set topology.turn")
+	}
 	if len(sc.Faults.SignalDelays) > maxDelays {
 		return fieldErr("faults.signal_delays", "at most %d entries, got %d", maxDelays, len(sc.Faults.SignalDelays))
 	}

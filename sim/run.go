@@ -347,6 +347,11 @@ func (r *runner) body() {
 		time.Sleep(harnessSettle)
 	}
 	reported := w.reports.collect()
+	var turnLeft int
+	if w.turn != nil {
+		turnLeft = w.turn.liveAllocations()
+		w.trace.Add("", facts.KindHarness, "turn: %d allocation(s) left; close the relay: %v", turnLeft, w.turn.shutdown())
+	}
 	if w.injector != nil {
 		_ = w.injector.Close()
 	}
@@ -375,6 +380,7 @@ func (r *runner) body() {
 	defer r.mu.Unlock()
 	r.obs.Final, r.obs.Probes, r.obs.Leaks, r.obs.OpenSockets, r.obs.Virtual = final, probes, leaks, sockets, virtual
 	r.obs.LateEvents, r.obs.HarnessCloses, r.obs.FinalAt = late, harnessCloses, finalAt
+	r.obs.TURNAllocations = turnLeft
 	r.obs.Reports, r.obs.FinalReports = reported, finalReports
 	for _, name := range []scenarios.Peer{scenarios.PeerA, scenarios.PeerB} {
 		if w.peers[name].user {

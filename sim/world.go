@@ -45,6 +45,7 @@ type world struct {
 	answer  string
 	steps   []facts.StepResult
 	closes  []facts.CloseSnapshot
+	turn    *turnRelay // the TURN relay (Topology.TURN), nil without
 }
 
 // peer is one side: its PeerConnection, network and what it has seen.
@@ -123,6 +124,11 @@ func newWorld(sc scenarios.Scenario, cfg *config) (*world, error) {
 		}
 		w.injector = inj
 		router.AddChunkFilter(inj.ChunkFilter())
+	}
+	if sc.Topology.TURN {
+		if err := w.startTURN(); err != nil {
+			return nil, err
+		}
 	}
 	for _, name := range []scenarios.Peer{scenarios.PeerA, scenarios.PeerB} {
 		port := sc.Topology.PortA
@@ -205,6 +211,12 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 	}
 
 	var conf webrtc.Configuration
+	if w.sc.Topology.TURN {
+		conf.ICEServers = turnICEServers()
+		if w.sc.Settings.RelayOnly {
+			conf.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+		}
+	}
 	if len(w.cfg.certs) == 2 {
 		conf.Certificates = []webrtc.Certificate{w.cfg.certs[peerIndex(name)]}
 	}
@@ -676,6 +688,9 @@ func (w *world) closeAll() {
 		if p.mux != nil {
 			_ = p.mux.Close()
 		}
+	}
+	if w.turn != nil {
+		_ = w.turn.shutdown()
 	}
 }
 
