@@ -14,7 +14,7 @@ import (
 // of that ID: a reproducer that stops reproducing (a Pion upgrade that fixed
 // the bug, or a change of the world) fails here instead of rotting.
 //
-// F1, F12, F15, F17 and F18 live in one interleaving of Pion's goroutines,
+// F1, F12, F15, F17, F18 and F24 live in one interleaving of Pion's goroutines,
 // and the race detector changes Pion's interleavings: under -race they do
 // not show (for F1, F12 and F15 whatever the close's yields, 0-24 tried),
 // so a race build skips them and says so; plain go test ./fuzz checks all.
@@ -41,6 +41,7 @@ func TestFindingReproducers(t *testing.T) {
 		{"F21-min.json", "F21", false},
 		{"F22-min.json", "F22", false},
 		{"F23-min.json", "F23", false},
+		{"F24-min.json", "F24", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
