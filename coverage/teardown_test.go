@@ -119,6 +119,7 @@ func TestReasons(t *testing.T) {
 		{FuncCoverage{File: "github.com/pion/dtls/v3/internal/net/udp/packet_conn.go", Func: "(*listener).Close", Statements: 23}, true, "listener"},
 		{FuncCoverage{File: "github.com/pion/ice/v4/tcp_mux.go", Func: "(*TCPMuxDefault).Close", Statements: 14}, true, "ErrNotSupported"},
 		{FuncCoverage{File: "github.com/pion/ice/v4/candidate_relay.go", Func: "(*CandidateRelay).close", Statements: 5}, false, "TURN"},
+		{FuncCoverage{File: "github.com/pion/ice/v4/gather.go", Func: "(*Agent).closeRelayEndpoint", Statements: 5}, false, "IPv6 relay"},
 		{FuncCoverage{File: "github.com/pion/webrtc/v4/mux.go", Func: "(*Mux).readLoop", Statements: 16, Covered: 8}, false, "error branches"},
 	}
 	for _, tt := range tests {
