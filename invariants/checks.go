@@ -404,14 +404,21 @@ func describeSnapshot(c facts.CloseSnapshot) string {
 	return fmt.Sprintf("%s (step #%d)", call, c.Step)
 }
 
+// returnFields are the fields of close c's state tuple at its return that
+// the close algorithm sets "closed" (SCTP once the peer had applied an
+// answer before its first close).
+func returnFields(obs *facts.Observation, c facts.CloseSnapshot) []stateField {
+	callAt := len(obs.Events)
+	if sp, ok := firstClose(obs.Events, c.Peer); ok {
+		callAt = sp.call
+	}
+	return closedFields(*c.After, answerApplied(obs.Events, c.Peer, callAt))
+}
+
 func checkStatesAtReturn(obs *facts.Observation) []Violation {
 	var out []Violation
 	for _, c := range atReturnSubjects(obs) {
-		callAt := len(obs.Events)
-		if sp, ok := firstClose(obs.Events, c.Peer); ok {
-			callAt = sp.call
-		}
-		for _, f := range closedFields(*c.After, answerApplied(obs.Events, c.Peer, callAt)) {
+		for _, f := range returnFields(obs, c) {
 			if f.got == facts.StateClosed || !facts.Known(f.got) {
 				continue
 			}

@@ -15,16 +15,12 @@ func sortedSubjects(in []string) []string {
 	return slices.Compact(in)
 }
 
-// stateSubjects are the objects of the closes' state tuples at return
+// stateSubjectsAtReturn are the objects of the closes' state tuples at return
 // that were read (close.states-at-return).
 func stateSubjectsAtReturn(obs *facts.Observation) []string {
 	var out []string
 	for _, c := range atReturnSubjects(obs) {
-		callAt := len(obs.Events)
-		if sp, ok := firstClose(obs.Events, c.Peer); ok {
-			callAt = sp.call
-		}
-		for _, f := range closedFields(*c.After, answerApplied(obs.Events, c.Peer, callAt)) {
+		for _, f := range returnFields(obs, c) {
 			if facts.Known(f.got) {
 				out = append(out, f.object)
 			}
