@@ -117,6 +117,9 @@
 //   - transceiver.receiver-track-ended (w3c, pion): Every track a peer received ends once the scenario closed the peer: its ReadRTP returns an error before the final states are taken.
 //     Ref: W3C webrtc-pc RTCPeerConnection.close(), "close the connection" step 4 (stop every RTCRtpTransceiver: "stop the RTCRtpTransceiver", "stop sending and receiving"); "stop sending and receiving" step 5 ("execute the steps for receiver.[[ReceiverTrack]] to be ended").
 //
+//   - data.detached-reader-released (w3c, pion): Every detached data channel of a peer the scenario closed releases its reader: ReadDataChannel returns (an error or EOF) before the final states are taken.
+//     Ref: W3C webrtc-pc RTCPeerConnection.close(), "close the connection" step 5 (every data channel "closed"); Pion DataChannel.Detach (the application reads the ReadWriteCloser until it fails).
+//
 //   - transceiver.rtcp-bye (w3c): A peer the scenario closed has sent, by the final states, an RTCP BYE for each RTP stream it was sending when the close started.
 //     Ref: W3C webrtc-pc RTCPeerConnection.close(), "close the connection" step 4 (stop every RTCRtpTransceiver: "stop the RTCRtpTransceiver", "stop sending and receiving"); "stop sending and receiving" step 3 ("send an RTCP BYE for each RTP stream that was being sent by sender", RFC 3550 §6.6).
 //

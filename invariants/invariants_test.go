@@ -417,6 +417,19 @@ var cases = []struct {
 			insertAfter(o, "A", "close", "return close err=<nil>", turnAlloc(2, "A", "10.0.0.3:40002"))
 			return o
 		}},
+	{name: "detached reader released", invariant: "data.detached-reader-released", obs: func() *facts.Observation {
+		o := base()
+		o.Final[0].DataChannels[0].Detached = true
+		insertAfter(o, "A", "close", "return close err=<nil>", facts.Event{At: at(2), Peer: "A", Kind: facts.KindDC, Op: facts.OpDetachedDone, Label: "dc", Detail: `detached reader "dc" done err=EOF`})
+		return o
+	}},
+	{name: "detached reader still blocked", invariant: "data.detached-reader-released", fail: true, peer: "A",
+		want: `detached data channel "dc"'s reader still blocked in ReadDataChannel`,
+		obs: func() *facts.Observation {
+			o := base()
+			o.Final[0].DataChannels[0].Detached = true
+			return o
+		}},
 	{name: "all closed", invariant: "local.closed-states", obs: base},
 	{name: "SCTP connecting before any answer", invariant: "local.closed-states",
 		obs: func() *facts.Observation {

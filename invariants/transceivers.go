@@ -3,6 +3,7 @@ package invariants
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/closesim/closesim/facts"
@@ -10,12 +11,13 @@ import (
 
 // IDs of the step-4 (transceivers) invariants.
 const (
-	idTrRejected     = "transceiver.rejected-after-close"
-	idTrStopped      = "transceiver.stopped-at-return"
-	idTrSenderTrack  = "transceiver.sender-track-kept"
-	idTrReceiverEnds = "transceiver.receiver-track-ended"
-	idTrRTCPBye      = "transceiver.rtcp-bye"
-	refStep4         = refCloseTheConnection + " step 4 (stop every RTCRtpTransceiver: \"stop the RTCRtpTransceiver\", \"stop sending and receiving\")"
+	idTrRejected       = "transceiver.rejected-after-close"
+	idTrStopped        = "transceiver.stopped-at-return"
+	idTrSenderTrack    = "transceiver.sender-track-kept"
+	idTrReceiverEnds   = "transceiver.receiver-track-ended"
+	idTrRTCPBye        = "transceiver.rtcp-bye"
+	idDetachedReleased = "data.detached-reader-released"
+	refStep4           = refCloseTheConnection + " step 4 (stop every RTCRtpTransceiver: \"stop the RTCRtpTransceiver\", \"stop sending and receiving\")"
 )
 
 // transceiverCalls are the probed calls step 4 makes fail: RTPTransceiver.Stop
@@ -69,6 +71,15 @@ func transceiverInvariants() []Invariant {
 			Check:    checkReceiverTracksEnded,
 			Applies:  some(receivedTracks),
 			Subjects: objects(ObjectTrack),
+		},
+		{
+			ID:       idDetachedReleased,
+			Rule:     "Every detached data channel of a peer the scenario closed releases its reader: ReadDataChannel returns (an error or EOF) before the final states are taken.",
+			Ref:      refCloseTheConnection + " step 5 (every data channel \"closed\"); Pion DataChannel.Detach (the application reads the ReadWriteCloser until it fails)",
+			Profiles: both,
+			Check:    checkDetachedReleased,
+			Applies:  some(detachedReaders),
+			Subjects: objects(ObjectDataChannel),
 		},
 		{
 			ID:       idTrRTCPBye,
@@ -222,6 +233,45 @@ func checkReceiverTracksEnded(obs *facts.Observation) []Violation {
 			Peer:      rt.peer,
 			Message:   fmt.Sprintf("received track %q never ended after the peer was closed", rt.id),
 			Evidence:  ev,
+		})
+	}
+	return out
+}
+
+// detachedReader is a detached channel of a peer the scenario closed.
+type detachedReader struct{ peer, label string }
+
+// detachedReaders lists the detached channels of the peers the scenario
+// closed, at the final states.
+func detachedReaders(obs *facts.Observation) []detachedReader {
+	var out []detachedReader
+	for _, ps := range obs.Final {
+		if !closedByScenario(obs, ps.Peer) {
+			continue
+		}
+		for _, dc := range ps.DataChannels {
+			if dc.Detached {
+				out = append(out, detachedReader{ps.Peer, dc.Label})
+			}
+		}
+	}
+	return out
+}
+
+func checkDetachedReleased(obs *facts.Observation) []Violation {
+	var out []Violation
+	end := firstHarnessClose(obs.Events)
+	for _, d := range detachedReaders(obs) {
+		released := slices.ContainsFunc(obs.Events[:end], func(e facts.Event) bool {
+			return e.Peer == d.peer && e.Kind == facts.KindDC && e.Op == facts.OpDetachedDone && e.Label == d.label
+		})
+		if released {
+			continue
+		}
+		out = append(out, Violation{
+			Invariant: idDetachedReleased, Peer: d.peer, Object: ObjectDataChannel,
+			Message:  fmt.Sprintf("detached data channel %q's reader still blocked in ReadDataChannel at the final states, after the peer was closed", d.label),
+			Evidence: kindEvents(obs.Events[:end], d.peer, maxEvidence, withCloses(facts.KindDC)...),
 		})
 	}
 	return out
