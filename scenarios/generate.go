@@ -295,6 +295,9 @@ func Generate(seed uint64) Scenario {
 const (
 	SecondChannelLabel = "dc2"
 	ThirdChannelLabel  = "dc3"
+	// ShortLivedChannelLabel labels the "openclose" dimension's channel,
+	// closed right after it is created.
+	ShortLivedChannelLabel = "dc-short"
 )
 
 // widen adds the dimensions of an application's configuration surface
@@ -336,6 +339,13 @@ func widen(r *rand.Rand, sc *Scenario, on func(bit int, tag string) bool) {
 	if on(28, "turn") {
 		sc.Topology.TURN = true
 		sc.Settings.RelayOnly = r.IntN(2) == 0
+	}
+	if first := slices.IndexFunc(sc.Steps, func(s Step) bool { return s.Kind == KindCreateDataChannel }); first >= 0 && on(29, "openclose") {
+		// A channel opened and closed at once, before it could open: the
+		// close lands while it is still connecting.
+		sc.Steps = slices.Insert(sc.Steps, first+1,
+			Step{Kind: KindCreateDataChannel, Peer: PeerA, Label: ShortLivedChannelLabel, Channel: drawChannel(r)},
+			Step{Kind: KindCloseDataChannel, Peer: PeerA, Label: ShortLivedChannelLabel, Mode: allModes[r.IntN(2)]})
 	}
 }
 
