@@ -317,6 +317,12 @@ func parseProfile(r io.Reader) (map[string][]block, error) {
 		seen[k] = len(out[file])
 		out[file] = append(out[file], b)
 	}
+	// In source order, so that a function's uncovered ranges merge.
+	for _, bs := range out {
+		slices.SortFunc(bs, func(x, y block) int {
+			return cmp.Or(cmp.Compare(x.startLine, y.startLine), cmp.Compare(x.startCol, y.startCol))
+		})
+	}
 	return out, sc.Err()
 }
 

@@ -373,7 +373,7 @@ func gatheringSubjects(obs *facts.Observation) []facts.CloseSnapshot {
 // returned, with at least one state readable.
 func atReturnSubjects(obs *facts.Observation) []facts.CloseSnapshot {
 	var out []facts.CloseSnapshot
-	for _, c := range append(obs.Closes[:len(obs.Closes):len(obs.Closes)], obs.HarnessCloses...) {
+	for _, c := range allCloses(obs) {
 		if c.After == nil {
 			continue
 		}

@@ -19,7 +19,7 @@ func anyCloseTimed(obs *facts.Observation) bool {
 	if obs.Outcome == facts.OutcomeWedge {
 		return false
 	}
-	for _, c := range append(obs.Closes[:len(obs.Closes):len(obs.Closes)], obs.HarnessCloses...) {
+	for _, c := range allCloses(obs) {
 		if c.After != nil {
 			return true
 		}

@@ -122,13 +122,7 @@ func markdown(sum Summary, limit int) string {
 	}
 
 	if len(sum.Teardown) > 0 {
-		add("### Teardown coverage of Pion (" + TeardownMDFile + ")\n\n| module | teardown functions | teardown statements covered | reachable teardown covered | module statements covered |\n|---|---:|---:|---:|---:|\n")
-		for _, m := range sum.Teardown {
-			add(fmt.Sprintf("| %s | %d | %d/%d (%.1f%%) | %d/%d (%.1f%%) | %d/%d (%.1f%%) |\n", mdCode(shortModule(m.Module)), m.TeardownFuncs,
-				m.TeardownCovered, m.TeardownStatements, m.TeardownPercent(), m.ReachableCovered, m.ReachableStatements, m.ReachablePercent(),
-				m.Covered, m.Statements, m.Percent()))
-		}
-		add("\n")
+		add("### Teardown coverage of Pion (" + TeardownMDFile + ")\n\n" + moduleTable(sum.Teardown) + "\n")
 	}
 
 	if len(sum.Conformance) > 0 {

@@ -44,9 +44,14 @@ func WriteTeardownMarkdown(w io.Writer, name string, tc coverage.TeardownCoverag
 
 // teardownTable is the per-module table of a teardown coverage.
 func teardownTable(tc coverage.TeardownCoverage) string {
+	return moduleTable(append(tc.Modules[:len(tc.Modules):len(tc.Modules)], tc.Total()))
+}
+
+// moduleTable renders module coverage rows as a Markdown table.
+func moduleTable(rows []coverage.ModuleCoverage) string {
 	var b strings.Builder
 	b.WriteString("| module | teardown functions | teardown statements covered | reachable teardown covered | module statements covered |\n|---|---:|---:|---:|---:|\n")
-	for _, m := range append(tc.Modules, tc.Total()) {
+	for _, m := range rows {
 		fmt.Fprintf(&b, "| %s | %d | %d/%d (%.1f%%) | %d/%d (%.1f%%) | %d/%d (%.1f%%) |\n", mdCode(shortModule(m.Module)), m.TeardownFuncs,
 			m.TeardownCovered, m.TeardownStatements, m.TeardownPercent(), m.ReachableCovered, m.ReachableStatements, m.ReachablePercent(),
 			m.Covered, m.Statements, m.Percent())

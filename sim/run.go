@@ -350,7 +350,8 @@ func (r *runner) body() {
 	var turnLeft int
 	if w.turn != nil {
 		turnLeft = w.turn.liveAllocations()
-		w.trace.Add("", facts.KindHarness, "turn: %d allocation(s) left; close the relay: %v", turnLeft, w.turn.shutdown())
+		err := w.turn.shutdown()
+		w.trace.Add("", facts.KindHarness, "turn: %d allocation(s) left; close the relay: %v", turnLeft, err)
 	}
 	if w.injector != nil {
 		_ = w.injector.Close()
