@@ -387,12 +387,17 @@ func atReturnSubjects(obs *facts.Observation) []facts.CloseSnapshot {
 	return out
 }
 
+// closeCall names the call of a close mode: "Close()" or "GracefulClose()".
+func closeCall(mode string) string {
+	if mode == string(scenarios.ModeGraceful) {
+		return "GracefulClose()"
+	}
+	return "Close()"
+}
+
 // describeSnapshot names a close in a message.
 func describeSnapshot(c facts.CloseSnapshot) string {
-	call := "Close()"
-	if c.Mode == "graceful" {
-		call = "GracefulClose()"
-	}
+	call := closeCall(c.Mode)
 	switch c.By {
 	case facts.CloseByHarness:
 		return "the harness's " + call
@@ -529,10 +534,7 @@ func eventsViolations(obs *facts.Observation, id, peer string, sp closeSpan, fro
 // describeClose names a close span: "its first Close()", "the harness's
 // GracefulClose()".
 func describeClose(evs []facts.Event, sp closeSpan) string {
-	call := "Close()"
-	if sp.graceful() {
-		call = "GracefulClose()"
-	}
+	call := closeCall(sp.mode)
 	switch sp.by {
 	case facts.CloseByHarness:
 		return "the harness's " + call
