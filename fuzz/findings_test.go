@@ -14,7 +14,7 @@ import (
 // of that ID: a reproducer that stops reproducing (a Pion upgrade that fixed
 // the bug, or a change of the world) fails here instead of rotting.
 //
-// F1, F12, F15, F17, F18 and F24 live in one interleaving of Pion's goroutines,
+// F1, F12, F15, F17, F18, F24 and F26 live in one interleaving of Pion's goroutines,
 // and the race detector changes Pion's interleavings: under -race they do
 // not show (for F1, F12 and F15 whatever the close's yields, 0-24 tried),
 // so a race build skips them and says so; plain go test ./fuzz checks all.
@@ -42,6 +42,8 @@ func TestFindingReproducers(t *testing.T) {
 		{"F22-min.json", "F22", false},
 		{"F23-min.json", "F23", false},
 		{"F24-min.json", "F24", true},
+		{"F25-min.json", "F25", false},
+		{"F26-min.json", "F26", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

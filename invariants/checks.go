@@ -171,7 +171,7 @@ func coreInvariants() []Invariant {
 		},
 		{
 			ID:       idRemoteClosedByDTLS,
-			Rule:     "When the remote closed with DTLS connected on both sides and both peers' ICE connected (a path for the close_notify), no packet fault dropped both its close_notify and its SCTP ABORT (if SCTP was up), and DisableCloseByDTLS is false, the surviving peer ends with DTLS, SCTP and every data channel \"closed\".",
+			Rule:     "When the remote closed with DTLS connected on both sides and both peers' ICE connected (a path for the close_notify), no packet fault dropped both its close_notify and its SCTP ABORT (if SCTP was up), its uplink was not stalled at the close (Backpressure.StallAfter..StallUntil), and DisableCloseByDTLS is false, the surviving peer ends with DTLS, SCTP and every data channel \"closed\".",
 			Ref:      "RFC 5246 §7.2.1 (close_notify); W3C webrtc-pc RTCDtlsTransportState \"closed\" (close_notify received) and " + refCloseTheConnection + " step 6 (remote sends SCTP ABORT); Pion SettingEngine.DisableCloseByDTLS(false) closes the PeerConnection",
 			Profiles: both,
 			Check:    checkRemoteClosedByDTLS,
@@ -767,6 +767,9 @@ func dtlsSubjects(obs *facts.Observation) (out []remoteClose, ends []int) {
 		if ice := lastICEState(obs.Events[:rc.sp.call], s); ice != facts.StateConnected && ice != facts.StateCompleted {
 			continue // the survivor's side of the path was down (e.g. its ICE restart under way)
 		}
+		if uplinkStalled(obs.Scenario, rc.remote, rc.snap.At) {
+			continue // the remote's uplink was stalled: its close_notify may never have left
+		}
 		if after := obs.Events[stepStart(obs.Events, rc.sp.call, rc.remote):]; closeNotifyDropped(after, rc.remote, s, rc.snap.Before.SCTP == facts.StateConnected) {
 			// A packet fault dropped the close_notify, and there was no
 			// SCTP ABORT to bring the news or it was dropped too.
@@ -952,6 +955,18 @@ func dropped(evs []facts.Event, class scenarios.PacketClass, from, to string) bo
 		}
 	}
 	return false
+}
+
+// uplinkStalled reports whether peer's uplink was stalled at virtual time
+// at (Backpressure.StallAfter..StallUntil): what it wrote then waited in
+// its own send queue, and a close in the meantime discards the writes
+// still blocked, as a kernel fails them.
+func uplinkStalled(sc scenarios.Scenario, peer string, at time.Duration) bool {
+	bp := sc.Topology.BackpressureA
+	if peer == string(scenarios.PeerB) {
+		bp = sc.Topology.BackpressureB
+	}
+	return bp != nil && bp.StallUntil != 0 && time.Duration(bp.StallAfter) <= at && at < time.Duration(bp.StallUntil)
 }
 
 // closeNotifyDropped reports whether a packet fault may have dropped the

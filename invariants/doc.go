@@ -66,7 +66,7 @@
 //   - remote.not-left-connected (w3c, pion): A peer that no close step closed, whose remote was closed at least 35s before the final states, does not end with connection or ICE connection "connected"/"completed".
 //     Ref: RFC 7675 §5.1 (consent expires 30 s after the last response); W3C webrtc-pc RTCIceTransportState "failed" (pairs lost consent).
 //
-//   - remote.closed-by-dtls (w3c, pion): When the remote closed with DTLS connected on both sides and both peers' ICE connected (a path for the close_notify), no packet fault dropped both its close_notify and its SCTP ABORT (if SCTP was up), and DisableCloseByDTLS is false, the surviving peer ends with DTLS, SCTP and every data channel "closed".
+//   - remote.closed-by-dtls (w3c, pion): When the remote closed with DTLS connected on both sides and both peers' ICE connected (a path for the close_notify), no packet fault dropped both its close_notify and its SCTP ABORT (if SCTP was up), its uplink was not stalled at the close (Backpressure.StallAfter..StallUntil), and DisableCloseByDTLS is false, the surviving peer ends with DTLS, SCTP and every data channel "closed".
 //     Ref: RFC 5246 §7.2.1 (close_notify); W3C webrtc-pc RTCDtlsTransportState "closed" (close_notify received) and W3C webrtc-pc RTCPeerConnection.close(), "close the connection" step 6 (remote sends SCTP ABORT); Pion SettingEngine.DisableCloseByDTLS(false) closes the PeerConnection.
 //
 //   - remote.sctp-closed-after-abort (w3c, pion): A peer that no close step closed, whose SCTP close callback fired after the remote closed (the remote's ABORT ended the association), ends with SCTP "closed".

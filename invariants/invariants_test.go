@@ -588,6 +588,23 @@ var cases = []struct {
 		want: `data channel "dc" is "open"`,
 		obs:  func() *facts.Observation { o := base(); o.Final[1].DataChannels[0].State = "open"; return o }},
 
+	{name: "closer's uplink stalled at the close", invariant: "remote.closed-by-dtls",
+		obs: func() *facts.Observation {
+			o := base()
+			o.Final[1].DTLS, o.Final[1].SCTP = "connected", "connected"
+			at := scenarios.Duration(o.Closes[0].At)
+			o.Scenario.Topology.BackpressureA = &scenarios.Backpressure{QueueBytes: 1500, Rate: 1000, StallAfter: at - 1, StallUntil: at + 1}
+			return o
+		}},
+	{name: "closer's uplink stall over before the close", invariant: "remote.closed-by-dtls", fail: true, peer: "B",
+		want: `DTLS is "connected" after A closed`,
+		obs: func() *facts.Observation {
+			o := base()
+			o.Final[1].DTLS = "connected"
+			at := scenarios.Duration(o.Closes[0].At)
+			o.Scenario.Topology.BackpressureA = &scenarios.Backpressure{QueueBytes: 1500, Rate: 1000, StallAfter: at - 2, StallUntil: at}
+			return o
+		}},
 	{name: "close_notify and ABORT dropped by a fault", invariant: "remote.closed-by-dtls",
 		obs: func() *facts.Observation {
 			o := base()

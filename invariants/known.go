@@ -38,9 +38,10 @@ type KnownIssue struct {
 	// Waiter, for a wedge (harness.no-wedge), lists substrings that must all
 	// appear among the function names of one goroutine blocked on a mutex
 	// (facts.Wedge.Blocked), e.g. "(*SCTPTransport).onClose". Every other
-	// blocked goroutine of the wedge must match too, or wait on the same
-	// lock as one that does (the same Object): a second, different wait is
-	// a different bug and leaves the wedge failed.
+	// blocked goroutine of the wedge must match too, wait on the same lock
+	// as one that does (the same Object), or wait for a lock whose likely
+	// holder is one that does (a chain of locks behind it): a second,
+	// different wait is a different bug and leaves the wedge failed.
 	Waiter []string `json:"waiter,omitempty"`
 	// Holder lists substrings that must all appear among the functions of
 	// that waiter's likely holder (empty: any holder, or none).
@@ -50,6 +51,11 @@ type KnownIssue struct {
 	// own goroutine (facts.Wedge.Stuck): the call that never returned, e.g.
 	// "(*DataChannel).GracefulClose".
 	Stuck []string `json:"stuck,omitempty"`
+	// NotStuck, with Stuck, lists substrings none of which may appear among
+	// those functions: what tells the issue's own wedge from another that
+	// stops in the same call (the harness waiting for an async step,
+	// "sync.(*WaitGroup).Wait", says the call was in flight at a close).
+	NotStuck []string `json:"not_stuck,omitempty"`
 	// Link points at the upstream issue or discussion, if there is one.
 	Link string `json:"link,omitempty"`
 	// Note says why the violation is accepted.
@@ -84,7 +90,7 @@ func (k KnownIssue) matchesWedge(w *facts.Wedge) bool {
 	if w == nil {
 		return false
 	}
-	if len(k.Stuck) > 0 && (len(w.Blocked) > 0 || !containsAll(w.Stuck, k.Stuck)) {
+	if len(k.Stuck) > 0 && (len(w.Blocked) > 0 || !containsAll(w.Stuck, k.Stuck) || containsAny(w.Stuck, k.NotStuck)) {
 		return false
 	}
 	if len(k.Waiter) == 0 {
@@ -99,6 +105,13 @@ func (k KnownIssue) matchesWedge(w *facts.Wedge) bool {
 			objects[b.Object] = true
 		}
 	}
+	// A wait whose likely holder is itself one of the issue's waiters
+	// (the same stack) is the next link of a chain of locks behind it.
+	behindOwn := func(b facts.BlockedWait) bool {
+		return len(b.Holder) > 0 && slices.ContainsFunc(w.Blocked, func(o facts.BlockedWait) bool {
+			return own(o) && slices.Equal(o.Waiter, b.Holder)
+		})
+	}
 	matched := false
 	for _, b := range w.Blocked {
 		switch {
@@ -106,11 +119,19 @@ func (k KnownIssue) matchesWedge(w *facts.Wedge) bool {
 			matched = true
 		case b.Object != 0 && objects[b.Object]:
 			// Waits behind the same lock: a consequence of the same bug.
+		case behindOwn(b):
+			// Waits for a lock an issue's waiter holds: a consequence too.
 		default:
 			return false
 		}
 	}
 	return matched
+}
+
+// containsAny reports whether some one of subs is a substring of some
+// element of names.
+func containsAny(names, subs []string) bool {
+	return slices.ContainsFunc(subs, func(sub string) bool { return containsAll(names, []string{sub}) })
 }
 
 // containsAll reports whether every one of subs is a substring of some
@@ -270,6 +291,8 @@ func ParseKnown(data []byte, opts ...KnownOption) ([]KnownIssue, error) {
 			return nil, fmt.Errorf("%s: waiter or stuck: a %s entry must name the frames of its wait (a text signature can match another wedge's evidence)", name, idNoWedge)
 		case len(k.Holder) > 0 && len(k.Waiter) == 0:
 			return nil, fmt.Errorf("%s: holder: needs a waiter", name)
+		case len(k.NotStuck) > 0 && len(k.Stuck) == 0:
+			return nil, fmt.Errorf("%s: not_stuck: needs stuck", name)
 		case !k.wedgeEntry() && (k.Signature == "" || k.Signature == regexpPrefix):
 			return nil, fmt.Errorf("%s: signature: must not be empty", name)
 		case strings.TrimSpace(k.Note) == "":

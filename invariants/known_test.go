@@ -298,7 +298,8 @@ func TestKnownIssueForAUserInvariant(t *testing.T) {
 
 // TestWedgeKnownIssuesArePrecise: a wedge is known only when its own wait
 // matches the entry's waiter and holder frames, and every other wait of
-// the wedge does too or waits on the same lock. A different wedge whose
+// the wedge does too, waits on the same lock or for a lock such a waiter
+// holds. A different wedge whose
 // evidence mentions F1's frames is not absorbed by F1 (it once was, when a
 // wedge was matched by a substring of its diagnosis).
 func TestWedgeKnownIssuesArePrecise(t *testing.T) {
@@ -317,6 +318,14 @@ func TestWedgeKnownIssuesArePrecise(t *testing.T) {
 		Holder: []string{"github.com/pion/transport/v5/vnet.(*UDPConn).WriteTo", "github.com/pion/sctp.(*Association).writeLoop"}}
 	sameLock := facts.BlockedWait{Lock: "sync.(*RWMutex).Lock", Object: 0xc0001,
 		Waiter: []string{"github.com/pion/webrtc/v4.(*SCTPTransport).Start"}}
+	f25 := invariants.KnownIssue{ID: "F25", Invariant: "harness.no-wedge", Note: "test",
+		Stuck: []string{"sctp.(*Association).sendPayloadData", "(*world).sendMessages"}, NotStuck: []string{"sync.(*WaitGroup).Wait"}}
+	writeStuck := []string{"github.com/pion/sctp.(*Association).sendPayloadData", "github.com/closesim/closesim/sim.(*world).sendMessages", "github.com/closesim/closesim/sim.(*runner).body"}
+	// The next link of a chain: a wait for a lock F1's waiter holds.
+	chained := facts.BlockedWait{Lock: "sync.(*Mutex).Lock", Object: 0xc0003,
+		Waiter: []string{"github.com/closesim/closesim/sim.(*world).pump"}, Holder: f1Wait.Waiter}
+	chainedElsewhere := chained
+	chainedElsewhere.Holder = other.Waiter
 	stuck := []string{"github.com/pion/webrtc/v4.(*DataChannel).close", "github.com/pion/webrtc/v4.(*DataChannel).GracefulClose", "github.com/closesim/closesim/sim.(*world).runStep"}
 	wedge := func(w facts.Wedge) *facts.Observation {
 		o := base()
@@ -332,15 +341,19 @@ func TestWedgeKnownIssuesArePrecise(t *testing.T) {
 	}{
 		{"F1's own wait", wedge(facts.Wedge{Blocked: []facts.BlockedWait{f1Wait}}), "F1"},
 		{"F1 and a wait behind the same lock", wedge(facts.Wedge{Blocked: []facts.BlockedWait{f1Wait, sameLock}}), "F1"},
+		{"F1 and a wait for a lock F1's waiter holds", wedge(facts.Wedge{Blocked: []facts.BlockedWait{chained, f1Wait}}), "F1"},
+		{"F1 and a wait for a lock another goroutine holds", wedge(facts.Wedge{Blocked: []facts.BlockedWait{chainedElsewhere, f1Wait}}), ""},
 		{"another wait whose evidence names F1's frames", wedge(facts.Wedge{Blocked: []facts.BlockedWait{other}}), ""},
 		{"F1 and another, different wait", wedge(facts.Wedge{Blocked: []facts.BlockedWait{f1Wait, other}}), ""},
 		{"F1's waiter with another holder", wedge(facts.Wedge{Blocked: []facts.BlockedWait{{Lock: f1Wait.Lock, Object: 1, Waiter: f1Wait.Waiter, Holder: other.Holder}}}), ""},
 		{"F10: stuck in GracefulClose, no mutex", wedge(facts.Wedge{Stuck: stuck}), "F10"},
 		{"stuck in GracefulClose behind a mutex wait", wedge(facts.Wedge{Stuck: stuck, Blocked: []facts.BlockedWait{other}}), ""},
 		{"stuck elsewhere", wedge(facts.Wedge{Stuck: []string{"github.com/pion/webrtc/v4.(*PeerConnection).Close"}}), ""},
+		{"F25: a sync write stuck", wedge(facts.Wedge{Stuck: writeStuck}), "F25"},
+		{"the same write in flight at a close (not_stuck)", wedge(facts.Wedge{Stuck: append(slices.Clone(writeStuck), "sync.(*WaitGroup).Wait")}), ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			v := invariants.Judge(c.obs, invariants.Pion, []invariants.KnownIssue{f1, f10})
+			v := invariants.Judge(c.obs, invariants.Pion, []invariants.KnownIssue{f1, f10, f25})
 			var known []string
 			for _, k := range v.Known {
 				if k.Violation.Invariant == "harness.no-wedge" {

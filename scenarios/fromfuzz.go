@@ -77,6 +77,10 @@ type fuzzBuilder struct {
 	negDone int  // steps of negotiation added so far
 	dc      bool // the data channel exists
 	dc2     bool // the second channel exists
+	neg     bool // the pre-negotiated channel exists
+	// renegotiate is set when a track was added after the negotiation
+	// completed: the next "advance" starts it over.
+	renegotiate bool
 	// tracks holds, per peer, the tracks added so far and their direction.
 	tracks map[Peer]map[string]Direction
 }
@@ -108,6 +112,9 @@ func (b *fuzzBuilder) add(st fuzzStep) {
 		case !b.dc:
 			s = Step{Kind: KindCreateDataChannel, Peer: PeerA, Label: DataChannelLabel}
 			b.dc = true
+		case b.negDone == len(negotiation) && b.renegotiate:
+			b.negDone, b.renegotiate = 1, false
+			s = negotiation[0]
 		case b.negDone < len(negotiation):
 			s = negotiation[b.negDone]
 			b.negDone++
@@ -142,6 +149,7 @@ func (b *fuzzBuilder) add(st fuzzStep) {
 		}
 		dir := allDirections[int(st.B)%len(allDirections)]
 		b.tracks[peer][label] = dir
+		b.renegotiate = b.negDone == len(negotiation)
 		s = Step{Kind: KindAddTrack, Peer: peer, Label: label, Media: Media(label), Direction: dir}
 	case 9: // write media on a track that can send
 		label, ok := b.sendable(peer, st.A)
@@ -178,7 +186,8 @@ func (b *fuzzBuilder) add(st fuzzStep) {
 		s = sleep
 	case 14: // topology and settings: the configuration surface of an application
 		set := &b.sc.Settings
-		switch st.A % 9 {
+		// A%16 keeps 0..8 as they were when there were nine variants.
+		switch st.A % 16 {
 		case 0:
 			b.sc.Topology.NAT = allNATTypes[int(st.B)%len(allNATTypes)]
 		case 1:
@@ -188,15 +197,58 @@ func (b *fuzzBuilder) add(st fuzzStep) {
 		case 3:
 			set.DTLS = drawDTLSOptions(rand.New(rand.NewPCG(uint64(st.B), 2)))
 		case 4:
-			set.NoDefaultInterceptors = true
+			set.NoDefaultInterceptors, set.Interceptors = true, nil
 		case 5:
 			set.UDPMux = true
 		case 6:
 			set.ICELiteB = true
 		case 8: // a TURN relay, and sometimes relayed candidates only
 			b.sc.Topology.TURN, set.RelayOnly = true, st.B%2 == 1
+		case 9:
+			b.sc.Topology.ExtraIPs = true
+		case 10:
+			set.UDPMux, set.MultiUDPMux = true, true
+		case 11: // the peer's uplink stalls for 6 to 60 s
+			bp := &Backpressure{QueueBytes: 1500 + int(st.B)*64, Rate: 2000 + int(st.B)*4096}
+			after := Duration(time.Duration(st.B) * 20 * time.Millisecond)
+			bp.StallAfter, bp.StallUntil = after, after+Duration(time.Duration(6+int(st.B)%55)*time.Second)
+			if peer == PeerA {
+				b.sc.Topology.BackpressureA = bp
+			} else {
+				b.sc.Topology.BackpressureB = bp
+			}
+		case 12: // interceptors picked one by one (bit i of B: the i-th)
+			if !set.NoDefaultInterceptors {
+				set.Interceptors = nil
+				for i, n := range allInterceptors {
+					if st.B&(1<<i) != 0 {
+						set.Interceptors = append(set.Interceptors, n)
+					}
+				}
+				if len(set.Interceptors) == 0 {
+					set.Interceptors = []InterceptorName{InterceptorCCFB}
+				}
+			}
+		case 13: // only this peer trickles
+			set.Trickle, set.TrickleOnly = true, peer
+		case 14: // B's OnDataChannel handler: none, or registered late
+			if st.B%2 == 0 {
+				set.NoDataChannelHandlerB, set.DataChannelHandlerDelayB = true, 0
+			} else {
+				set.NoDataChannelHandlerB, set.DataChannelHandlerDelayB = false, Duration(time.Duration(st.B)*20*time.Millisecond)
+			}
+		case 15: // detached channels written through their ReadWriteCloser
+			set.DetachDataChannels, set.DetachedWrites, set.DataChannelBlockWrite = true, true, st.B%2 == 1
 		case 7: // a second channel, with options of its own, before any offer
-			if b.dc && b.negDone == 0 && !b.dc2 {
+			if b.dc && b.negDone == 0 && !b.neg && st.B%4 == 3 {
+				// A channel both peers create with one id.
+				id := uint16(100 + int(st.B))
+				a := &ChannelOptions{Negotiated: true, ID: &id}
+				bOpts := *a
+				b.sc.Steps = append(b.sc.Steps, Step{Kind: KindCreateDataChannel, Peer: PeerA, Label: NegotiatedChannelLabel, Channel: a})
+				s = Step{Kind: KindCreateDataChannel, Peer: PeerB, Label: NegotiatedChannelLabel, Channel: &bOpts}
+				b.neg = true
+			} else if b.dc && b.negDone == 0 && !b.dc2 {
 				s = Step{Kind: KindCreateDataChannel, Peer: PeerA, Label: SecondChannelLabel, Channel: drawChannel(rand.New(rand.NewPCG(uint64(st.B), 3)))}
 				b.dc2 = true
 			}

@@ -142,12 +142,7 @@ func Generate(seed uint64) Scenario {
 	// The density varies by seed too: sparse seeds keep the plain close
 	// points common, dense ones pile features up.
 	density := []float64{0.15, 0.35, 0.6}[r.IntN(3)]
-	var swarm uint32
-	for bit := range 32 {
-		if r.Float64() < density {
-			swarm |= 1 << bit
-		}
-	}
+	swarm := drawSwarm(r, density)
 	var tags []string
 	on := func(bit int, tag string) bool {
 		if swarm&(1<<bit) == 0 {
@@ -282,6 +277,10 @@ func Generate(seed uint64) Scenario {
 			Delay: Duration(time.Duration(r.IntN(20)) * time.Millisecond)})
 	}
 	widen(r, &sc, on)
+	// A second word of swarm bits, drawn after every draw above: a seed
+	// whose second word is all off draws what it drew before it existed.
+	swarm = drawSwarm(r, density)
+	widenMore(r, &sc, connected, on)
 	tag := ""
 	if len(tags) > 0 {
 		tag = "+" + strings.Join(tags, "+")
@@ -347,6 +346,204 @@ func widen(r *rand.Rand, sc *Scenario, on func(bit int, tag string) bool) {
 			Step{Kind: KindCreateDataChannel, Peer: PeerA, Label: ShortLivedChannelLabel, Channel: drawChannel(r)},
 			Step{Kind: KindCloseDataChannel, Peer: PeerA, Label: ShortLivedChannelLabel, Mode: allModes[r.IntN(2)]})
 	}
+}
+
+// drawSwarm draws a word of swarm bits, each on with probability density.
+func drawSwarm(r *rand.Rand, density float64) uint32 {
+	var swarm uint32
+	for bit := range 32 {
+		if r.Float64() < density {
+			swarm |= 1 << bit
+		}
+	}
+	return swarm
+}
+
+// Labels of the widened generator's channels and tracks.
+const (
+	// NegotiatedChannelLabel labels the "negotiated" dimension's channel,
+	// created by both peers with one id.
+	NegotiatedChannelLabel = "dc-neg"
+	// RenegotiatedTrackLabel labels the "renegtracks" dimension's track,
+	// added (and sometimes removed) by a renegotiation once connected.
+	RenegotiatedTrackLabel = "screen"
+)
+
+// widenMore adds the dimensions of the second swarm word (issue #14,
+// continued): several addresses per peer, a MultiUDPMux, a stalled
+// uplink, picked interceptors, one-sided trickle, pre-negotiated
+// channels, B's OnDataChannel handler missing or late, detached writes in
+// flight, several tracks, and renegotiations that add and remove a track.
+func widenMore(r *rand.Rand, sc *Scenario, connected bool, on func(bit int, tag string) bool) {
+	if on(0, "extraips") {
+		sc.Topology.ExtraIPs = true
+	}
+	if on(1, "multimux") {
+		sc.Settings.UDPMux, sc.Settings.MultiUDPMux = true, true
+	}
+	if on(2, "stall") {
+		// The uplink stops for a while: writes block at the close, and
+		// writers must be released by deadlines or by closing the socket.
+		bp := sc.Topology.BackpressureA
+		if bp == nil {
+			bp = sc.Topology.BackpressureB
+		}
+		if bp == nil {
+			bp = &Backpressure{QueueBytes: 1500 + r.IntN(16<<10), Rate: 2000 + r.IntN(1<<20)}
+			if r.IntN(2) == 0 {
+				sc.Topology.BackpressureA = bp
+			} else {
+				sc.Topology.BackpressureB = bp
+			}
+		}
+		after := time.Duration(r.IntN(3000)) * time.Millisecond
+		bp.StallAfter, bp.StallUntil = Duration(after), Duration(after+time.Duration(6+r.IntN(55))*time.Second)
+	}
+	if !sc.Settings.NoDefaultInterceptors && on(3, "interceptors") {
+		for _, n := range allInterceptors {
+			if r.IntN(2) == 0 {
+				sc.Settings.Interceptors = append(sc.Settings.Interceptors, n)
+			}
+		}
+		if len(sc.Settings.Interceptors) == 0 {
+			sc.Settings.Interceptors = []InterceptorName{InterceptorCCFB}
+		}
+	}
+	if on(4, "trickleonly") {
+		sc.Settings.Trickle, sc.Settings.TrickleOnly = true, []Peer{PeerA, PeerB}[r.IntN(2)]
+	}
+	first := slices.IndexFunc(sc.Steps, func(s Step) bool { return s.Kind == KindCreateDataChannel })
+	if first >= 0 && on(5, "negotiated") {
+		addNegotiated(r, sc, first)
+	}
+	if first >= 0 && on(6, "ondc") {
+		if r.IntN(2) == 0 {
+			sc.Settings.NoDataChannelHandlerB = true
+			withoutRemoteChannelsOnB(sc)
+		} else {
+			sc.Settings.DataChannelHandlerDelayB = Duration(time.Duration(r.IntN(3000)) * time.Millisecond)
+		}
+	}
+	// Detached writes in flight when their own peer closes: the last send
+	// before the close runs async, on the closing peer. (A blocked write
+	// on a peer nobody closes waits for good once its connection dies:
+	// F25, not what this dimension is after.)
+	if i := slices.IndexFunc(sc.Steps, func(s Step) bool { return s.Kind == KindClose }); i > 0 && sc.Steps[i-1].Kind == KindSend &&
+		(sc.Steps[i].Peer == PeerBoth || sc.Steps[i].Peer == sc.Steps[i-1].Peer) && on(7, "detachwrite") {
+		sc.Settings.DetachDataChannels, sc.Settings.DetachedWrites = true, true
+		sc.Settings.DataChannelBlockWrite = r.IntN(2) == 0
+		sc.Steps[i-1].Async = true
+	}
+	if on(8, "tracks") {
+		addTracks(r, sc, connected)
+	}
+	if connected && on(9, "renegtracks") {
+		addRenegotiatedTrack(r, sc)
+	}
+}
+
+// addNegotiated adds a pre-negotiated channel that both peers create with
+// one id, after the channel at first, and, where the scenario awaits its
+// channels open, awaits it too and sends on it.
+func addNegotiated(r *rand.Rand, sc *Scenario, first int) {
+	o := drawChannel(r)
+	id := uint16(100 + r.IntN(900))
+	o.Negotiated, o.ID = true, &id
+	oB := *o
+	sc.Steps = slices.Insert(sc.Steps, first+1,
+		Step{Kind: KindCreateDataChannel, Peer: PeerA, Label: NegotiatedChannelLabel, Channel: o},
+		Step{Kind: KindCreateDataChannel, Peer: PeerB, Label: NegotiatedChannelLabel, Channel: &oB})
+	i := slices.IndexFunc(sc.Steps, func(s Step) bool {
+		return s.Kind == KindAwait && s.Peer == PeerB && s.State == StateDCOpen && s.Label == DataChannelLabel
+	})
+	if i < 0 {
+		return
+	}
+	sc.Steps = slices.Insert(sc.Steps, i+1,
+		Step{Kind: KindAwait, Peer: PeerA, State: StateDCOpen, Label: NegotiatedChannelLabel},
+		Step{Kind: KindAwait, Peer: PeerB, State: StateDCOpen, Label: NegotiatedChannelLabel},
+		Step{Kind: KindSend, Peer: []Peer{PeerA, PeerB}[r.IntN(2)], Label: NegotiatedChannelLabel, Count: 1 + r.IntN(5), Size: r.IntN(2048)})
+}
+
+// withoutRemoteChannelsOnB rewrites the steps for a B that never sees the
+// channels A opens: B awaits the connection instead of A's channels, and
+// no longer sends on them or closes them. B's own (negotiated) channels
+// stay.
+func withoutRemoteChannelsOnB(sc *Scenario) {
+	own := map[string]bool{}
+	var out []Step
+	for _, s := range sc.Steps {
+		if s.Peer == PeerB && s.Kind == KindCreateDataChannel {
+			own[s.Label] = true
+		}
+		remote := s.Peer == PeerB && s.Label != "" && !own[s.Label]
+		switch {
+		case remote && s.Kind == KindAwait && s.State == StateDCOpen:
+			s.State, s.Label = StatePCConnected, ""
+		case remote && (s.Kind == KindSend || s.Kind == KindCloseDataChannel):
+			continue
+		}
+		out = append(out, s)
+	}
+	sc.Steps = out
+}
+
+// addTracks gives A (and sometimes B) an audio and a video track at once,
+// adding whichever kind the peer does not have yet before the first offer;
+// once connected, each sending track writes samples before the close.
+func addTracks(r *rand.Rand, sc *Scenario, connected bool) {
+	offer := slices.IndexFunc(sc.Steps, func(s Step) bool { return s.Kind == KindOffer })
+	if offer < 0 {
+		offer = len(sc.Steps)
+	}
+	var adds, writes []Step
+	for i, peer := range []Peer{PeerA, PeerB} {
+		if i == 1 && r.IntN(3) != 0 {
+			break
+		}
+		for _, media := range []Media{MediaAudio, MediaVideo} {
+			if slices.ContainsFunc(sc.Steps, func(s Step) bool {
+				return s.Kind == KindAddTrack && s.Peer == peer && s.Label == string(media)
+			}) {
+				continue
+			}
+			dir := allDirections[r.IntN(len(allDirections))]
+			adds = append(adds, Step{Kind: KindAddTrack, Peer: peer, Label: string(media), Media: media, Direction: dir})
+			if dir != DirectionRecvOnly {
+				writes = append(writes, Step{Kind: KindWriteMedia, Peer: peer, Label: string(media), Count: 1 + r.IntN(30), Size: 100 + r.IntN(1200)})
+			}
+		}
+	}
+	sc.Steps = slices.Insert(sc.Steps, offer, adds...)
+	if !connected {
+		return
+	}
+	at := slices.IndexFunc(sc.Steps, func(s Step) bool { return s.Kind == KindSend || s.Kind == KindClose })
+	if at < 0 {
+		at = len(sc.Steps)
+	}
+	sc.Steps = slices.Insert(sc.Steps, at, writes...)
+}
+
+// addRenegotiatedTrack adds, right before the close, a renegotiation in
+// which A adds a video track and sends on it, and, half the time, a second
+// one that removes it again.
+func addRenegotiatedTrack(r *rand.Rand, sc *Scenario) {
+	at := slices.IndexFunc(sc.Steps, func(s Step) bool { return s.Kind == KindClose })
+	if at < 0 {
+		at = len(sc.Steps)
+	}
+	renegotiate := []Step{{Kind: KindOffer, Peer: PeerA}, {Kind: KindApplyOffer, Peer: PeerB},
+		{Kind: KindAnswer, Peer: PeerB}, {Kind: KindApplyAnswer, Peer: PeerA}}
+	steps := []Step{{Kind: KindAddTrack, Peer: PeerA, Label: RenegotiatedTrackLabel, Media: MediaVideo,
+		Direction: []Direction{DirectionDefault, DirectionSendRecv, DirectionSendOnly}[r.IntN(3)]}}
+	steps = append(steps, renegotiate...)
+	steps = append(steps, Step{Kind: KindWriteMedia, Peer: PeerA, Label: RenegotiatedTrackLabel, Count: 1 + r.IntN(30), Size: 100 + r.IntN(1200)})
+	if r.IntN(2) == 0 {
+		steps = append(steps, Step{Kind: KindRemoveTrack, Peer: PeerA, Label: RenegotiatedTrackLabel})
+		steps = append(steps, renegotiate...)
+	}
+	sc.Steps = slices.Insert(sc.Steps, at, steps...)
 }
 
 // drawSCTPOptions draws SettingEngine SCTP options.

@@ -41,3 +41,7 @@ func Closers() []Peer { return slices.Clone(allClosers) }
 // Modes returns a copy of the list (Modes): a caller cannot change what the
 // package accepts or generates.
 func Modes() []CloseMode { return slices.Clone(allModes) }
+
+// InterceptorNames returns a copy of the list (InterceptorNames): a caller cannot change what the
+// package accepts or generates.
+func InterceptorNames() []InterceptorName { return slices.Clone(allInterceptors) }

@@ -67,6 +67,10 @@ type Topology struct {
 	// peers list as their ICE server: relayed candidates, and allocations
 	// a close must release.
 	TURN bool `json:"turn,omitempty"`
+	// ExtraIPs gives each peer a second address on its interface (A
+	// 10.0.0.11, B 10.0.0.12, or 192.168.1.3 behind a NAT): two host
+	// candidates per peer, and four candidate pairs to check and close.
+	ExtraIPs bool `json:"extra_ips,omitempty"`
 }
 
 // NATTypes are the NAT types of Topology.NAT (RFC 4787 behaviours):
@@ -136,7 +140,56 @@ type Settings struct {
 	// RelayOnly sets both peers' ICETransportPolicy to relay: only relayed
 	// candidates (needs Topology.TURN).
 	RelayOnly bool `json:"relay_only,omitempty"`
+	// MultiUDPMux makes the UDPMux an ice.MultiUDPMuxDefault, one UDPMux
+	// per address of the peer (ice.NewMultiUDPMuxFromPort), as Pion's
+	// ice-single-port example builds it (needs UDPMux).
+	MultiUDPMux bool `json:"multi_udp_mux,omitempty"`
+	// TrickleOnly, with Trickle, makes only this peer ("A" or "B") trickle
+	// its candidates; the other sends its descriptions after gathering
+	// completes.
+	TrickleOnly Peer `json:"trickle_only,omitempty"`
+	// Interceptors, when not empty, registers exactly these interceptors
+	// instead of Pion's defaults (see InterceptorNames), as an application
+	// that picks its own does; "ccfb" (RFC 8888 congestion control
+	// feedback) is not among the defaults.
+	Interceptors []InterceptorName `json:"interceptors,omitempty"`
+	// DetachedWrites sends on detached channels through the detached
+	// ReadWriteCloser's Write rather than DataChannel.Send (needs
+	// DetachDataChannels).
+	DetachedWrites bool `json:"detached_writes,omitempty"`
+	// DataChannelBlockWrite is SettingEngine.EnableDataChannelBlockWrite: a
+	// detached channel's Write blocks while its buffered amount is high
+	// (needs DetachDataChannels).
+	DataChannelBlockWrite bool `json:"data_channel_block_write,omitempty"`
+	// NoDataChannelHandlerB leaves B without an OnDataChannel handler: Pion's
+	// default handler then closes every channel A opens.
+	NoDataChannelHandlerB bool `json:"no_data_channel_handler_b,omitempty"`
+	// DataChannelHandlerDelayB registers B's OnDataChannel handler only this
+	// long after the run starts (virtual time): channels that arrive earlier
+	// meet Pion's default handler, which closes them.
+	DataChannelHandlerDelayB Duration `json:"data_channel_handler_delay_b,omitempty"`
 }
+
+// InterceptorName names an interceptor of Settings.Interceptors (see
+// InterceptorNames).
+type InterceptorName string
+
+// Interceptors Settings.Interceptors can register: Pion's defaults one by
+// one (webrtc.ConfigureNack, ConfigureRTCPReports,
+// ConfigureSimulcastExtensionHeaders, ConfigureStatsInterceptor,
+// ConfigureTWCCSender) and the RFC 8888 feedback sender
+// (ConfigureCongestionControlFeedback).
+const (
+	InterceptorNACK        InterceptorName = "nack"
+	InterceptorRTCPReports InterceptorName = "rtcp-reports"
+	InterceptorSimulcast   InterceptorName = "simulcast-headers"
+	InterceptorStats       InterceptorName = "stats"
+	InterceptorTWCC        InterceptorName = "twcc"
+	InterceptorCCFB        InterceptorName = "ccfb"
+)
+
+var allInterceptors = []InterceptorName{InterceptorNACK, InterceptorRTCPReports, InterceptorSimulcast,
+	InterceptorStats, InterceptorTWCC, InterceptorCCFB}
 
 // SCTPOptions are SettingEngine SCTP options; zero fields keep Pion's
 // defaults.
@@ -236,6 +289,12 @@ type Backpressure struct {
 	QueueBytes int `json:"queue_bytes"`
 	// Rate is in bytes per second.
 	Rate int `json:"rate"`
+	// StallAfter and StallUntil, when StallUntil is not zero, stop the
+	// queue draining from StallAfter to StallUntil (virtual time since the
+	// start), as an uplink that stops sending does: writes block until
+	// the stall ends, a write deadline passes or the socket closes.
+	StallAfter Duration `json:"stall_after,omitempty"`
+	StallUntil Duration `json:"stall_until,omitempty"`
 }
 
 // SignalDelay returns the delay of the i-th signaling message.

@@ -56,6 +56,9 @@ func Validate(sc *Scenario) error {
 	if sc.Settings.RelayOnly && !sc.Topology.TURN {
 		return fieldErr("settings.relay_only", "needs a relay: set topology.turn")
 	}
+	if err := validateSettingDeps(sc.Settings); err != nil {
+		return err
+	}
 	if len(sc.Faults.SignalDelays) > maxDelays {
 		return fieldErr("faults.signal_delays", "at most %d entries, got %d", maxDelays, len(sc.Faults.SignalDelays))
 	}
@@ -130,6 +133,36 @@ func validateSettings(s Settings) error {
 	return nil
 }
 
+// validateSettingDeps checks the settings that only mean something with
+// another one.
+func validateSettingDeps(s Settings) error {
+	switch {
+	case s.MultiUDPMux && !s.UDPMux:
+		return fieldErr("settings.multi_udp_mux", "needs settings.udp_mux")
+	case s.TrickleOnly != "" && s.TrickleOnly != PeerA && s.TrickleOnly != PeerB:
+		return fieldErr("settings.trickle_only", "must be A, B or empty, got %q", s.TrickleOnly)
+	case s.TrickleOnly != "" && !s.Trickle:
+		return fieldErr("settings.trickle_only", "needs settings.trickle")
+	case len(s.Interceptors) > 0 && s.NoDefaultInterceptors:
+		return fieldErr("settings.interceptors", "exclusive with settings.no_default_interceptors (an empty list already means none but the defaults)")
+	case s.DetachedWrites && !s.DetachDataChannels:
+		return fieldErr("settings.detached_writes", "needs settings.detach_data_channels")
+	case s.DataChannelBlockWrite && !s.DetachDataChannels:
+		return fieldErr("settings.data_channel_block_write", "needs settings.detach_data_channels (Pion blocks only detached writes)")
+	case s.NoDataChannelHandlerB && s.DataChannelHandlerDelayB != 0:
+		return fieldErr("settings.data_channel_handler_delay_b", "exclusive with settings.no_data_channel_handler_b")
+	}
+	for i, n := range s.Interceptors {
+		if !slices.Contains(allInterceptors, n) {
+			return fieldErr(fmt.Sprintf("settings.interceptors[%d]", i), "unknown interceptor %q (known: %v)", n, allInterceptors)
+		}
+		if slices.Index(s.Interceptors, n) < i {
+			return fieldErr(fmt.Sprintf("settings.interceptors[%d]", i), "%q is listed twice", n)
+		}
+	}
+	return checkDuration("settings.data_channel_handler_delay_b", s.DataChannelHandlerDelayB, maxSleep)
+}
+
 func validatePacketFault(path string, f PacketFault) error {
 	if f.Class != "" && !slices.Contains(allPacketClasses, f.Class) {
 		return fieldErr(path+".class", "unknown packet class %q (known: %v)", f.Class, allPacketClasses)
@@ -169,6 +202,18 @@ func validateBackpressure(path string, b *Backpressure) error {
 	}
 	if b.Rate < 1000 || b.Rate > 1<<30 {
 		return fieldErr(path+".rate", "must be between 1000 and 1 GiB/s, got %d", b.Rate)
+	}
+	if err := checkDuration(path+".stall_after", b.StallAfter, maxSleep); err != nil {
+		return err
+	}
+	if err := checkDuration(path+".stall_until", b.StallUntil, maxSleep); err != nil {
+		return err
+	}
+	if b.StallUntil != 0 && b.StallUntil <= b.StallAfter {
+		return fieldErr(path+".stall_until", "must be later than stall_after (%s), got %s", time.Duration(b.StallAfter), time.Duration(b.StallUntil))
+	}
+	if b.StallUntil == 0 && b.StallAfter != 0 {
+		return fieldErr(path+".stall_after", "only meaningful with stall_until")
 	}
 	return nil
 }

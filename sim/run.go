@@ -335,8 +335,12 @@ func (r *runner) body() {
 		}
 	}
 	// The application owns an ICE UDPMux and closes it after its
-	// PeerConnections (Settings.UDPMux).
+	// PeerConnections (Settings.UDPMux); a handler it had not registered
+	// yet it never will.
 	for _, name := range []scenarios.Peer{scenarios.PeerA, scenarios.PeerB} {
+		if p := w.peers[name]; p.late != nil {
+			p.late.Stop()
+		}
 		if p := w.peers[name]; p.mux != nil {
 			w.trace.Add(string(name), facts.KindHarness, "close udp mux: %v", p.mux.Close())
 		}

@@ -128,7 +128,7 @@ func (w *world) describe(s scenarios.Step) error {
 		return fmt.Errorf("create %s: %w", s.Kind, err)
 	}
 	var gathered <-chan struct{}
-	if !w.sc.Settings.Trickle {
+	if !w.trickles(s.Peer) {
 		gathered = webrtc.GatheringCompletePromise(p.pc)
 	}
 	if err := p.pc.SetLocalDescription(desc); err != nil {
@@ -208,10 +208,16 @@ func (w *world) sendMessages(s scenarios.Step) error {
 	}
 	p.mu.Lock()
 	base := p.sent[s.Label] // indices continue across send steps on a channel
+	send := dc.Send
+	if raw := p.raw[s.Label]; raw != nil && w.sc.Settings.DetachedWrites {
+		// The application writes what it detached (blocking, with
+		// Settings.DataChannelBlockWrite, while the buffer is full).
+		send = func(b []byte) error { _, err := raw.Write(b); return err }
+	}
 	p.mu.Unlock()
 	for i := range s.Count {
 		msg := encodeMessage(base+i, s.Size)
-		if err := dc.Send(msg); err != nil {
+		if err := send(msg); err != nil {
 			return fmt.Errorf("send %d of %d: %w", i+1, s.Count, err)
 		}
 		p.mu.Lock()

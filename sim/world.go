@@ -2,8 +2,8 @@ package sim
 
 import (
 	"fmt"
+	"io"
 	"maps"
-	"net"
 	"slices"
 	"sort"
 	"sync"
@@ -54,10 +54,11 @@ type peer struct {
 	w    *world
 	pc   *webrtc.PeerConnection
 	net  *netcount.Net
-	bp   *backpressure.Net  // nil without backpressure
-	user bool               // built by a user's PeerFactory (WithPeer)
-	rtcp rtcpcount.Counter  // RTCP BYEs sent (closesim's own peers only)
-	mux  *ice.UDPMuxDefault // the peer's ICE UDPMux (Settings.UDPMux), nil without
+	bp   *backpressure.Net // nil without backpressure
+	user bool              // built by a user's PeerFactory (WithPeer)
+	rtcp rtcpcount.Counter // RTCP BYEs sent (closesim's own peers only)
+	mux  ice.UDPMux        // the peer's ICE UDPMux (Settings.UDPMux), nil without
+	late *time.Timer       // registers B's late OnDataChannel handler, nil without
 
 	mu        sync.Mutex
 	changed   chan struct{} // closed and replaced on every state change
@@ -68,6 +69,7 @@ type peer struct {
 	recvSeq   map[string][]int            // indices of indexed messages, in arrival order
 	corrupt   map[string]int              // messages whose payload did not match their index
 	detached  map[string]bool             // channels detached
+	raw       map[string]io.Writer        // detached channels' ReadWriteClosers (Settings.DetachedWrites)
 	inbox     []webrtc.SessionDescription // descriptions that arrived over signaling
 	remoteSet bool
 	pending   []webrtc.ICECandidateInit // candidates that arrived before the remote description
@@ -81,16 +83,32 @@ const cidr = "10.0.0.0/24"
 
 var peerIPs = map[scenarios.Peer]string{scenarios.PeerA: "10.0.0.1", scenarios.PeerB: "10.0.0.2"}
 
+// extraIPs are the peers' second addresses (Topology.ExtraIPs); B's, behind
+// a NAT, is natExtraIP.
+var extraIPs = map[scenarios.Peer]string{scenarios.PeerA: "10.0.0.11", scenarios.PeerB: "10.0.0.12"}
+
 // peerName names the peer whose address, as the main router sees it, is
 // ip: "A", "B", or ip itself for any other address (B's private address
 // behind a NAT, say).
 func peerName(ip string) string {
-	for name, a := range peerIPs {
-		if a == ip {
-			return string(name)
+	for _, ips := range []map[scenarios.Peer]string{peerIPs, extraIPs} {
+		for name, a := range ips {
+			if a == ip {
+				return string(name)
+			}
 		}
 	}
 	return ip
+}
+
+// routedIPs are the addresses the main router sees for peer p, comma
+// separated (as pktclass.Fault takes them): its second address too with
+// Topology.ExtraIPs, unless it sits behind the NAT's one public address.
+func (w *world) routedIPs(p scenarios.Peer) string {
+	if !w.sc.Topology.ExtraIPs || (p == scenarios.PeerB && w.sc.Topology.NAT != "") {
+		return peerIPs[p]
+	}
+	return peerIPs[p] + "," + extraIPs[p]
 }
 
 func peerIndex(p scenarios.Peer) int {
@@ -114,7 +132,7 @@ func newWorld(sc scenarios.Scenario, cfg *config) (*world, error) {
 	// Count every packet by class, then apply the scenario's packet faults.
 	router.AddChunkFilter(w.packets.ChunkFilter())
 	if len(sc.Faults.Packets) > 0 {
-		inj, err := pktclass.NewInjector(router, w.trace.start, packetFaults(sc.Seed, sc.Faults.Packets), func(h pktclass.Hit) {
+		inj, err := pktclass.NewInjector(router, w.trace.start, w.packetFaults(), func(h pktclass.Hit) {
 			from, to := peerName(h.Src.String()), peerName(h.Dst.String())
 			w.trace.record(facts.Event{Kind: facts.KindFault, Fault: &facts.FaultFact{Action: scenarios.FaultAction(h.Fault.Action), Class: scenarios.PacketClass(h.Class.String()), From: from, To: to}},
 				"%s on %s %s->%s", h.Fault, h.Class, from, to)
@@ -150,11 +168,15 @@ func newWorld(sc scenarios.Scenario, cfg *config) (*world, error) {
 }
 
 func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
-	ip := peerIPs[name]
+	ip, extra := peerIPs[name], extraIPs[name]
 	if name == scenarios.PeerB && w.sc.Topology.NAT != "" {
-		ip = natPrivateIP
+		ip, extra = natPrivateIP, natExtraIP
 	}
-	vn, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{ip}})
+	ips := []string{ip}
+	if w.sc.Topology.ExtraIPs {
+		ips = append(ips, extra)
+	}
+	vn, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: ips})
 	if err != nil {
 		return nil, fmt.Errorf("vnet net: %w", err)
 	}
@@ -164,7 +186,7 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 	p := &peer{
 		name: name, w: w, changed: make(chan struct{}), seen: map[scenarios.State]bool{},
 		dcs: map[string]*webrtc.DataChannel{}, sent: map[string]int{}, received: map[string]int{},
-		recvSeq: map[string][]int{}, corrupt: map[string]int{}, detached: map[string]bool{},
+		recvSeq: map[string][]int{}, corrupt: map[string]int{}, detached: map[string]bool{}, raw: map[string]io.Writer{},
 		tracks: map[string]*localTrack{}, remote: map[string]*remoteTrack{},
 	}
 	var inner transport.Net = vn
@@ -173,7 +195,11 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 		bp = w.sc.Topology.BackpressureB
 	}
 	if bp != nil {
-		p.bp = backpressure.New(vn, backpressure.Config{QueueBytes: bp.QueueBytes, Rate: bp.Rate})
+		cfg := backpressure.Config{QueueBytes: bp.QueueBytes, Rate: bp.Rate}
+		if bp.StallUntil != 0 {
+			cfg.StallFrom, cfg.StallUntil = w.trace.start.Add(time.Duration(bp.StallAfter)), w.trace.start.Add(time.Duration(bp.StallUntil))
+		}
+		p.bp = backpressure.New(vn, cfg)
 		inner = p.bp
 	}
 	p.net = netcount.New(inner, netcount.WithOnEvent(func(ev netcount.Event) {
@@ -192,6 +218,9 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 	if w.sc.Settings.DetachDataChannels {
 		se.DetachDataChannels()
 	}
+	if w.sc.Settings.DataChannelBlockWrite {
+		se.EnableDataChannelBlockWrite(true)
+	}
 	se.SetInterfaceFilter(func(ifName string) bool { return ifName == "eth0" })
 	if err := applySettings(&se, w.sc.Settings); err != nil {
 		return nil, err
@@ -201,13 +230,10 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 	}
 	if w.sc.Settings.UDPMux {
 		// The application's mux, on the peer's one port; the harness
-		// closes it after the PeerConnection (closeMux), as its owner would.
-		conn, err := p.net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(ip), Port: int(port)})
-		if err != nil {
-			return nil, fmt.Errorf("udp mux socket: %w", err)
+		// closes it after the PeerConnection, as its owner would.
+		if err := p.newMux(&se, ip, port); err != nil {
+			return nil, err
 		}
-		p.mux = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn, Net: p.net, Logger: se.LoggerFactory.NewLogger("udpmux")})
-		se.SetICEUDPMux(p.mux)
 	}
 
 	var conf webrtc.Configuration
@@ -238,7 +264,12 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 	if se.LoggerFactory != nil {
 		iopts = append(iopts, webrtc.WithInterceptorLoggerFactory(se.LoggerFactory))
 	}
-	if !w.sc.Settings.NoDefaultInterceptors {
+	switch {
+	case len(w.sc.Settings.Interceptors) > 0:
+		if err := registerInterceptors(me, reg, w.sc.Settings.Interceptors); err != nil {
+			return nil, err
+		}
+	case !w.sc.Settings.NoDefaultInterceptors:
 		if err := webrtc.RegisterDefaultInterceptorsWithOptions(me, reg, iopts...); err != nil {
 			return nil, fmt.Errorf("default interceptors: %w", err)
 		}
@@ -253,15 +284,16 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 	return p, nil
 }
 
-// packetFaults turns scenario packet faults into injector faults.
-func packetFaults(seed uint64, fs []scenarios.PacketFault) []pktclass.Fault {
+// packetFaults turns the scenario's packet faults into injector faults.
+func (w *world) packetFaults() []pktclass.Fault {
+	fs := w.sc.Faults.Packets
 	out := make([]pktclass.Fault, len(fs))
 	for i, f := range fs {
 		out[i] = pktclass.Fault{Class: pktclass.Class(f.Class), Action: string(f.Action), FirstN: f.FirstN,
 			After: time.Duration(f.After), Until: time.Duration(f.Until), Delay: time.Duration(f.Delay),
-			Probability: f.Probability, Seed: seed ^ uint64(i)<<32}
+			Probability: f.Probability, Seed: w.sc.Seed ^ uint64(i)<<32}
 		if f.From != "" {
-			out[i].From, out[i].To = peerIPs[f.From], peerIPs[f.From.Other()]
+			out[i].From, out[i].To = w.routedIPs(f.From), w.routedIPs(f.From.Other())
 		}
 	}
 	return out
@@ -357,7 +389,7 @@ func (p *peer) watch() {
 			return
 		}
 		tr.op(name, facts.KindCandidate, facts.Op(c.Typ.String()), "", "%s %s:%d", c.Typ, c.Address, c.Port)
-		if p.w.sc.Settings.Trickle {
+		if p.w.trickles(p.name) {
 			p.w.signalCandidate(p.name.Other(), c.ToJSON())
 		}
 		p.fire(scenarios.OnICECandidate, c.Typ.String())
@@ -366,11 +398,7 @@ func (p *peer) watch() {
 		tr.Add(name, facts.KindNegotiationNeeded, "")
 		p.fire(scenarios.OnNegotiationNeeded, "")
 	})
-	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
-		tr.op(name, facts.KindDC, facts.OpRemote, dc.Label(), "remote %q", dc.Label())
-		p.addDataChannel(dc)
-		p.fire(scenarios.OnDataChannel, dc.Label())
-	})
+	p.watchDataChannels()
 	pc.OnTrack(p.onTrack)
 	dtls := pc.SCTP().Transport()
 	dtls.OnStateChange(func(s webrtc.DTLSTransportState) {
@@ -439,6 +467,7 @@ func (p *peer) detach(dc *webrtc.DataChannel) {
 	}
 	p.mu.Lock()
 	p.detached[label] = true
+	p.raw[label] = raw
 	p.mu.Unlock()
 	go func() {
 		buf := make([]byte, scenarios.MaxMessageSize+1)
@@ -708,6 +737,7 @@ func (w *world) openSockets() []facts.Socket {
 // B's address behind a NAT, and the NAT's private network.
 const (
 	natPrivateIP   = "192.168.1.2"
+	natExtraIP     = "192.168.1.3"
 	natPrivateCIDR = "192.168.1.0/24"
 )
 

@@ -52,6 +52,13 @@ type Config struct {
 	// the inner socket (write deadlines and Close still apply) and never
 	// block.
 	Rate int
+	// StallFrom and StallUntil, when StallUntil is not zero, stop every
+	// queue draining in [StallFrom, StallUntil) (clock times: in a
+	// synctest bubble, the fake clock's), as a link that stops sending
+	// does: accepted datagrams wait, and writers that do not fit block
+	// until the stall ends, their write deadline passes or the socket
+	// closes.
+	StallFrom, StallUntil time.Time
 }
 
 // Stats describes the sockets of a Net, summed over all of them.
@@ -133,6 +140,19 @@ func (n *Net) update(fn func(s *Stats)) {
 }
 
 // txTime is how long the link is busy with a datagram of size bytes.
+// stalled returns how long the link stays stalled from now (0: not).
+func (n *Net) stalled() time.Duration {
+	if n.cfg.StallUntil.IsZero() {
+		return 0
+	}
+	now := time.Now()
+	if now.Before(n.cfg.StallFrom) || !now.Before(n.cfg.StallUntil) {
+		return 0
+	}
+
+	return n.cfg.StallUntil.Sub(now)
+}
+
 func (n *Net) txTime(size int) time.Duration {
 	if n.cfg.Rate <= 0 || size <= 0 {
 		return 0

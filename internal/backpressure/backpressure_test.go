@@ -842,3 +842,28 @@ func TestPassThrough(t *testing.T) {
 		}
 	})
 }
+
+// TestStall checks that nothing leaves during a stall: the drain resumes
+// where it stopped when the stall ends, and writers that do not fit the
+// queue stay parked until then.
+func TestStall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		w := newWorld(t, Config{QueueBytes: 300, Rate: 1000, StallFrom: start.Add(150 * ms), StallUntil: start.Add(time.Second)})
+		c := w.listen()
+		writes := w.writeAll(c, 1, repeat(6, 100))
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if want := durations(0, 0, 0, 100*ms, 200*ms, 1100*ms); !slices.Equal(writes, want) {
+			t.Errorf("writes returned at %v, want %v", writes, want)
+		}
+		var got []time.Duration
+		for _, a := range w.arrivals() {
+			got = append(got, a.at)
+		}
+		if want := durations(0, 100*ms, time.Second, 1100*ms, 1200*ms, 1300*ms); !slices.Equal(got, want) {
+			t.Errorf("arrivals at %v, want %v", got, want)
+		}
+		_ = c.Close()
+	})
+}

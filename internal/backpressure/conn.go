@@ -221,6 +221,20 @@ func (s *sender) drain(done chan struct{}) {
 
 			return
 		}
+		if d := s.n.stalled(); d > 0 {
+			// The link is down: nothing leaves until the stall ends.
+			s.mu.Unlock()
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-s.closedCh:
+				t.Stop()
+
+				return
+			}
+
+			continue
+		}
 		p := s.queue[0]
 		s.queue[0] = packet{}
 		s.queue = s.queue[1:]

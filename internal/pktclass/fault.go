@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -34,9 +35,10 @@ type Fault struct {
 	// content type (see [Has]), so a ChangeCipherSpec coalesced behind a
 	// handshake record is found.
 	Class Class `json:"class,omitempty"`
-	// From is the source IP as the router sees it; "" = any.
+	// From is the source IP as the router sees it, or several separated
+	// by commas (the addresses of one host); "" = any.
 	From string `json:"from,omitempty"`
-	// To is the destination IP as the router sees it; "" = any.
+	// To is the destination IP, or several separated by commas; "" = any.
 	To string `json:"to,omitempty"`
 	// Action is ActionDrop, ActionDelay or ActionDuplicate.
 	Action string `json:"action"`
@@ -112,8 +114,14 @@ func (f Fault) Validate() error {
 		errs = append(errs, fmt.Errorf("unknown class %q", f.Class))
 	}
 	for _, ip := range []struct{ name, v string }{{"from", f.From}, {"to", f.To}} {
-		if ip.v != "" && net.ParseIP(ip.v) == nil {
-			errs = append(errs, fmt.Errorf("%s %q is not an IP", ip.name, ip.v))
+		if ip.v == "" {
+			continue
+		}
+		for a := range strings.SplitSeq(ip.v, ",") {
+			if net.ParseIP(a) == nil {
+				errs = append(errs, fmt.Errorf("%s %q is not an IP or a list of IPs", ip.name, ip.v))
+				break
+			}
 		}
 	}
 	if f.FirstN < 0 {
@@ -280,8 +288,8 @@ type Hit struct {
 // compiledFault is a validated Fault with its IPs parsed.
 type compiledFault struct {
 	Fault
-	from, to net.IP
-	random   bool // 0 < Probability < 1
+	from, to []net.IP // nil: any
+	random   bool     // 0 < Probability < 1
 }
 
 // engine is the matching state shared by Filter and Injector.
@@ -310,7 +318,7 @@ func newEngine(start time.Time, faults []Fault, onHit func(Hit)) *engine {
 		drawn:   make(map[drawKey]int),
 	}
 	for i, f := range faults {
-		e.faults[i] = compiledFault{Fault: f, from: net.ParseIP(f.From), to: net.ParseIP(f.To)}
+		e.faults[i] = compiledFault{Fault: f, from: parseIPs(f.From), to: parseIPs(f.To)}
 		if f.Probability > 0 && f.Probability < 1 {
 			e.faults[i].random = true
 		}
@@ -319,12 +327,30 @@ func newEngine(start time.Time, faults []Fault, onHit func(Hit)) *engine {
 	return e
 }
 
+// parseIPs parses a comma-separated list of IPs; "" is nil (any).
+func parseIPs(s string) []net.IP {
+	if s == "" {
+		return nil
+	}
+	var out []net.IP
+	for a := range strings.SplitSeq(s, ",") {
+		out = append(out, net.ParseIP(a))
+	}
+
+	return out
+}
+
+// anyEqual reports whether ip is one of ips.
+func anyEqual(ips []net.IP, ip net.IP) bool {
+	return slices.ContainsFunc(ips, ip.Equal)
+}
+
 // matches reports whether f selects a packet, ignoring FirstN.
 func (f *compiledFault) matches(payload []byte, src, dst net.IP, elapsed time.Duration) bool {
-	if f.from != nil && !f.from.Equal(src) {
+	if f.from != nil && !anyEqual(f.from, src) {
 		return false
 	}
-	if f.to != nil && !f.to.Equal(dst) {
+	if f.to != nil && !anyEqual(f.to, dst) {
 		return false
 	}
 	if elapsed < f.After || (f.Until > 0 && elapsed >= f.Until) {

@@ -573,11 +573,19 @@ func TestInjectorClose(t *testing.T) {
 
 // TestFilterDrop runs the drop-only Filter over the vnet.
 func TestFilterDrop(t *testing.T) {
+	// From names B by its address, or by a list of addresses one of which
+	// is B's (a host with two addresses).
+	for _, from := range []string{ipB, "10.0.0.9," + ipB} {
+		t.Run(from, func(t *testing.T) { testFilterDrop(t, from) })
+	}
+}
+
+func testFilterDrop(t *testing.T, from string) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
 		var hits []string
 		w.router.AddChunkFilter(Filter(w.start, []Fault{
-			{Class: DTLSAlert, From: ipB, Action: ActionDrop},
+			{Class: DTLSAlert, From: from, Action: ActionDrop},
 			{Class: SRTP, Action: ActionDrop, After: time.Second, FirstN: 1},
 		}, func(h Hit) { hits = append(hits, h.Fault.String()+" / "+string(h.Class)) }))
 
@@ -593,9 +601,9 @@ func TestFilterDrop(t *testing.T) {
 			t.Errorf("A got\n%v\nwant\n%v", got, wantA)
 		}
 		wantHits := []string{
-			"drop dtls-alert 10.0.0.2->* / dtls-alert",
+			"drop dtls-alert " + from + "->* / dtls-alert",
 			"drop srtp *->* after 1s first 1 / srtp",
-			"drop dtls-alert 10.0.0.2->* / dtls-alert",
+			"drop dtls-alert " + from + "->* / dtls-alert",
 		}
 		slices.Sort(hits) // A's sends and B's echoes can interleave
 		slices.Sort(wantHits)
@@ -640,6 +648,8 @@ func TestFaultValidate(t *testing.T) {
 		{"no action", Fault{}, []string{`unknown action ""`}},
 		{"bad class", Fault{Class: "rtp", Action: ActionDrop}, []string{`unknown class "rtp"`}},
 		{"bad ips", Fault{From: "peer-a", To: "10.0.0.300", Action: ActionDrop}, []string{`from "peer-a"`, `to "10.0.0.300"`}},
+		{"ip lists", Fault{From: ipA + "," + ipB, To: "10.0.0.3,10.0.0.4", Action: ActionDrop}, nil},
+		{"bad ip in a list", Fault{From: ipA + ",b", Action: ActionDrop}, []string{`from "10.0.0.1,b"`}},
 		{"negatives", Fault{Action: ActionDelay, FirstN: -1, After: -1, Delay: -1}, []string{"negative first_n", "negative after", "negative delay"}},
 		{"window", Fault{Action: ActionDrop, After: time.Second, Until: 2 * time.Second}, nil},
 		{"empty window", Fault{Action: ActionDrop, After: time.Second, Until: time.Second}, []string{"until 1s must be after"}},
