@@ -39,9 +39,10 @@ type KnownIssue struct {
 	// appear among the function names of one goroutine blocked on a mutex
 	// (facts.Wedge.Blocked), e.g. "(*SCTPTransport).onClose". Every other
 	// blocked goroutine of the wedge must match too, wait on the same lock
-	// as one that does (the same Object), or wait for a lock whose likely
-	// holder is one that does (a chain of locks behind it): a second,
-	// different wait is a different bug and leaves the wedge failed.
+	// as one that does (the same Object), wait for a lock whose likely
+	// holder is one that does (a chain of locks behind it), or be the wait
+	// of another known wedge entry: a second wait that no entry names is a
+	// different bug and leaves the wedge failed.
 	Waiter []string `json:"waiter,omitempty"`
 	// Holder lists substrings that must all appear among the functions of
 	// that waiter's likely holder (empty: any holder, or none).
@@ -86,7 +87,7 @@ func (k KnownIssue) wedgeEntry() bool {
 
 // matchesWedge reports whether wedge w is an instance of k (see Waiter,
 // Holder and Stuck).
-func (k KnownIssue) matchesWedge(w *facts.Wedge) bool {
+func (k KnownIssue) matchesWedge(w *facts.Wedge, known []KnownIssue) bool {
 	if w == nil {
 		return false
 	}
@@ -96,8 +97,13 @@ func (k KnownIssue) matchesWedge(w *facts.Wedge) bool {
 	if len(k.Waiter) == 0 {
 		return len(k.Stuck) > 0
 	}
-	own := func(b facts.BlockedWait) bool {
-		return containsAll(b.Waiter, k.Waiter) && (len(k.Holder) == 0 || containsAll(b.Holder, k.Holder))
+	own := func(b facts.BlockedWait) bool { return k.ownWait(b) }
+	// A wait that another known wedge entry names is that issue's (two
+	// known bugs behind one blocked write, say), not a new one.
+	otherKnown := func(b facts.BlockedWait) bool {
+		return slices.ContainsFunc(known, func(o KnownIssue) bool {
+			return o.ID != k.ID && o.Invariant == idNoWedge && len(o.Waiter) > 0 && o.ownWait(b)
+		})
 	}
 	objects := map[uint64]bool{}
 	for _, b := range w.Blocked {
@@ -121,11 +127,18 @@ func (k KnownIssue) matchesWedge(w *facts.Wedge) bool {
 			// Waits behind the same lock: a consequence of the same bug.
 		case behindOwn(b):
 			// Waits for a lock an issue's waiter holds: a consequence too.
+		case otherKnown(b):
 		default:
 			return false
 		}
 	}
 	return matched
+}
+
+// ownWait reports whether b is the wait k names: its waiter and holder
+// frames.
+func (k KnownIssue) ownWait(b facts.BlockedWait) bool {
+	return len(k.Waiter) > 0 && containsAll(b.Waiter, k.Waiter) && (len(k.Holder) == 0 || containsAll(b.Holder, k.Holder))
 }
 
 // containsAny reports whether some one of subs is a substring of some
@@ -379,7 +392,7 @@ func JudgeWith(obs *facts.Observation, p Profile, known []KnownIssue, extra []In
 			if obs != nil {
 				w = obs.Wedge
 			}
-			ms = append(ms, compiled{k, func(string) bool { return k.matchesWedge(w) }})
+			ms = append(ms, compiled{k, func(string) bool { return k.matchesWedge(w, known) }})
 			continue
 		}
 		if k.Signature == "" {

@@ -318,6 +318,10 @@ func TestWedgeKnownIssuesArePrecise(t *testing.T) {
 		Holder: []string{"github.com/pion/transport/v5/vnet.(*UDPConn).WriteTo", "github.com/pion/sctp.(*Association).writeLoop"}}
 	sameLock := facts.BlockedWait{Lock: "sync.(*RWMutex).Lock", Object: 0xc0001,
 		Waiter: []string{"github.com/pion/webrtc/v4.(*SCTPTransport).Start"}}
+	f99 := invariants.KnownIssue{ID: "F99", Invariant: "harness.no-wedge", Note: "test",
+		Waiter: []string{"(*candidateBase).abortIO"}, Holder: []string{"backpressure.(*sender).write"}}
+	f99Wait := facts.BlockedWait{Lock: "sync.(*Mutex).Lock", Object: 0xc0009,
+		Waiter: []string{"github.com/pion/ice/v4.(*candidateBase).abortIO"}, Holder: []string{"github.com/closesim/closesim/internal/backpressure.(*sender).write"}}
 	f25 := invariants.KnownIssue{ID: "F25", Invariant: "harness.no-wedge", Note: "test",
 		Stuck: []string{"sctp.(*Association).sendPayloadData", "(*world).sendMessages"}, NotStuck: []string{"sync.(*WaitGroup).Wait"}}
 	writeStuck := []string{"github.com/pion/sctp.(*Association).sendPayloadData", "github.com/closesim/closesim/sim.(*world).sendMessages", "github.com/closesim/closesim/sim.(*runner).body"}
@@ -345,6 +349,7 @@ func TestWedgeKnownIssuesArePrecise(t *testing.T) {
 		{"F1 and a wait for a lock another goroutine holds", wedge(facts.Wedge{Blocked: []facts.BlockedWait{chainedElsewhere, f1Wait}}), ""},
 		{"another wait whose evidence names F1's frames", wedge(facts.Wedge{Blocked: []facts.BlockedWait{other}}), ""},
 		{"F1 and another, different wait", wedge(facts.Wedge{Blocked: []facts.BlockedWait{f1Wait, other}}), ""},
+		{"F1 and the wait of another known entry", wedge(facts.Wedge{Blocked: []facts.BlockedWait{f1Wait, f99Wait}}), "F1"},
 		{"F1's waiter with another holder", wedge(facts.Wedge{Blocked: []facts.BlockedWait{{Lock: f1Wait.Lock, Object: 1, Waiter: f1Wait.Waiter, Holder: other.Holder}}}), ""},
 		{"F10: stuck in GracefulClose, no mutex", wedge(facts.Wedge{Stuck: stuck}), "F10"},
 		{"stuck in GracefulClose behind a mutex wait", wedge(facts.Wedge{Stuck: stuck, Blocked: []facts.BlockedWait{other}}), ""},
@@ -353,7 +358,7 @@ func TestWedgeKnownIssuesArePrecise(t *testing.T) {
 		{"the same write in flight at a close (not_stuck)", wedge(facts.Wedge{Stuck: append(slices.Clone(writeStuck), "sync.(*WaitGroup).Wait")}), ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			v := invariants.Judge(c.obs, invariants.Pion, []invariants.KnownIssue{f1, f10, f25})
+			v := invariants.Judge(c.obs, invariants.Pion, []invariants.KnownIssue{f1, f10, f25, f99})
 			var known []string
 			for _, k := range v.Known {
 				if k.Violation.Invariant == "harness.no-wedge" {
