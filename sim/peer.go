@@ -190,6 +190,12 @@ func (p *peer) stateIs(key scenarios.State) bool {
 		// "dc:open/<label>": the service owns its data channels; the stats
 		// still name them.
 		state, label, _ := strings.Cut(val, "/")
+		if cs := p.pc.ConnectionState(); cs == webrtc.PeerConnectionStateFailed || cs == webrtc.PeerConnectionStateClosed {
+			// GetStats races with a Close the service makes (F28:
+			// PeerConnection.close writes statsGetter unlocked), and a
+			// service closes on failure: no stats once it may be closing.
+			return false
+		}
 		for _, st := range p.pc.GetStats() {
 			if dc, ok := st.(webrtc.DataChannelStats); ok && dc.Label == label && dc.State.String() == state {
 				return true
