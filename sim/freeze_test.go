@@ -189,3 +189,51 @@ var outsideAfter = func() func(time.Duration) <-chan struct{} {
 		return <-resp
 	}
 }()
+
+// TestAbandonedBubbleRests: a run abandoned as wedged while its peers
+// are busy leaves its bubble in the process. Run returns only once that
+// bubble is at rest (frozen: it cannot run again, so it neither burns CPU
+// nor draws from the next run's randomness), and the next run's offer
+// (deterministic by construction) is the one it gives alone. Under -race,
+// the abandoned goroutines' reads of crypto/rand's reader must also be
+// ordered before the next run replaces it.
+func TestAbandonedBubbleRests(t *testing.T) {
+	next := scenarios.WithClose(scenarios.Base(11), scenarios.CloseAt{Phase: scenarios.PhaseDCOpen, Closer: scenarios.PeerA, Mode: scenarios.ModeClose}, 1, 10)
+	want := mustRun(t, next).Offer
+	if want == "" {
+		t.Fatal("the reference run made no offer")
+	}
+	// Connected peers exchanging data, declared wedged by a 10 ms
+	// watchdog long before the transfer ends.
+	busy := scenarios.ConnectDataClose(3, 100000)
+	for i := range 3 {
+		before := bubblesIn(gstack.Dump(nil))
+		abandoned := mustRun(t, busy, sim.WithWatchdog(10*time.Millisecond), sim.WithFreezeDetection(false))
+		if abandoned.Outcome != facts.OutcomeWedge {
+			t.Fatalf("run %d: outcome %s, want the run abandoned as a wedge", i, abandoned.Outcome)
+		}
+		dump := gstack.Dump(nil)
+		for b := range bubblesIn(dump) {
+			if before[b] {
+				continue // another test's bubble, left as that test ended it
+			}
+			if frozen, _ := gstack.Frozen(gstack.HeadersIn(dump, b)); !frozen {
+				t.Fatalf("run %d: abandoned bubble %d is not at rest after Run returned: %+v", i, b, gstack.HeadersIn(dump, b))
+			}
+		}
+		if got := mustRun(t, next).Offer; got != want {
+			t.Fatalf("run %d: the offer after an abandoned run differs from the run alone:\n%s\nwant\n%s", i, got, want)
+		}
+	}
+}
+
+// bubblesIn returns the synctest bubbles that have goroutines in dump.
+func bubblesIn(dump []byte) map[int]bool {
+	out := map[int]bool{}
+	for _, g := range gstack.Parse(dump) {
+		if g.Bubble != 0 {
+			out[g.Bubble] = true
+		}
+	}
+	return out
+}

@@ -26,6 +26,7 @@ type traceLogger struct {
 }
 
 func (l *traceLogger) add(level, msg string) {
+	l.f.trace.holdIfAbandoned() // only Pion's goroutines log
 	l.f.trace.Add(l.f.peer, facts.KindLog, "%s %s: %s", level, l.scope, msg)
 }
 

@@ -18,6 +18,7 @@ package sim
 
 import (
 	"cmp"
+	cryptorand "crypto/rand"
 	"errors"
 	"fmt"
 	"runtime"
@@ -162,6 +163,7 @@ func Run(t *testing.T, sc scenarios.Scenario, opts ...Option) (*facts.Observatio
 		}
 		cfg.certs = c[:]
 	}
+	syncWithAbandonedRuns()
 	cryptotest.SetGlobalRandom(t, sc.Seed)
 	// No collection during the run (see pauseGC).
 	defer pauseGC()()
@@ -174,9 +176,78 @@ func Run(t *testing.T, sc scenarios.Scenario, opts ...Option) (*facts.Observatio
 		go r.bubble(t)
 	}
 	r.wait()
+	if r.obs.Outcome == facts.OutcomeWedge && !cfg.realTime {
+		// The wedged bubble stays in this process; let it come to rest
+		// (Trace.holdIfAbandoned) before the next run reseeds the
+		// process's randomness.
+		r.awaitFrozen(abandonedSettle)
+	}
+	if cfg.realTime {
+		// Outside a bubble, Pion's goroutines can outlive the run (a TURN
+		// transaction's retransmissions, a media processor finishing): one
+		// still drawing randomness when the next run calls
+		// SetGlobalRandom is a data race. Wait for the process to come
+		// back to the goroutines it had before the run.
+		r.awaitLeftovers(realTimeLeftovers)
+	}
 	obs := r.observation()
 	obs.Wall = time.Since(wallStart)
 	return obs, nil
+}
+
+// syncWithAbandonedRuns orders the randomness reads of the bubbles that
+// earlier runs of this process abandoned as wedged before the
+// SetGlobalRandom that follows. Their goroutines never exit, so nothing
+// else orders their reads of crypto/rand's global reader before the next
+// run replaces it (the race detector reports it). Every read of the
+// reader cryptotest installs takes that reader's mutex; one more read,
+// once the abandoned bubble is at rest (awaitFrozen), takes it after all
+// of theirs. The byte comes from the previous run's stream, which nobody
+// draws from any more.
+func syncWithAbandonedRuns() {
+	var b [1]byte
+	_, _ = cryptorand.Read(b[:])
+}
+
+// abandonedSettle bounds the wait for an abandoned bubble to freeze.
+const abandonedSettle = time.Second
+
+// awaitFrozen waits, up to limit, until the abandoned bubble is frozen:
+// every goroutine blocked, the same in two samples (as the freeze
+// detector decides).
+func (r *runner) awaitFrozen(limit time.Duration) {
+	fd := &freezeDetector{events: -1, backoff: freezeQuiet}
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); {
+		var events int64 = -1
+		if t := r.trace.Load(); t != nil {
+			events = t.added.Load()
+		}
+		wait, frozen := fd.sample(int(r.bubbleID.Load()), events, time.Now())
+		if frozen {
+			return
+		}
+		time.Sleep(wait)
+	}
+}
+
+// realTimeLeftovers bounds the wait for a real-time run's goroutines to
+// end: longer than pion/turn's 7.8 s retransmission schedule.
+const realTimeLeftovers = 10 * time.Second
+
+// awaitLeftovers waits, up to limit, until the process runs no more
+// goroutines than before the run, and traces how many remain if some do
+// (a goroutine leaked for good outside the bubble).
+func (r *runner) awaitLeftovers(limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for runtime.NumGoroutine() > r.outside {
+		if time.Now().After(deadline) {
+			if tr := r.trace.Load(); tr != nil {
+				tr.Add("", facts.KindHarness, "%d goroutine(s) outlived the real-time run by %s", runtime.NumGoroutine()-r.outside, limit)
+			}
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // runner connects the goroutine that owns the bubble with Run.
@@ -575,6 +646,9 @@ func (r *runner) wedgedFrom(by facts.WedgeDetector, why string, dump []byte) {
 		Blocked: blockedWaits(d), Stuck: r.stuck(gs)}
 	if r.w != nil {
 		r.w.trace.addAfterLast("", facts.KindHarness, string(by)+": "+why)
+		if !r.cfg.realTime {
+			r.w.trace.abandoned.Store(true) // the bubble stays behind: stop its clock
+		}
 	}
 }
 

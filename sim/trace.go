@@ -12,10 +12,15 @@ import (
 // Trace records events with virtual timestamps. It is safe for concurrent
 // use; the order of events is the order in which Add was called.
 type Trace struct {
-	added  atomic.Int64 // len(events), readable without mu
-	mu     sync.Mutex
-	start  time.Time
-	events []facts.Event
+	added atomic.Int64 // len(events), readable without mu
+	// abandoned is set once the run is declared wedged: the hooks Pion's
+	// goroutines call (its logger, the router's chunk filter) then park
+	// for good on a channel made outside the bubble, which stops the
+	// bubble's clock (see holdIfAbandoned).
+	abandoned atomic.Bool
+	mu        sync.Mutex
+	start     time.Time
+	events    []facts.Event
 }
 
 func newTrace(start time.Time) *Trace { return &Trace{start: start} }
@@ -99,4 +104,17 @@ func scrubAddrs(s string) string {
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// holdIfAbandoned parks the calling goroutine for good once the run was
+// abandoned as wedged. A wait on a channel made outside the bubble is not
+// durable, so the abandoned bubble's fake clock stops: its timers, and
+// the ICE checks and TURN retransmissions they drive, no longer draw from
+// the process's randomness while the next run of this process uses it
+// (a data race, and another run's random stream). Only goroutines of the
+// bubble may call it.
+func (t *Trace) holdIfAbandoned() {
+	if t.abandoned.Load() {
+		<-never
+	}
 }

@@ -129,7 +129,9 @@ func newWorld(sc scenarios.Scenario, cfg *config) (*world, error) {
 		return nil, fmt.Errorf("vnet router: %w", err)
 	}
 	w.router = router
-	// Count every packet by class, then apply the scenario's packet faults.
+	// An abandoned run's packets stop its clock (Trace.holdIfAbandoned);
+	// count every packet by class, then apply the scenario's packet faults.
+	router.AddChunkFilter(func(vnet.Chunk) bool { w.trace.holdIfAbandoned(); return true })
 	router.AddChunkFilter(w.packets.ChunkFilter())
 	if len(sc.Faults.Packets) > 0 {
 		inj, err := pktclass.NewInjector(router, w.trace.start, w.packetFaults(), func(h pktclass.Hit) {

@@ -151,16 +151,6 @@ var (
 // send audio and video, which the server reflects.
 func generate(seed uint64) scenarios.Scenario {
 	sc := scenarios.Generate(seed)
-	// A wedge is rechecked on the real clock, where an uplink stall or a
-	// TURN retransmission schedule costs its seconds for real, and the
-	// recheck's Pion goroutines outlive it into the next run: the
-	// example's sweep keeps to the dimensions that cost no real time.
-	for _, bp := range []*scenarios.Backpressure{sc.Topology.BackpressureA, sc.Topology.BackpressureB} {
-		if bp != nil {
-			bp.StallAfter, bp.StallUntil = 0, 0
-		}
-	}
-	sc.Topology.TURN, sc.Settings.RelayOnly = false, false
 	sc.Steps = slices.DeleteFunc(sc.Steps, func(s scenarios.Step) bool {
 		return s.Peer == scenarios.PeerB && slices.Contains(serverOwned, s.Kind)
 	})
