@@ -209,7 +209,7 @@ func (w *world) sendMessages(s scenarios.Step) error {
 	p.mu.Lock()
 	base := p.sent[s.Label] // indices continue across send steps on a channel
 	send := dc.Send
-	if raw := p.raw[s.Label]; raw != nil && w.sc.Settings.DetachedWrites {
+	if raw := p.detached[s.Label]; raw != nil && w.sc.Settings.DetachedWrites {
 		// The application writes what it detached (blocking, with
 		// Settings.DataChannelBlockWrite, while the buffer is full).
 		send = func(b []byte) error { _, err := raw.Write(b); return err }

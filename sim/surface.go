@@ -31,16 +31,14 @@ func (p *peer) newMux(se *webrtc.SettingEngine, ip string, port uint16) error {
 			return fmt.Errorf("multi udp mux: %w", err)
 		}
 		p.mux = m
-		se.SetICEUDPMux(m)
-		return nil
+	} else {
+		conn, err := p.net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(ip), Port: int(port)})
+		if err != nil {
+			return fmt.Errorf("udp mux socket: %w", err)
+		}
+		p.mux = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn, Net: p.net, Logger: logger})
 	}
-	conn, err := p.net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(ip), Port: int(port)})
-	if err != nil {
-		return fmt.Errorf("udp mux socket: %w", err)
-	}
-	m := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn, Net: p.net, Logger: logger})
-	p.mux = m
-	se.SetICEUDPMux(m)
+	se.SetICEUDPMux(p.mux)
 	return nil
 }
 

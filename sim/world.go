@@ -68,8 +68,7 @@ type peer struct {
 	received  map[string]int
 	recvSeq   map[string][]int            // indices of indexed messages, in arrival order
 	corrupt   map[string]int              // messages whose payload did not match their index
-	detached  map[string]bool             // channels detached
-	raw       map[string]io.Writer        // detached channels' ReadWriteClosers (Settings.DetachedWrites)
+	detached  map[string]io.Writer        // detached channels' ReadWriteClosers, by label
 	inbox     []webrtc.SessionDescription // descriptions that arrived over signaling
 	remoteSet bool
 	pending   []webrtc.ICECandidateInit // candidates that arrived before the remote description
@@ -188,7 +187,7 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 	p := &peer{
 		name: name, w: w, changed: make(chan struct{}), seen: map[scenarios.State]bool{},
 		dcs: map[string]*webrtc.DataChannel{}, sent: map[string]int{}, received: map[string]int{},
-		recvSeq: map[string][]int{}, corrupt: map[string]int{}, detached: map[string]bool{}, raw: map[string]io.Writer{},
+		recvSeq: map[string][]int{}, corrupt: map[string]int{}, detached: map[string]io.Writer{},
 		tracks: map[string]*localTrack{}, remote: map[string]*remoteTrack{},
 	}
 	var inner transport.Net = vn
@@ -468,8 +467,7 @@ func (p *peer) detach(dc *webrtc.DataChannel) {
 		return
 	}
 	p.mu.Lock()
-	p.detached[label] = true
-	p.raw[label] = raw
+	p.detached[label] = raw
 	p.mu.Unlock()
 	go func() {
 		buf := make([]byte, scenarios.MaxMessageSize+1)
@@ -536,7 +534,7 @@ func (p *peer) state() facts.PeerState {
 			Label: l, State: dc.ReadyState().String(), Ordered: dc.Ordered(),
 			Reliable: dc.MaxRetransmits() == nil && dc.MaxPacketLifeTime() == nil,
 			Sent:     p.sent[l], Received: p.received[l],
-			ReceivedSeq: append([]int(nil), p.recvSeq[l]...), Corrupt: p.corrupt[l], Detached: p.detached[l],
+			ReceivedSeq: append([]int(nil), p.recvSeq[l]...), Corrupt: p.corrupt[l], Detached: p.detached[l] != nil,
 		})
 	}
 	st.Tracks = p.trackStates()
@@ -594,7 +592,7 @@ func (p *peer) stateInCallback() facts.PeerState {
 	p.mu.Lock()
 	labels := slices.Sorted(maps.Keys(p.dcs))
 	for _, l := range labels {
-		st.DataChannels = append(st.DataChannels, facts.DCState{Label: l, State: p.dcs[l].ReadyState().String(), Detached: p.detached[l]})
+		st.DataChannels = append(st.DataChannels, facts.DCState{Label: l, State: p.dcs[l].ReadyState().String(), Detached: p.detached[l] != nil})
 	}
 	p.mu.Unlock()
 	return st
