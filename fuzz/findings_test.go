@@ -45,6 +45,7 @@ func TestFindingReproducers(t *testing.T) {
 		{"F25-min.json", "F25", false},
 		{"F26-min.json", "F26", true},
 		{"F27-min.json", "F27", false},
+		{"F29-min.json", "F29", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -162,7 +162,7 @@ func coreInvariants() []Invariant {
 		},
 		{
 			ID:       idRemoteNotLeftConnected,
-			Rule:     fmt.Sprintf("A peer that no close step closed, whose remote was closed at least %s before the final states, does not end with connection or ICE connection \"connected\"/\"completed\".", ConsentWindow),
+			Rule:     fmt.Sprintf("A peer that no close step closed, whose remote was closed at least %s before the final states (counted from the end of the remote's uplink stall, if it was stalled at its close), does not end with connection or ICE connection \"connected\"/\"completed\".", ConsentWindow),
 			Ref:      "RFC 7675 §5.1 (consent expires 30 s after the last response); W3C webrtc-pc RTCIceTransportState \"failed\" (pairs lost consent)",
 			Profiles: both,
 			Check:    checkRemoteNotLeftConnected,
@@ -189,7 +189,7 @@ func coreInvariants() []Invariant {
 		},
 		{
 			ID:       idRemoteConsentFailure,
-			Rule:     fmt.Sprintf("With DisableCloseByDTLS, a surviving full (not ICE-lite) ICE agent whose ICE was connected when the remote closed (and that does not restart ICE afterwards) goes ICE \"disconnected\" and then \"failed\" within %s.", ConsentWindow),
+			Rule:     fmt.Sprintf("With DisableCloseByDTLS, a surviving full (not ICE-lite) ICE agent whose ICE was connected when the remote closed (and that does not restart ICE afterwards) goes ICE \"disconnected\" and then \"failed\" within %s (counted from the end of the remote's uplink stall, if it was stalled at its close: its last packets leave then).", ConsentWindow),
 			Ref:      "RFC 7675 §5.1 (consent freshness); Pion SettingEngine.DisableCloseByDTLS (\"relies on the ice failed state\")",
 			Profiles: both,
 			Check:    checkRemoteConsentFailure,
@@ -280,7 +280,7 @@ func checkCloseBounded(obs *facts.Observation) []Violation {
 		out = append(out, Violation{
 			Invariant: idCloseBounded,
 			Peer:      c.Peer,
-			Message:   fmt.Sprintf("%s (step #%d) took %s of virtual time, more than %s", c.Mode, c.Step, c.Took, CloseBound),
+			Message:   fmt.Sprintf("%s (step #%d) took %s of virtual time, more than %s", c.Mode, c.Step, c.Took, CloseBound) + stallNote(obs.Scenario, c.Peer, c.At, c.At+c.Took),
 			Evidence:  closeEvidence(obs, c.Peer, c.By.Kind()),
 		})
 	}
@@ -289,7 +289,7 @@ func checkCloseBounded(obs *facts.Observation) []Violation {
 			out = append(out, Violation{
 				Invariant: idCloseBounded,
 				Peer:      c.Peer,
-				Message:   fmt.Sprintf("the harness's graceful close took %s of virtual time, more than %s", c.Took, CloseBound),
+				Message:   fmt.Sprintf("the harness's graceful close took %s of virtual time, more than %s", c.Took, CloseBound) + stallNote(obs.Scenario, c.Peer, c.At, c.At+c.Took),
 				Evidence:  closeEvidence(obs, c.Peer, facts.KindHarnessClose),
 			})
 		}
@@ -677,7 +677,7 @@ type remoteClose struct {
 	snap             facts.CloseSnapshot // the remote's first close
 	sp               closeSpan           // the remote's first close in the trace
 	final            facts.PeerState     // the survivor's final state
-	window           time.Duration       // virtual time from the remote's close call to Final
+	window           time.Duration       // virtual time from the remote's close call (or its last packet, see lastSentAfterClose) to Final
 }
 
 // remoteCloses lists the survivors that have final states and whose
@@ -698,7 +698,7 @@ func remoteCloses(obs *facts.Observation) []remoteClose {
 		}
 		rc := remoteClose{survivor: s, remote: r, snap: snap, sp: sp, final: final}
 		if okAt {
-			rc.window = at - obs.Events[sp.call].At
+			rc.window = at - lastSentAfterClose(obs.Scenario, r, obs.Events[sp.call].At)
 		}
 		out = append(out, rc)
 	}
@@ -874,6 +874,12 @@ func checkRemoteConsentFailure(obs *facts.Observation) []Violation {
 		if c.disc >= 0 {
 			msg = fmt.Sprintf("ICE went \"disconnected\" but never \"failed\" in the %s after %s closed", c.window, c.remote)
 		}
+		// Say so: an agent whose writes block cannot run its checks.
+		until := c.window + evs[c.sp.call].At // Final (the window runs to it)
+		if c.end < len(evs) {
+			until = evs[c.end].At
+		}
+		msg += stallNote(obs.Scenario, s, evs[c.sp.call].At, until)
 		ev := []string{evs[c.sp.call].String(), "final " + s + ": " + formatState(c.final)}
 		ev = append(ev, kindEvents(evs[c.sp.call:c.end], s, maxEvidence, facts.KindICE, facts.KindPC)...)
 		out = append(out, Violation{Invariant: idRemoteConsentFailure, Object: ObjectICEConnection, Peer: s, Message: msg, Evidence: ev})
@@ -957,15 +963,42 @@ func dropped(evs []facts.Event, class scenarios.PacketClass, from, to string) bo
 	return false
 }
 
+// lastSentAfterClose is when the last packets peer wrote before its close
+// at virtual time at can leave it: at, or, when its uplink was stalled
+// then, the stall's end (a socket that outlives the PeerConnection, an
+// application's UDPMux, still holds them).
+func lastSentAfterClose(sc scenarios.Scenario, peer string, at time.Duration) time.Duration {
+	if !uplinkStalled(sc, peer, at) {
+		return at
+	}
+	return time.Duration(backpressureOf(sc, peer).StallUntil)
+}
+
+// backpressureOf returns peer's backpressure, nil if none.
+func backpressureOf(sc scenarios.Scenario, peer string) *scenarios.Backpressure {
+	if peer == string(scenarios.PeerB) {
+		return sc.Topology.BackpressureB
+	}
+	return sc.Topology.BackpressureA
+}
+
+// stallNote says, for a violation's message, that peer's uplink was
+// stalled during [from, to] ("" when it was not): writes blocked then, and
+// what waits for them waited too.
+func stallNote(sc scenarios.Scenario, peer string, from, to time.Duration) string {
+	bp := backpressureOf(sc, peer)
+	if bp == nil || bp.StallUntil == 0 || time.Duration(bp.StallUntil) <= from || time.Duration(bp.StallAfter) > to {
+		return ""
+	}
+	return fmt.Sprintf(" (its uplink stalled from %s to %s)", time.Duration(bp.StallAfter), time.Duration(bp.StallUntil))
+}
+
 // uplinkStalled reports whether peer's uplink was stalled at virtual time
 // at (Backpressure.StallAfter..StallUntil): what it wrote then waited in
 // its own send queue, and a close in the meantime discards the writes
 // still blocked, as a kernel fails them.
 func uplinkStalled(sc scenarios.Scenario, peer string, at time.Duration) bool {
-	bp := sc.Topology.BackpressureA
-	if peer == string(scenarios.PeerB) {
-		bp = sc.Topology.BackpressureB
-	}
+	bp := backpressureOf(sc, peer)
 	return bp != nil && bp.StallUntil != 0 && time.Duration(bp.StallAfter) <= at && at < time.Duration(bp.StallUntil)
 }
 

@@ -63,7 +63,7 @@
 //   - events.graceful-close-waits (pion): After a peer's first close, when it was GracefulClose, returned, not even the late notices events.no-activity-after-close allows fire for that peer (no callback at all).
 //     Ref: Pion behaviour: PeerConnection.GracefulClose "waits for any goroutines it started to complete".
 //
-//   - remote.not-left-connected (w3c, pion): A peer that no close step closed, whose remote was closed at least 35s before the final states, does not end with connection or ICE connection "connected"/"completed".
+//   - remote.not-left-connected (w3c, pion): A peer that no close step closed, whose remote was closed at least 35s before the final states (counted from the end of the remote's uplink stall, if it was stalled at its close), does not end with connection or ICE connection "connected"/"completed".
 //     Ref: RFC 7675 §5.1 (consent expires 30 s after the last response); W3C webrtc-pc RTCIceTransportState "failed" (pairs lost consent).
 //
 //   - remote.closed-by-dtls (w3c, pion): When the remote closed with DTLS connected on both sides and both peers' ICE connected (a path for the close_notify), no packet fault dropped both its close_notify and its SCTP ABORT (if SCTP was up), its uplink was not stalled at the close (Backpressure.StallAfter..StallUntil), and DisableCloseByDTLS is false, the surviving peer ends with DTLS, SCTP and every data channel "closed".
@@ -72,7 +72,7 @@
 //   - remote.sctp-closed-after-abort (w3c, pion): A peer that no close step closed, whose SCTP close callback fired after the remote closed (the remote's ABORT ended the association), ends with SCTP "closed".
 //     Ref: W3C webrtc-pc RTCPeerConnection.close(), "close the connection" step 6 (the closing side sends an SCTP ABORT) and RTCSctpTransportState "closed"; RFC 4960 §9.1; Pion SCTPTransport.OnClose ("invoked when the SCTP Association closes").
 //
-//   - remote.consent-failure (w3c, pion): With DisableCloseByDTLS, a surviving full (not ICE-lite) ICE agent whose ICE was connected when the remote closed (and that does not restart ICE afterwards) goes ICE "disconnected" and then "failed" within 35s.
+//   - remote.consent-failure (w3c, pion): With DisableCloseByDTLS, a surviving full (not ICE-lite) ICE agent whose ICE was connected when the remote closed (and that does not restart ICE afterwards) goes ICE "disconnected" and then "failed" within 35s (counted from the end of the remote's uplink stall, if it was stalled at its close: its last packets leave then).
 //     Ref: RFC 7675 §5.1 (consent freshness); Pion SettingEngine.DisableCloseByDTLS ("relies on the ice failed state").
 //
 //   - leak.turn-allocations (w3c, pion): No TURN allocation is left on the relay after the harness closed both peers and let 5 s of virtual time pass.

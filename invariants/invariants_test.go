@@ -564,6 +564,14 @@ var cases = []struct {
 			o.FinalAt = at(12)
 			return o
 		}},
+	{name: "survivor connected, its remote's last packets left late (stalled uplink)", invariant: "remote.not-left-connected",
+		obs: func() *facts.Observation {
+			o := consent()
+			o.Final[1] = connected("B")
+			at := scenarios.Duration(o.Closes[0].At)
+			o.Scenario.Topology.BackpressureA = &scenarios.Backpressure{QueueBytes: 1500, Rate: 1000, StallAfter: at - 1, StallUntil: at + scenarios.Duration(10*time.Second)}
+			return o
+		}},
 	{name: "survivor still connected", invariant: "remote.not-left-connected", fail: true, peer: "B",
 		want: `connection is still "connected" 40s after A closed`, evidence: "A close call close",
 		obs: func() *facts.Observation {
@@ -679,6 +687,14 @@ var cases = []struct {
 		obs: func() *facts.Observation {
 			o := consent()
 			removeEvents(o, func(e facts.Event) bool { return e.Peer == "B" && e.Detail == "failed" })
+			return o
+		}},
+	{name: "never failed, the survivor's uplink stalled: the message says so", invariant: "remote.consent-failure", fail: true, peer: "B",
+		want: `never "failed" in the 40s after A closed (its uplink stalled from 1s to 1m0s)`,
+		obs: func() *facts.Observation {
+			o := consent()
+			removeEvents(o, func(e facts.Event) bool { return e.Peer == "B" && e.Detail == "failed" })
+			o.Scenario.Topology.BackpressureB = &scenarios.Backpressure{QueueBytes: 1500, Rate: 1000, StallAfter: scenarios.Duration(time.Second), StallUntil: scenarios.Duration(time.Minute)}
 			return o
 		}},
 	{name: "survivor restarted ICE after the close", invariant: "remote.consent-failure",
