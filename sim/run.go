@@ -180,7 +180,11 @@ func Run(t *testing.T, sc scenarios.Scenario, opts ...Option) (*facts.Observatio
 		// The wedged bubble stays in this process; let it come to rest
 		// (Trace.holdIfAbandoned) before the next run reseeds the
 		// process's randomness.
-		r.awaitFrozen(abandonedSettle)
+		if !r.awaitFrozen(abandonedSettle) {
+			if tr := r.trace.Load(); tr != nil {
+				tr.Add("", facts.KindHarness, "the abandoned bubble was still running %s after the run was declared wedged", abandonedSettle)
+			}
+		}
 	}
 	if cfg.realTime {
 		// Outside a bubble, Pion's goroutines can outlive the run (a TURN
@@ -209,13 +213,18 @@ func syncWithAbandonedRuns() {
 	_, _ = cryptorand.Read(b[:])
 }
 
-// abandonedSettle bounds the wait for an abandoned bubble to freeze.
-const abandonedSettle = time.Second
+// abandonedSettle bounds the wait for an abandoned bubble to freeze. Its
+// clock is stopped, so what is left is CPU work, usually milliseconds; on
+// a loaded 2-core machine under -race (CI runs every package's
+// simulations at once) a bubble that was mid-transfer took more than a
+// second, so the bound is generous: it costs only a bubble that never
+// comes to rest.
+const abandonedSettle = 5 * time.Second
 
 // awaitFrozen waits, up to limit, until the abandoned bubble is frozen:
 // every goroutine blocked, the same in two samples (as the freeze
-// detector decides).
-func (r *runner) awaitFrozen(limit time.Duration) {
+// detector decides). It reports whether the bubble froze.
+func (r *runner) awaitFrozen(limit time.Duration) bool {
 	fd := &freezeDetector{events: -1, backoff: freezeQuiet}
 	for deadline := time.Now().Add(limit); time.Now().Before(deadline); {
 		var events int64 = -1
@@ -224,10 +233,11 @@ func (r *runner) awaitFrozen(limit time.Duration) {
 		}
 		wait, frozen := fd.sample(int(r.bubbleID.Load()), events, time.Now())
 		if frozen {
-			return
+			return true
 		}
 		time.Sleep(wait)
 	}
+	return false
 }
 
 // realTimeLeftovers bounds the wait for a real-time run's goroutines to
