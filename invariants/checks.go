@@ -171,7 +171,7 @@ func coreInvariants() []Invariant {
 		},
 		{
 			ID:       idRemoteClosedByDTLS,
-			Rule:     "When the remote closed with DTLS connected on both sides and both peers' ICE connected (a path for the close_notify), no packet fault dropped both its close_notify and its SCTP ABORT (if SCTP was up), its uplink was not stalled at the close (Backpressure.StallAfter..StallUntil), and DisableCloseByDTLS is false, the surviving peer ends with DTLS, SCTP and every data channel \"closed\".",
+			Rule:     "When the remote closed with DTLS connected on both sides and both peers' ICE connected (a path for the close_notify), no packet fault dropped both its close_notify and its SCTP ABORT (if SCTP was up), its uplink was not stalled at the close (Backpressure.StallAfter..StallUntil), the application had not closed its socket first (Settings.CloseMuxFirst), and DisableCloseByDTLS is false, the surviving peer ends with DTLS, SCTP and every data channel \"closed\".",
 			Ref:      "RFC 5246 §7.2.1 (close_notify); W3C webrtc-pc RTCDtlsTransportState \"closed\" (close_notify received) and " + refCloseTheConnection + " step 6 (remote sends SCTP ABORT); Pion SettingEngine.DisableCloseByDTLS(false) closes the PeerConnection",
 			Profiles: both,
 			Check:    checkRemoteClosedByDTLS,
@@ -750,7 +750,8 @@ func checkRemoteNotLeftConnected(obs *facts.Observation) []Violation {
 // dtlsSubjects are the remote closes remote.closed-by-dtls judges: the
 // remote closed a DTLS session both sides had up, over a path that could
 // carry the close_notify, which no packet fault dropped (with the SCTP
-// ABORT, if SCTP was up), and DisableCloseByDTLS is off. end is the index
+// ABORT, if SCTP was up), from a socket the application had not closed
+// first (Settings.CloseMuxFirst), and DisableCloseByDTLS is off. end is the index
 // of the survivor's harness close.
 func dtlsSubjects(obs *facts.Observation) (out []remoteClose, ends []int) {
 	if obs.Scenario.Settings.DisableCloseByDTLS {
@@ -769,6 +770,9 @@ func dtlsSubjects(obs *facts.Observation) (out []remoteClose, ends []int) {
 		}
 		if uplinkStalled(obs.Scenario, rc.remote, rc.snap.At) {
 			continue // the remote's uplink was stalled: its close_notify may never have left
+		}
+		if obs.Scenario.Settings.CloseMuxFirst && rc.snap.By == facts.CloseByStep {
+			continue // the application had closed the remote's socket (its UDPMux) before this close
 		}
 		if after := obs.Events[stepStart(obs.Events, rc.sp.call, rc.remote):]; closeNotifyDropped(after, rc.remote, s, rc.snap.Before.SCTP == facts.StateConnected) {
 			// A packet fault dropped the close_notify, and there was no

@@ -613,6 +613,22 @@ var cases = []struct {
 			o.Scenario.Topology.BackpressureA = &scenarios.Backpressure{QueueBytes: 1500, Rate: 1000, StallAfter: at - 2, StallUntil: at}
 			return o
 		}},
+	{name: "closer's mux closed by the application first", invariant: "remote.closed-by-dtls",
+		obs: func() *facts.Observation {
+			o := base()
+			o.Final[1].DTLS, o.Final[1].SCTP = "connected", "connected"
+			o.Scenario.Settings.UDPMux, o.Scenario.Settings.CloseMuxFirst = true, true
+			return o
+		}},
+	{name: "closer's mux open, closed from a callback", invariant: "remote.closed-by-dtls", fail: true, peer: "B",
+		want: `DTLS is "connected" after A closed`,
+		obs: func() *facts.Observation {
+			o := base()
+			o.Final[1].DTLS = "connected"
+			o.Scenario.Settings.UDPMux, o.Scenario.Settings.CloseMuxFirst = true, true
+			o.Closes[0].By = facts.CloseByCallback
+			return o
+		}},
 	{name: "close_notify and ABORT dropped by a fault", invariant: "remote.closed-by-dtls",
 		obs: func() *facts.Observation {
 			o := base()

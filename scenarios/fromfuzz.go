@@ -198,8 +198,9 @@ func (b *fuzzBuilder) add(st fuzzStep) {
 			set.DTLS = drawDTLSOptions(rand.New(rand.NewPCG(uint64(st.B), 2)))
 		case 4:
 			set.NoDefaultInterceptors, set.Interceptors = true, nil
-		case 5:
+		case 5: // a UDPMux, sometimes closed before the PeerConnection
 			set.UDPMux = true
+			set.CloseMuxFirst = set.CloseMuxFirst || st.B%4 == 3
 		case 6:
 			set.ICELiteB = true
 		case 8: // a TURN relay, and sometimes relayed candidates only

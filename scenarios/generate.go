@@ -373,7 +373,8 @@ const (
 // continued): several addresses per peer, a MultiUDPMux, a stalled
 // uplink, picked interceptors, one-sided trickle, pre-negotiated
 // channels, B's OnDataChannel handler missing or late, detached writes in
-// flight, several tracks, and renegotiations that add and remove a track.
+// flight, several tracks, renegotiations that add and remove a track, and
+// a UDPMux closed before its PeerConnection.
 func widenMore(r *rand.Rand, sc *Scenario, connected bool, on func(bit int, tag string) bool) {
 	if on(0, "extraips") {
 		sc.Topology.ExtraIPs = true
@@ -439,6 +440,9 @@ func widenMore(r *rand.Rand, sc *Scenario, connected bool, on func(bit int, tag 
 	}
 	if connected && on(9, "renegtracks") {
 		addRenegotiatedTrack(r, sc)
+	}
+	if sc.Settings.UDPMux && on(10, "muxfirst") {
+		sc.Settings.CloseMuxFirst = true
 	}
 }
 

@@ -144,6 +144,11 @@ type Settings struct {
 	// per address of the peer (ice.NewMultiUDPMuxFromPort), as Pion's
 	// ice-single-port example builds it (needs UDPMux).
 	MultiUDPMux bool `json:"multi_udp_mux,omitempty"`
+	// CloseMuxFirst makes the application close a peer's UDPMux right
+	// before that peer's scenario close, while the PeerConnection still
+	// uses it: the shutdown order of a server that stops its shared socket
+	// first (needs UDPMux).
+	CloseMuxFirst bool `json:"close_mux_first,omitempty"`
 	// TrickleOnly, with Trickle, makes only this peer ("A" or "B") trickle
 	// its candidates; the other sends its descriptions after gathering
 	// completes.

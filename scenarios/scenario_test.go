@@ -186,6 +186,7 @@ func TestValidateRejectsBadInput(t *testing.T) {
 		}, "steps[13].size"},
 		{"media on a send step", func(s *Scenario) { s.Steps[len(s.Steps)-2].Media = MediaAudio }, "steps[10].media"},
 		{"async close", func(s *Scenario) { s.Steps[len(s.Steps)-1].Async = true }, "steps[11].async"},
+		{"mux closed first without a mux", func(s *Scenario) { s.Settings.CloseMuxFirst = true }, "settings.close_mux_first"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -139,6 +139,8 @@ func validateSettingDeps(s Settings) error {
 	switch {
 	case s.MultiUDPMux && !s.UDPMux:
 		return fieldErr("settings.multi_udp_mux", "needs settings.udp_mux")
+	case s.CloseMuxFirst && !s.UDPMux:
+		return fieldErr("settings.close_mux_first", "needs settings.udp_mux")
 	case s.TrickleOnly != "" && s.TrickleOnly != PeerA && s.TrickleOnly != PeerB:
 		return fieldErr("settings.trickle_only", "must be A, B or empty, got %q", s.TrickleOnly)
 	case s.TrickleOnly != "" && !s.Trickle:

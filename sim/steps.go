@@ -244,6 +244,15 @@ func (w *world) closeStep(i int, s scenarios.Step) {
 	if s.Peer == scenarios.PeerBoth {
 		targets = []scenarios.Peer{scenarios.PeerA, scenarios.PeerB}
 	}
+	if w.sc.Settings.CloseMuxFirst {
+		// The application stops its shared socket before the
+		// PeerConnection that still uses it (Settings.CloseMuxFirst).
+		for _, name := range targets {
+			if p := w.peers[name]; p.mux != nil {
+				w.trace.Add(string(name), facts.KindHarness, "close udp mux before the PeerConnection: %v", p.mux.Close())
+			}
+		}
+	}
 	snaps := make([]facts.CloseSnapshot, len(targets))
 	for k, name := range targets {
 		p := w.peers[name]
