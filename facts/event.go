@@ -86,6 +86,7 @@ const (
 	KindCustom        Kind = "custom"         // a user's custom step
 	KindHarness       Kind = "harness"        // the harness itself: settle, router stop, wedge
 	KindTURN          Kind = "turn"           // the world's TURN relay: an allocation created (OpOpen), deleted by its client (OpClose), dropped by the relay's shutdown (OpEnded)
+	KindSFU           Kind = "sfu"            // one of an SFU's other connections (Topology.SFUClients), under the client's name: states, its channel, its close
 )
 
 // IsCallback reports whether events of kind k come from a Pion callback.

@@ -88,6 +88,9 @@ type Observation struct {
 	// TURNAllocations counts the allocations the world's TURN relay
 	// (Topology.TURN) still held at the same moment.
 	TURNAllocations int `json:"turn_allocations,omitempty"`
+	// SFU has one entry per client of A beyond B (Topology.SFUClients), in
+	// client order.
+	SFU []SFUConnection `json:"sfu,omitempty"`
 	// UserPeers lists the peers built by a user's PeerFactory (WithPeer).
 	// Their handlers may have replaced closesim's, so their trace can lack
 	// callback events: judges that read a peer's callbacks then see fewer
@@ -325,4 +328,29 @@ type PacketCount struct {
 	To      string `json:"to"`
 	Class   string `json:"class"`
 	Packets int    `json:"packets"`
+}
+
+// SFUConnection is what the harness saw of one of A's SFU clients
+// (Topology.SFUClients): the PeerConnection A serves it with ("A" side)
+// and the client's own.
+type SFUConnection struct {
+	// Client names the client: "C1", "C2", ...
+	Client string `json:"client"`
+	// Up is true if the connection came up before the scenario's steps
+	// started (the harness waits for it, up to 30 s of virtual time): A's
+	// side connected, the channel open on both sides.
+	Up bool `json:"up"`
+	// Close is A's close of this connection by the scenario
+	// (Topology.SFUCloseAll), nil if the scenario did not close it.
+	Close *CloseSnapshot `json:"close,omitempty"`
+	// ProbeSent is true if the client sent its probe message after the
+	// scenario's steps (at the start of the settle period; it sends none
+	// over a channel that is no longer open), ProbeDelivered if A's side
+	// received it before Final was taken.
+	ProbeSent      bool `json:"probe_sent,omitempty"`
+	ProbeDelivered bool `json:"probe_delivered,omitempty"`
+	// A and Remote are the two PeerConnections' states when Final was
+	// taken (their Peer is "A~C1" and "C1").
+	A      PeerState `json:"a"`
+	Remote PeerState `json:"remote"`
 }

@@ -54,7 +54,7 @@ var (
 // All returns every invariant, in a stable order: harness and leaks first,
 // then the closing peer's own states and events, then the remote's.
 func All() []Invariant {
-	return append(append(coreInvariants(), apiInvariants()...), transceiverInvariants()...)
+	return append(append(append(coreInvariants(), apiInvariants()...), transceiverInvariants()...), sfuInvariants()...)
 }
 
 func coreInvariants() []Invariant {

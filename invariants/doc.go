@@ -123,6 +123,12 @@
 //   - transceiver.rtcp-bye (w3c): A peer the scenario closed has sent, by the final states, an RTCP BYE for each RTP stream it was sending when the close started.
 //     Ref: W3C webrtc-pc RTCPeerConnection.close(), "close the connection" step 4 (stop every RTCRtpTransceiver: "stop the RTCRtpTransceiver", "stop sending and receiving"); "stop sending and receiving" step 3 ("send an RTCP BYE for each RTP stream that was being sent by sender", RFC 3550 §6.6).
 //
+//   - sfu.others-unaffected (pion): When A serves more clients (topology.sfu_clients), every connection of theirs that was up before the steps and that the scenario did not close is still up when Final is taken (A's side connected, its channel open) and carries a message its client sends after the steps; not judged when the network could cut them too (a packet fault on every peer's traffic, A's uplink stalled, or A's UDPMux closed by the application).
+//     Ref: Pion behaviour: PeerConnections made from one webrtc.API are independent (each closes its own transports; SettingEngine.SetICEUDPMux shares one socket among them); W3C webrtc-pc close() acts on "connection" alone.
+//
+//   - sfu.closed-all (pion): When a close step on A closes all the SFU's connections at once (topology.sfu_close_all), each of A's Close calls returns without error within 5s, leaves its connection, DTLS, SCTP and channel "closed", and its client is no longer "connected" when Final is taken (it noticed the close); the client is not judged when the network could have kept the news from it (as for sfu.others-unaffected, and a settle under 35s once its close_notify could not leave).
+//     Ref: W3C webrtc-pc RTCPeerConnection.close(), "close the connection" (each connection's algorithm runs to its end whatever the others do); RFC 5246 §7.2.1 (close_notify) and RFC 7675 (consent) for the client.
+//
 // # Events during and after close: which profile expects what
 //
 // The W3C close algorithm fires no event: it sets the signaling, ICE

@@ -233,6 +233,25 @@ func e(t float64, peer, kind, detail string) facts.Event {
 	return typed(facts.Event{At: at(t), Peer: peer, Kind: facts.Kind(kind), Detail: detail})
 }
 
+// sfu is base with A serving one more client, C1, whose connection was up
+// before the steps: left open by the scenario, or, with closeAll, closed
+// by A's close step with its connection with B (and the client noticed).
+func sfu(closeAll bool) *facts.Observation {
+	o := base()
+	o.Scenario.Topology.SFUClients, o.Scenario.Topology.SFUCloseAll = 1, closeAll
+	c := facts.SFUConnection{Client: "C1", Up: true, ProbeSent: true, ProbeDelivered: true, A: connected("A~C1"), Remote: connected("C1")}
+	if closeAll {
+		after := closed("A~C1")
+		c.Close = &facts.CloseSnapshot{Step: 7, Peer: "A~C1", Mode: "close", By: facts.CloseByStep, At: at(2), Before: connected("A~C1"), After: &after, Took: time.Millisecond}
+		c.A, c.Remote, c.ProbeSent, c.ProbeDelivered = closed("A~C1"), closed("C1"), false, false
+	}
+	o.SFU = []facts.SFUConnection{c}
+	if o.FinalAt == 0 {
+		o.FinalAt = at(42)
+	}
+	return o
+}
+
 // cases has, for every invariant, runs that hold it and runs that do not.
 var cases = []struct {
 	name      string
@@ -243,6 +262,31 @@ var cases = []struct {
 	evidence  string // substring of some evidence line
 	peer      string // expected Peer of the first violation
 }{
+	{name: "other connection up", invariant: "sfu.others-unaffected", obs: func() *facts.Observation { return sfu(false) }},
+	{name: "other connection failed", invariant: "sfu.others-unaffected", fail: true, peer: "A",
+		want: `A's connection with C1, which the scenario did not close: A's connection is "failed"`,
+		obs:  func() *facts.Observation { o := sfu(false); o.SFU[0].A.Connection = "failed"; return o }},
+	{name: "probe lost", invariant: "sfu.others-unaffected", fail: true, peer: "A", want: "never received the message",
+		obs: func() *facts.Observation { o := sfu(false); o.SFU[0].ProbeDelivered = false; return o }},
+	{name: "other connection failed under a partition of everyone", invariant: "sfu.others-unaffected",
+		obs: func() *facts.Observation {
+			o := sfu(false)
+			o.SFU[0].A.Connection = "failed"
+			o.Scenario.Faults.Packets = []scenarios.PacketFault{{Action: scenarios.FaultDrop, After: scenarios.Duration(time.Second), Until: scenarios.Duration(20 * time.Second)}}
+			return o
+		}},
+	{name: "all closed, client noticed", invariant: "sfu.closed-all", obs: func() *facts.Observation { return sfu(true) }},
+	{name: "client left connected", invariant: "sfu.closed-all", fail: true, peer: "C1", want: `C1 is still "connected" 40s after A closed`,
+		obs: func() *facts.Observation { o := sfu(true); o.SFU[0].Remote = connected("C1"); return o }},
+	{name: "A's close left SCTP open", invariant: "sfu.closed-all", fail: true, peer: "A", want: `SCTP is "connected" after close`,
+		obs: func() *facts.Observation { o := sfu(true); o.SFU[0].Close.After.SCTP = "connected"; return o }},
+	{name: "client left connected, A's mux closed first, short settle", invariant: "sfu.closed-all",
+		obs: func() *facts.Observation {
+			o := sfu(true)
+			o.SFU[0].Remote = connected("C1")
+			o.Scenario.Settings.UDPMux, o.Scenario.Settings.CloseMuxFirst, o.Scenario.Settle = true, true, scenarios.Duration(10*time.Second)
+			return o
+		}},
 	{name: "clean run", invariant: "harness.no-panic", obs: base},
 	{name: "panic", invariant: "harness.no-panic", fail: true, want: "boom", evidence: "goroutine 1",
 		obs: func() *facts.Observation {

@@ -205,8 +205,11 @@ func (b *fuzzBuilder) add(st fuzzStep) {
 			set.ICELiteB = true
 		case 8: // a TURN relay, and sometimes relayed candidates only
 			b.sc.Topology.TURN, set.RelayOnly = true, st.B%2 == 1
-		case 9:
+		case 9: // a second address per peer; B%4 == 3: A an SFU with more clients
 			b.sc.Topology.ExtraIPs = true
+			if st.B%4 == 3 {
+				b.sc.Topology.SFUClients, b.sc.Topology.SFUCloseAll = 1+int(st.B/4)%MaxSFUClients, st.B/16%2 == 1
+			}
 		case 10:
 			set.UDPMux, set.MultiUDPMux = true, true
 		case 11: // the peer's uplink stalls for 6 to 60 s

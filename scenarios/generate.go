@@ -373,8 +373,9 @@ const (
 // continued): several addresses per peer, a MultiUDPMux, a stalled
 // uplink, picked interceptors, one-sided trickle, pre-negotiated
 // channels, B's OnDataChannel handler missing or late, detached writes in
-// flight, several tracks, renegotiations that add and remove a track, and
-// a UDPMux closed before its PeerConnection.
+// flight, several tracks, renegotiations that add and remove a track, a
+// UDPMux closed before its PeerConnection, and A as an SFU with more
+// clients.
 func widenMore(r *rand.Rand, sc *Scenario, connected bool, on func(bit int, tag string) bool) {
 	if on(0, "extraips") {
 		sc.Topology.ExtraIPs = true
@@ -443,6 +444,9 @@ func widenMore(r *rand.Rand, sc *Scenario, connected bool, on func(bit int, tag 
 	}
 	if sc.Settings.UDPMux && on(10, "muxfirst") {
 		sc.Settings.CloseMuxFirst = true
+	}
+	if on(11, "sfu") {
+		sc.Topology.SFUClients, sc.Topology.SFUCloseAll = 1+r.IntN(MaxSFUClients), r.IntN(2) == 0
 	}
 }
 

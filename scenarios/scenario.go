@@ -71,7 +71,21 @@ type Topology struct {
 	// 10.0.0.11, B 10.0.0.12, or 192.168.1.3 behind a NAT): two host
 	// candidates per peer, and four candidate pairs to check and close.
 	ExtraIPs bool `json:"extra_ips,omitempty"`
+	// SFUClients makes A an SFU with this many more clients (C1, C2, ...
+	// at 10.0.0.21, 10.0.0.22, ...), at most MaxSFUClients: A serves each
+	// over a PeerConnection of its own, made from the same API as its
+	// PeerConnection with B (and sharing its UDPMux), which the client
+	// offers with one data channel. The scenario drives A and B only: its
+	// close of either is the close of one connection among several.
+	SFUClients int `json:"sfu_clients,omitempty"`
+	// SFUCloseAll makes a close step on A close every connection of the
+	// SFU at once, its clients' with B's, in the step's mode (needs
+	// SFUClients).
+	SFUCloseAll bool `json:"sfu_close_all,omitempty"`
 }
+
+// MaxSFUClients bounds Topology.SFUClients.
+const MaxSFUClients = 4
 
 // NATTypes are the NAT types of Topology.NAT (RFC 4787 behaviours):
 // "full-cone" (endpoint-independent mapping and filtering), "restricted"

@@ -236,6 +236,15 @@ func validateTopology(t Topology) error {
 	if t.PortB < minPort {
 		return fieldErr("topology.port_b", "must be >= %d, got %d", minPort, t.PortB)
 	}
+	if err := checkCount("topology.sfu_clients", t.SFUClients, MaxSFUClients); err != nil {
+		return err
+	}
+	if t.SFUCloseAll && t.SFUClients == 0 {
+		return fieldErr("topology.sfu_close_all", "needs topology.sfu_clients")
+	}
+	if int(t.PortA)+t.SFUClients > 65535 {
+		return fieldErr("topology.sfu_clients", "A's connections use ports port_a..port_a+%d, past 65535", t.SFUClients)
+	}
 	return checkDuration("topology.link_delay", t.LinkDelay, maxLinkDelay)
 }
 

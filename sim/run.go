@@ -370,6 +370,14 @@ func (r *runner) body() {
 	r.w = w
 	r.mu.Unlock()
 	r.trace.Store(w.trace)
+	// The SFU's other clients (Topology.SFUClients) are connected before
+	// the scenario starts, as an SFU's clients are when one more joins.
+	for _, cl := range w.sfu {
+		go cl.connect()
+	}
+	for _, cl := range w.sfu {
+		<-cl.done
+	}
 	if p := r.runSteps(w); p != "" {
 		r.mu.Lock()
 		r.obs.Outcome, r.obs.Panic = facts.OutcomePanic, p
@@ -382,6 +390,9 @@ func (r *runner) body() {
 		settle = time.Duration(scenarios.DefaultSettle)
 	}
 	w.trace.Add("", facts.KindHarness, "settle %s", settle)
+	for _, cl := range w.sfu {
+		cl.probe()
+	}
 	if r.cfg.realTime {
 		settle = min(settle, realTimeSettle)
 	}
@@ -389,6 +400,10 @@ func (r *runner) body() {
 	r.quiesce()
 	final := []facts.PeerState{w.peers[scenarios.PeerA].state(), w.peers[scenarios.PeerB].state()}
 	finalAt := w.now()
+	var sfu []facts.SFUConnection
+	for _, cl := range w.sfu {
+		sfu = append(sfu, cl.final())
+	}
 	finalReports := w.reports.collect()
 	for _, p := range w.peers {
 		// A close_on that has not fired by now must not fire during the
@@ -415,6 +430,7 @@ func (r *runner) body() {
 			stop()
 		}
 	}
+	w.closeAllSFU()
 	// The application owns an ICE UDPMux and closes it after its
 	// PeerConnections (Settings.UDPMux); a handler it had not registered
 	// yet it never will.
@@ -467,6 +483,7 @@ func (r *runner) body() {
 	r.obs.Final, r.obs.Probes, r.obs.Leaks, r.obs.OpenSockets, r.obs.Virtual = final, probes, leaks, sockets, virtual
 	r.obs.LateEvents, r.obs.HarnessCloses, r.obs.FinalAt = late, harnessCloses, finalAt
 	r.obs.TURNAllocations = turnLeft
+	r.obs.SFU = sfu
 	r.obs.Reports, r.obs.FinalReports = reported, finalReports
 	for _, name := range []scenarios.Peer{scenarios.PeerA, scenarios.PeerB} {
 		if w.peers[name].user {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -272,6 +273,10 @@ func (w *world) closeStep(i int, s scenarios.Step) {
 		}
 	}
 	var wg sync.WaitGroup
+	if w.sc.Topology.SFUCloseAll && slices.Contains(targets, scenarios.PeerA) {
+		// The SFU closes all its connections at once (Topology.SFUCloseAll).
+		wg.Go(func() { w.closeSFU(i, s.Mode) })
+	}
 	for k, name := range targets {
 		wg.Go(func() { w.peers[name].closeSnap(&snaps[k]) })
 		for j := range perPeer {

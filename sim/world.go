@@ -45,7 +45,8 @@ type world struct {
 	answer  string
 	steps   []facts.StepResult
 	closes  []facts.CloseSnapshot
-	turn    *turnRelay // the TURN relay (Topology.TURN), nil without
+	turn    *turnRelay   // the TURN relay (Topology.TURN), nil without
+	sfu     []*sfuClient // A's SFU clients beyond B (Topology.SFUClients)
 }
 
 // peer is one side: its PeerConnection, network and what it has seen.
@@ -143,6 +144,9 @@ func newWorld(sc scenarios.Scenario, cfg *config) (*world, error) {
 		}
 		w.injector = inj
 		router.AddChunkFilter(inj.ChunkFilter())
+	}
+	if sc.Topology.SFUClients > 0 && cfg.factories[scenarios.PeerA] != nil {
+		return nil, fmt.Errorf("topology.sfu_clients needs closesim's own peer A, not a user's PeerFactory")
 	}
 	if sc.Topology.TURN {
 		if err := w.startTURN(); err != nil {
@@ -253,9 +257,40 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 		}
 		return p, nil
 	}
-	// What webrtc.NewAPI builds by default (default codecs and
-	// interceptors), plus an interceptor that only counts the RTCP BYEs
-	// the peer sends (before SRTCP encrypts them).
+	api, err := w.newAPI(se, &p.rtcp)
+	if err != nil {
+		return nil, err
+	}
+	pc, err := api.NewPeerConnection(conf)
+	if err != nil {
+		return nil, fmt.Errorf("new peer connection: %w", err)
+	}
+	p.pc = pc
+	p.watch()
+	if name == scenarios.PeerA && w.sc.Topology.SFUClients > 0 {
+		// The SFU's other connections: from A's API when they share its
+		// UDPMux, otherwise from one on the ports after A's.
+		sfuAPI := api
+		if !w.sc.Settings.UDPMux {
+			n := uint16(w.sc.Topology.SFUClients)
+			if err := se.SetEphemeralUDPPortRange(port+1, port+n); err != nil {
+				return nil, fmt.Errorf("sfu port range: %w", err)
+			}
+			if sfuAPI, err = w.newAPI(se, nil); err != nil {
+				return nil, err
+			}
+		}
+		if err := w.newSFUClients(sfuAPI); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// newAPI builds what webrtc.NewAPI builds by default (default codecs and
+// interceptors, or the scenario's), plus, with rtcp, an interceptor that
+// only counts the RTCP BYEs the peer sends (before SRTCP encrypts them).
+func (w *world) newAPI(se webrtc.SettingEngine, rtcp *rtcpcount.Counter) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		return nil, fmt.Errorf("default codecs: %w", err)
@@ -275,14 +310,10 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 			return nil, fmt.Errorf("default interceptors: %w", err)
 		}
 	}
-	reg.Add(&p.rtcp)
-	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg)).NewPeerConnection(conf)
-	if err != nil {
-		return nil, fmt.Errorf("new peer connection: %w", err)
+	if rtcp != nil {
+		reg.Add(rtcp)
 	}
-	p.pc = pc
-	p.watch()
-	return p, nil
+	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg)), nil
 }
 
 // packetFaults turns the scenario's packet faults into injector faults.
@@ -710,6 +741,10 @@ func (w *world) pump() {
 
 // closeAll closes whatever the world built; used on setup failure.
 func (w *world) closeAll() {
+	for _, cl := range w.sfu {
+		_ = cl.a.Close()
+		_ = cl.c.Close()
+	}
 	for _, p := range w.peers {
 		if p.pc != nil {
 			_ = p.pc.Close()
@@ -729,6 +764,11 @@ func (w *world) openSockets() []facts.Socket {
 	for _, name := range []scenarios.Peer{scenarios.PeerA, scenarios.PeerB} {
 		for _, s := range w.peers[name].net.Open() {
 			out = append(out, facts.Socket{Peer: string(name), Kind: s.Kind, Local: s.Local, Remote: s.Remote})
+		}
+	}
+	for _, cl := range w.sfu {
+		for _, s := range cl.net.Open() {
+			out = append(out, facts.Socket{Peer: cl.name, Kind: s.Kind, Local: s.Local, Remote: s.Remote})
 		}
 	}
 	return out
