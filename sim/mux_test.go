@@ -15,9 +15,11 @@ import (
 // every state closed and nothing running.
 func TestCloseMuxFirst(t *testing.T) {
 	for _, first := range []bool{false, true} {
-		sc := scenarios.WithClose(scenarios.Base(7), scenarios.CloseAt{Phase: scenarios.PhaseMidTransfer, Closer: scenarios.PeerA, Mode: scenarios.ModeGraceful}, 2, 100)
-		sc.Settings.UDPMux, sc.Settings.CloseMuxFirst = true, first
-		obs := mustRun(t, sc)
+		obs := runUnwedged(t, 7, func(seed uint64) scenarios.Scenario {
+			sc := scenarios.WithClose(scenarios.Base(seed), scenarios.CloseAt{Phase: scenarios.PhaseMidTransfer, Closer: scenarios.PeerA, Mode: scenarios.ModeGraceful}, 2, 100)
+			sc.Settings.UDPMux, sc.Settings.CloseMuxFirst = true, first
+			return sc
+		})
 		if obs.Outcome != facts.OutcomeOK {
 			t.Fatalf("close mux first %v: outcome %s", first, obs.Outcome)
 		}

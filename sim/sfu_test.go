@@ -23,9 +23,11 @@ func TestSFU(t *testing.T) {
 		{name: "mux, all close", mux: true, closeAll: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			sc := scenarios.WithClose(scenarios.Base(7), scenarios.CloseAt{Phase: scenarios.PhaseMidTransfer, Closer: scenarios.PeerA, Mode: scenarios.ModeGraceful}, 2, 100)
-			sc.Topology.SFUClients, sc.Topology.SFUCloseAll, sc.Settings.UDPMux = 2, tt.closeAll, tt.mux
-			obs := mustRun(t, sc)
+			obs := runUnwedged(t, 7, func(seed uint64) scenarios.Scenario {
+				sc := scenarios.WithClose(scenarios.Base(seed), scenarios.CloseAt{Phase: scenarios.PhaseMidTransfer, Closer: scenarios.PeerA, Mode: scenarios.ModeGraceful}, 2, 100)
+				sc.Topology.SFUClients, sc.Topology.SFUCloseAll, sc.Settings.UDPMux = 2, tt.closeAll, tt.mux
+				return sc
+			})
 			if obs.Outcome != facts.OutcomeOK {
 				t.Fatalf("outcome %s", obs.Outcome)
 			}
