@@ -150,7 +150,8 @@ func (b *fuzzBuilder) add(st fuzzStep) {
 		dir := allDirections[int(st.B)%len(allDirections)]
 		b.tracks[peer][label] = dir
 		b.renegotiate = b.negDone == len(negotiation)
-		s = Step{Kind: KindAddTrack, Peer: peer, Label: label, Media: Media(label), Direction: dir}
+		s = Step{Kind: KindAddTrack, Peer: peer, Label: label, Media: Media(label), Direction: dir,
+			Simulcast: label == VideoLabel && dir == DirectionDefault && st.B&0x80 != 0}
 	case 9: // write media on a track that can send
 		label, ok := b.sendable(peer, st.A)
 		if !ok {

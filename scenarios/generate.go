@@ -374,8 +374,8 @@ const (
 // uplink, picked interceptors, one-sided trickle, pre-negotiated
 // channels, B's OnDataChannel handler missing or late, detached writes in
 // flight, several tracks, renegotiations that add and remove a track, a
-// UDPMux closed before its PeerConnection, and A as an SFU with more
-// clients.
+// UDPMux closed before its PeerConnection, A as an SFU with more clients,
+// and simulcast video.
 func widenMore(r *rand.Rand, sc *Scenario, connected bool, on func(bit int, tag string) bool) {
 	if on(0, "extraips") {
 		sc.Topology.ExtraIPs = true
@@ -447,6 +447,15 @@ func widenMore(r *rand.Rand, sc *Scenario, connected bool, on func(bit int, tag 
 	}
 	if on(11, "sfu") {
 		sc.Topology.SFUClients, sc.Topology.SFUCloseAll = 1+r.IntN(MaxSFUClients), r.IntN(2) == 0
+	}
+	// Every video track of the default direction sends simulcast layers.
+	simulcastable := func(s Step) bool {
+		return s.Kind == KindAddTrack && s.Media == MediaVideo && s.Direction == DirectionDefault
+	}
+	if slices.ContainsFunc(sc.Steps, simulcastable) && on(12, "simulcast") {
+		for i := range sc.Steps {
+			sc.Steps[i].Simulcast = simulcastable(sc.Steps[i])
+		}
 	}
 }
 

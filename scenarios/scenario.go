@@ -509,6 +509,11 @@ type Step struct {
 	Media Media `json:"media,omitempty"`
 	// Direction is the transceiver direction of add_track (see Directions).
 	Direction Direction `json:"direction,omitempty"`
+	// Simulcast makes a video add_track (default direction) send three
+	// simulcast layers, RIDs "q", "h" and "f" (RTPSender.AddEncoding), with
+	// the simulcast header extensions registered on both peers;
+	// write_media writes each sample to every layer.
+	Simulcast bool `json:"simulcast,omitempty"`
 	// Count and Size describe messages for send, samples for write_media.
 	Count int `json:"count,omitempty"`
 	Size  int `json:"size,omitempty"`

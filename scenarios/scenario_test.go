@@ -186,6 +186,9 @@ func TestValidateRejectsBadInput(t *testing.T) {
 		}, "steps[13].size"},
 		{"media on a send step", func(s *Scenario) { s.Steps[len(s.Steps)-2].Media = MediaAudio }, "steps[10].media"},
 		{"async close", func(s *Scenario) { s.Steps[len(s.Steps)-1].Async = true }, "steps[11].async"},
+		{"simulcast audio", func(s *Scenario) {
+			s.Steps = append(s.Steps, Step{Kind: KindAddTrack, Peer: PeerA, Label: "t", Media: MediaAudio, Simulcast: true})
+		}, "steps[12].simulcast"},
 		{"too many SFU clients", func(s *Scenario) { s.Topology.SFUClients = MaxSFUClients + 1 }, "topology.sfu_clients"},
 		{"SFU close-all without clients", func(s *Scenario) { s.Topology.SFUCloseAll = true }, "topology.sfu_close_all"},
 		{"mux closed first without a mux", func(s *Scenario) { s.Settings.CloseMuxFirst = true }, "settings.close_mux_first"},

@@ -292,6 +292,9 @@ func (v *validator) step(path string, s Step) error {
 	if s.Kind != KindAddTrack && s.Direction != "" {
 		return fieldErr(path+".direction", "only meaningful for add_track steps")
 	}
+	if s.Simulcast && (s.Kind != KindAddTrack || s.Media != MediaVideo || s.Direction != DirectionDefault) {
+		return fieldErr(path+".simulcast", "only meaningful for a video add_track step of the default direction")
+	}
 	if err := checkCount(path+".yields", s.Yields, MaxYields); err != nil {
 		return err
 	}

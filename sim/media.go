@@ -9,6 +9,8 @@ import (
 
 	"github.com/closesim/closesim/facts"
 
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
@@ -18,7 +20,9 @@ import (
 // localTrack is a track (or a receive-only transceiver) a step added.
 type localTrack struct {
 	media       scenarios.Media
-	track       *webrtc.TrackLocalStaticSample // nil for recvonly
+	track       *webrtc.TrackLocalStaticSample // nil for recvonly and simulcast
+	layers      []*webrtc.TrackLocalStaticRTP  // simulcast layers, by simulcastRIDs (Step.Simulcast)
+	seq         uint16                         // simulcast: the next RTP sequence number
 	sender      *webrtc.RTPSender
 	transceiver *webrtc.RTPTransceiver
 	written     int
@@ -48,13 +52,32 @@ func (w *world) addTrack(s scenarios.Step) error {
 			return fmt.Errorf("add recvonly transceiver: %w", err)
 		}
 	default:
-		lt.track, err = webrtc.NewTrackLocalStaticSample(codec, s.Label, "closesim-"+string(s.Peer))
-		if err != nil {
-			return fmt.Errorf("new track: %w", err)
+		var first webrtc.TrackLocal
+		if s.Simulcast {
+			// An SFU forwards simulcast as RTP with the MID and RID
+			// header extensions set (Pion's sender does not set them).
+			for _, rid := range simulcastRIDs {
+				t, err := webrtc.NewTrackLocalStaticRTP(codec, s.Label, "closesim-"+string(s.Peer), webrtc.WithRTPStreamID(rid))
+				if err != nil {
+					return fmt.Errorf("new simulcast layer %s: %w", rid, err)
+				}
+				lt.layers = append(lt.layers, t)
+			}
+			first = lt.layers[0]
+		} else {
+			if lt.track, err = webrtc.NewTrackLocalStaticSample(codec, s.Label, "closesim-"+string(s.Peer)); err != nil {
+				return fmt.Errorf("new track: %w", err)
+			}
+			first = lt.track
 		}
 		if s.Direction == "" {
-			if lt.sender, err = p.pc.AddTrack(lt.track); err != nil {
+			if lt.sender, err = p.pc.AddTrack(first); err != nil {
 				return fmt.Errorf("add track: %w", err)
+			}
+			for _, layer := range lt.layers[min(1, len(lt.layers)):] {
+				if err := lt.sender.AddEncoding(layer); err != nil {
+					return fmt.Errorf("add simulcast encoding %s: %w", layer.RID(), err)
+				}
 			}
 			for _, tr := range p.pc.GetTransceivers() {
 				if tr.Sender() == lt.sender {
@@ -63,7 +86,7 @@ func (w *world) addTrack(s scenarios.Step) error {
 			}
 		} else {
 			dir := webrtc.NewRTPTransceiverDirection(string(s.Direction))
-			if lt.transceiver, err = p.pc.AddTransceiverFromTrack(lt.track, webrtc.RTPTransceiverInit{Direction: dir}); err != nil {
+			if lt.transceiver, err = p.pc.AddTransceiverFromTrack(first, webrtc.RTPTransceiverInit{Direction: dir}); err != nil {
 				return fmt.Errorf("add transceiver: %w", err)
 			}
 			lt.sender = lt.transceiver.Sender()
@@ -77,6 +100,9 @@ func (w *world) addTrack(s scenarios.Step) error {
 	p.mu.Unlock()
 	return nil
 }
+
+// simulcastRIDs are the RIDs of a simulcast track's layers (Step.Simulcast).
+var simulcastRIDs = []string{"q", "h", "f"}
 
 // readRTCP drains sender's RTCP until the sender is closed.
 func (p *peer) readRTCP(label string, sender *webrtc.RTPSender) {
@@ -93,6 +119,9 @@ func (p *peer) readRTCP(label string, sender *webrtc.RTPSender) {
 // onTrack traces a received track and reads its RTP until it ends.
 func (p *peer) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	name, id := string(p.name), t.ID()
+	if rid := t.RID(); rid != "" {
+		id += "/" + rid // a simulcast layer: one OnTrack per RID, one track id
+	}
 	p.w.trace.op(name, facts.KindTrack, facts.OpRemote, id, "remote %s %q", t.Kind(), id)
 	p.mu.Lock()
 	rt := &remoteTrack{kind: t.Kind().String()}
@@ -147,7 +176,7 @@ func (w *world) writeMedia(s scenarios.Step) error {
 		for j := range data {
 			data[j] = byte(i + j)
 		}
-		if err := lt.track.WriteSample(media.Sample{Data: data, Duration: dur}); err != nil {
+		if err := lt.write(data, dur); err != nil {
 			return fmt.Errorf("write sample %d of %d: %w", i+1, s.Count, err)
 		}
 		p.mu.Lock()
@@ -155,6 +184,40 @@ func (w *world) writeMedia(s scenarios.Step) error {
 		p.mu.Unlock()
 		if s.Duration > 0 {
 			time.Sleep(time.Duration(s.Duration))
+		}
+	}
+	return nil
+}
+
+// write writes one sample: through the sample track, or, simulcast, as
+// one RTP packet per layer carrying the MID and RID header extensions
+// with the IDs the sender negotiated.
+func (lt *localTrack) write(data []byte, dur time.Duration) error {
+	if len(lt.layers) == 0 {
+		return lt.track.WriteSample(media.Sample{Data: data, Duration: dur})
+	}
+	var midID, ridID uint8
+	for _, ext := range lt.sender.GetParameters().HeaderExtensions {
+		switch ext.URI {
+		case sdp.SDESMidURI:
+			midID = uint8(ext.ID)
+		case sdp.SDESRTPStreamIDURI:
+			ridID = uint8(ext.ID)
+		}
+	}
+	lt.seq++
+	for _, layer := range lt.layers {
+		pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: lt.seq, Timestamp: uint32(lt.seq) * uint32(dur.Seconds()*90000)}, Payload: data}
+		if midID != 0 && ridID != 0 {
+			if err := pkt.Header.SetExtension(midID, []byte(lt.transceiver.Mid())); err != nil {
+				return fmt.Errorf("mid extension: %w", err)
+			}
+			if err := pkt.Header.SetExtension(ridID, []byte(layer.RID())); err != nil {
+				return fmt.Errorf("rid extension: %w", err)
+			}
+		}
+		if err := layer.WriteRTP(pkt); err != nil {
+			return fmt.Errorf("layer %s: %w", layer.RID(), err)
 		}
 	}
 	return nil

@@ -287,6 +287,11 @@ func (w *world) newPeer(name scenarios.Peer, port uint16) (*peer, error) {
 	return p, nil
 }
 
+// simulcast reports whether some step adds a simulcast track.
+func (w *world) simulcast() bool {
+	return slices.ContainsFunc(w.sc.Steps, func(s scenarios.Step) bool { return s.Simulcast })
+}
+
 // newAPI builds what webrtc.NewAPI builds by default (default codecs and
 // interceptors, or the scenario's), plus, with rtcp, an interceptor that
 // only counts the RTCP BYEs the peer sends (before SRTCP encrypts them).
@@ -308,6 +313,11 @@ func (w *world) newAPI(se webrtc.SettingEngine, rtcp *rtcpcount.Counter) (*webrt
 	case !w.sc.Settings.NoDefaultInterceptors:
 		if err := webrtc.RegisterDefaultInterceptorsWithOptions(me, reg, iopts...); err != nil {
 			return nil, fmt.Errorf("default interceptors: %w", err)
+		}
+	}
+	if w.simulcast() && !slices.Contains(w.sc.Settings.Interceptors, scenarios.InterceptorSimulcast) {
+		if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
+			return nil, fmt.Errorf("simulcast header extensions: %w", err)
 		}
 	}
 	if rtcp != nil {
