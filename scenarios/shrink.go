@@ -13,12 +13,20 @@ type ShrinkStats struct {
 	Tries, Accepted int
 	// Simplified lists the simplifications kept besides step removal.
 	Simplified []string
+	// OutOfBudget is set by callers that bound a shrink (the suite's
+	// -closesim.shrinkbudget) when the bound cut it short: a smaller
+	// failing scenario may exist.
+	OutOfBudget bool
 }
 
 // String summarizes the stats in one line.
 func (s ShrinkStats) String() string {
-	return fmt.Sprintf("steps %d -> %d, %d of %d candidates kept, simplified: %v",
-		s.StepsBefore, s.StepsAfter, s.Accepted, s.Tries, s.Simplified)
+	out := ""
+	if s.OutOfBudget {
+		out = " (stopped at its budget)"
+	}
+	return fmt.Sprintf("steps %d -> %d, %d of %d candidates kept, simplified: %v%s",
+		s.StepsBefore, s.StepsAfter, s.Accepted, s.Tries, s.Simplified, out)
 }
 
 // Shrink returns the smallest scenario it can find for which fails still

@@ -183,7 +183,7 @@ func (w *world) writeMedia(s scenarios.Step) error {
 		lt.written++
 		p.mu.Unlock()
 		if s.Duration > 0 {
-			time.Sleep(time.Duration(s.Duration))
+			w.sleep(time.Duration(s.Duration))
 		}
 	}
 	return nil

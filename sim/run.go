@@ -396,7 +396,7 @@ func (r *runner) body() {
 	if r.cfg.realTime {
 		settle = min(settle, realTimeSettle)
 	}
-	time.Sleep(settle)
+	w.sleep(settle)
 	r.quiesce()
 	final := []facts.PeerState{w.peers[scenarios.PeerA].state(), w.peers[scenarios.PeerB].state()}
 	finalAt := w.now()
@@ -480,6 +480,12 @@ func (r *runner) body() {
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.obs.Wedge != nil {
+		// A real-time run abandoned as wedged (abandonRealTime) may get
+		// here after all: the wedge stands, and what an abandoned run saw
+		// afterwards is not its observation.
+		return
+	}
 	r.obs.Final, r.obs.Probes, r.obs.Leaks, r.obs.OpenSockets, r.obs.Virtual = final, probes, leaks, sockets, virtual
 	r.obs.LateEvents, r.obs.HarnessCloses, r.obs.FinalAt = late, harnessCloses, finalAt
 	r.obs.TURNAllocations = turnLeft
@@ -673,7 +679,9 @@ func (r *runner) wedgedFrom(by facts.WedgeDetector, why string, dump []byte) {
 		Blocked: blockedWaits(d), Stuck: r.stuck(gs)}
 	if r.w != nil {
 		r.w.trace.addAfterLast("", facts.KindHarness, string(by)+": "+why)
-		if !r.cfg.realTime {
+		if r.cfg.realTime {
+			r.w.abandonRealTime()
+		} else {
 			r.w.trace.abandoned.Store(true) // the bubble stays behind: stop its clock
 		}
 	}

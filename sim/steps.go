@@ -72,7 +72,7 @@ func (w *world) runStep(i int, s scenarios.Step) error {
 	case scenarios.KindSend:
 		return w.sendMessages(s)
 	case scenarios.KindSleep:
-		time.Sleep(time.Duration(s.Duration))
+		w.sleep(time.Duration(s.Duration))
 		return nil
 	case scenarios.KindClose:
 		w.closeStep(i, s)

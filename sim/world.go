@@ -27,13 +27,18 @@ import (
 
 // world is everything one run builds inside its bubble.
 type world struct {
-	sc       scenarios.Scenario
-	cfg      *config
-	trace    *Trace
-	router   *vnet.Router
-	peers    map[scenarios.Peer]*peer
-	packets  pktclass.Counter
-	injector *pktclass.Injector // nil without packet faults
+	sc  scenarios.Scenario
+	cfg *config
+	// abandon is closed when a real-time run is declared wedged
+	// (abandonRealTime): its sleeps end early and nothing of it outlives
+	// the run longer than it must.
+	abandon     chan struct{}
+	abandonOnce sync.Once
+	trace       *Trace
+	router      *vnet.Router
+	peers       map[scenarios.Peer]*peer
+	packets     pktclass.Counter
+	injector    *pktclass.Injector // nil without packet faults
 
 	pumpMu  sync.Mutex // serializes signaling delivery
 	reports reports    // user reporters (PeerEnv.Report)
@@ -119,7 +124,7 @@ func peerIndex(p scenarios.Peer) int {
 }
 
 func newWorld(sc scenarios.Scenario, cfg *config) (*world, error) {
-	w := &world{sc: sc, cfg: cfg, trace: newTrace(time.Now()), peers: map[scenarios.Peer]*peer{}}
+	w := &world{sc: sc, cfg: cfg, trace: newTrace(time.Now()), peers: map[scenarios.Peer]*peer{}, abandon: make(chan struct{})}
 	router, err := vnet.NewRouter(&vnet.RouterConfig{
 		CIDR:          cidr,
 		MinDelay:      time.Duration(sc.Topology.LinkDelay),
@@ -535,7 +540,8 @@ func (p *peer) notify(st scenarios.State) {
 }
 
 // await blocks until cond (called with p.mu held) is true or timeout of
-// virtual time passes; it reports whether cond became true.
+// virtual time passes (or the real-time run is abandoned); it reports
+// whether cond became true.
 func (p *peer) await(timeout time.Duration, cond func() bool) bool {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
@@ -549,6 +555,8 @@ func (p *peer) await(timeout time.Duration, cond func() bool) bool {
 		select {
 		case <-ch:
 		case <-deadline.C:
+			return false
+		case <-p.w.abandon:
 			return false
 		}
 	}
@@ -749,7 +757,38 @@ func (w *world) pump() {
 	}
 }
 
-// closeAll closes whatever the world built; used on setup failure.
+// sleep is time.Sleep(d), except that in a real-time run it ends early
+// once the run is abandoned. In the bubble it is exactly time.Sleep, so as
+// not to change how the bubble's goroutines interleave.
+func (w *world) sleep(d time.Duration) {
+	if !w.cfg.realTime {
+		time.Sleep(d)
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-w.abandon:
+	}
+}
+
+// abandonRealTime tears down a real-time run the watchdog gave up on.
+// Outside a bubble nothing stops its goroutines: ICE agents would go on
+// sending keepalives, on the real clock, drawing from the process's
+// randomness while later runs reseed it (a data race, and another run's
+// stream). It ends the run's sleeps and closes every PeerConnection, the
+// muxes and the TURN server in the background (a Close that hangs stays
+// behind, as it would in an application).
+func (w *world) abandonRealTime() {
+	w.abandonOnce.Do(func() {
+		close(w.abandon)
+		go w.closeAll()
+	})
+}
+
+// closeAll closes whatever the world built; used on setup failure and by
+// abandonRealTime.
 func (w *world) closeAll() {
 	for _, cl := range w.sfu {
 		_ = cl.a.Close()

@@ -141,6 +141,30 @@ func Shrink(t *testing.T, c Config, sc scenarios.Scenario, id string) (scenarios
 	return scenarios.Shrink(sc, c.stillFails(t, id, max(1, c.flags().replays)))
 }
 
+// shrinkWithin is Shrink bounded by a wall-clock budget (0: none): once
+// it is spent, no candidate runs any more (each counts as not failing), so
+// the shrink ends with the smallest failing scenario found so far and
+// stats that say so. A sweep's automatic shrink of a wedge replays
+// candidates that each cost a watchdog, which under load (-race, every
+// package's tests at once) could take longer than the test's timeout.
+func shrinkWithin(t *testing.T, c Config, sc scenarios.Scenario, id string, budget time.Duration) (scenarios.Scenario, scenarios.ShrinkStats) {
+	t.Helper()
+	c = c.ready()
+	fails := c.stillFails(t, id, max(1, c.flags().replays))
+	if budget <= 0 {
+		return scenarios.Shrink(sc, fails)
+	}
+	deadline, out := time.Now().Add(budget), false
+	min, st := scenarios.Shrink(sc, func(c scenarios.Scenario) bool {
+		if out = out || !time.Now().Before(deadline); out {
+			return false
+		}
+		return fails(c)
+	})
+	st.OutOfBudget = out
+	return min, st
+}
+
 // Fuzz returns the body of a go test -fuzz target that runs the scenario
 // scenarios.FromFuzz decodes from the input under c and fails on what
 // Check fails on, printing both repro lines (Go's own, by corpus id, and

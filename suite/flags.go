@@ -24,6 +24,7 @@ var (
 	flagFreeze         = flag.Bool("closesim.freeze", true, "declare a run wedged as soon as its bubble is provably frozen (false: only the -closesim.watchdog wall-clock bound does)")
 	flagWorker         = flag.Bool("closesim.worker", false, "worker mode, driven by closesim run: read seeds from stdin, write one result line per seed")
 	flagShrinkFailures = flag.Bool("closesim.shrinkfailures", true, "worker and sweep: shrink failing scenarios (a sweep shrinks the first failure of each invariant)")
+	flagShrinkBudget   = flag.Duration("closesim.shrinkbudget", time.Minute, "worker and sweep: wall-clock budget of each automatic shrink (0: none); the smallest failing scenario found by then is kept")
 	flagProfile        = flag.String("closesim.profile", "pion", "invariant profile: pion or w3c")
 	flagKnown          = flag.String("closesim.known", "auto", "known-issues JSON files, comma-separated (\"\" for none; auto: the issues closesim ships for its pinned Pion release plus known-issues.json at the module root, and under -closesim.profile=w3c deviations-w3c.json too)")
 )
@@ -46,6 +47,7 @@ type settings struct {
 	freeze         bool
 	worker         bool
 	shrinkFailures bool
+	shrinkBudget   time.Duration
 	profile        string
 	known          string
 }
@@ -56,7 +58,7 @@ func readSettings() *settings {
 		seeds: *flagSeeds, start: *flagStart, seed: *flagSeed, file: *flagFile, repeat: *flagRepeat,
 		shrink: *flagShrink, out: *flagOut, replays: *flagReplays, recheck: *flagRecheck,
 		realTime: *flagRealTime, watchdog: *flagWatchdog, freeze: *flagFreeze, worker: *flagWorker,
-		shrinkFailures: *flagShrinkFailures, profile: *flagProfile, known: *flagKnown,
+		shrinkFailures: *flagShrinkFailures, shrinkBudget: *flagShrinkBudget, profile: *flagProfile, known: *flagKnown,
 	}
 }
 

@@ -208,8 +208,11 @@ func (c Config) runSweep(t *testing.T, tg target) sweepRun {
 		}
 		shrunk[id] = true
 		start := time.Now()
-		min, _ := Shrink(t, c, r.Scenario, id)
+		min, st := shrinkWithin(t, c, r.Scenario, id, set.shrinkBudget)
 		r.Shrunk, r.ShrinkWall = &min, time.Since(start)
+		if st.OutOfBudget {
+			t.Logf("closesim: the shrink of seed %d (%s) stopped at its %s budget (-closesim.shrinkbudget): %s", r.Seed, id, set.shrinkBudget, st)
+		}
 	}
 	return sr
 }
@@ -410,7 +413,7 @@ func (c Config) worker(t *testing.T, in io.Reader, out io.Writer) {
 		r.Repro = fmt.Sprintf("%s   # or: %s", tg.cli("replay", fmt.Sprintf("-seed %d", seed)), tg.replaySeed(seed))
 		if c.flags().shrinkFailures && r.Failed() {
 			start := time.Now()
-			min, _ := Shrink(t, c, sc, r.FailedIDs()[0])
+			min, _ := shrinkWithin(t, c, sc, r.FailedIDs()[0], c.flags().shrinkBudget)
 			r.Shrunk, r.ShrinkWall = &min, time.Since(start)
 		}
 		js, err := json.Marshal(r)
