@@ -28,6 +28,8 @@ var reasons = []reason{
 		"runs only when the mux socket's SetWriteDeadline fails (udp_mux.go abortWrite), which vnet's sockets and closesim's backpressure never do"},
 	{regexp.MustCompile(`pion/ice/v4/udp_mux\.go`), regexp.MustCompile(`(?i)abort`), false,
 		"a write through the UDPMux still blocked 5 s (the mux's abort grace) after its candidate closed: reached with the udpmux and stall dimensions together; the uncovered lines are its races with other writers and error branches, not analysed line by line"},
+	{regexp.MustCompile(`pion/ice/v4/agent\.go`), regexp.MustCompile(`closeMulticastConn`), false,
+		"closes the agent's mDNS socket, which it opens only with mDNS on: vnet has no multicast (its ListenUDP cannot bind 224.0.0.251:5353), so closesim's peers run with SetICEMulticastDNSMode(MulticastDNSModeDisabled) and the socket is always nil"},
 	{regexp.MustCompile(`pion/ice/v4/(internal/fakenet|internal/taskloop)`), regexp.MustCompile(`.`), true,
 		"a test double, or a Close the ICE agent does not call (it stops its loop by context)"},
 	{regexp.MustCompile(`pion/ice/v4/gather\.go`), regexp.MustCompile(`closeConnAndLog`), false,

@@ -190,11 +190,27 @@ func (p *peer) stateIs(key scenarios.State) bool {
 		// "dc:open/<label>": the service owns its data channels; the stats
 		// still name them.
 		state, label, _ := strings.Cut(val, "/")
-		if cs := p.pc.ConnectionState(); cs == webrtc.PeerConnectionStateFailed || cs == webrtc.PeerConnectionStateClosed {
-			// GetStats races with a Close the service makes (F28:
-			// PeerConnection.close writes statsGetter unlocked), and a
-			// service closes on failure: no stats once it may be closing.
+		if p.pc.ConnectionState() != webrtc.PeerConnectionStateConnected {
+			// GetStats races with a Close (F28: PeerConnection.close
+			// writes statsGetter unlocked). A service closes on failure,
+			// and Pion closes the PeerConnection itself when DTLS fails
+			// to start, before it ever connected: no stats unless
+			// connected, the only state in which a channel opens.
 			return false
+		}
+		if len(p.pc.GetReceivers()) > 0 {
+			// With receivers GetStats reads statsGetter after its lock,
+			// racing with any Close (F28), Pion's own on a failed
+			// transport included: read the other side's record of the
+			// channel instead, when closesim runs that side (it opens
+			// once the service acknowledged the channel).
+			o := p.w.peers[p.name.Other()]
+			if o == nil || o.user {
+				return false
+			}
+			o.mu.Lock()
+			defer o.mu.Unlock()
+			return o.seen[key]
 		}
 		for _, st := range p.pc.GetStats() {
 			if dc, ok := st.(webrtc.DataChannelStats); ok && dc.Label == label && dc.State.String() == state {
