@@ -45,17 +45,22 @@ var dumpCost atomic.Int64
 // detection (unless disabled, and never for real-time runs, which have no
 // bubble) or by the watchdog.
 func (r *runner) wait() {
-	watchdog := time.NewTimer(r.cfg.watchdog)
-	defer watchdog.Stop()
+	wd := r.newWatchdog()
+	defer wd.timer.Stop()
 	if r.cfg.realTime || r.cfg.noFreeze {
-		select {
-		case <-r.done:
-		case why := <-r.hung:
-			r.wedged(facts.WedgeByDeadline, why)
-		case <-watchdog.C:
-			r.wedged(facts.WedgeByWatchdog, fmt.Sprintf("no progress after %s of wall time", r.cfg.watchdog))
+		for {
+			select {
+			case <-r.done:
+			case why := <-r.hung:
+				r.wedged(facts.WedgeByDeadline, why)
+			case <-wd.timer.C:
+				if !wd.fired() {
+					continue
+				}
+				r.wedged(facts.WedgeByWatchdog, wd.why())
+			}
+			return
 		}
-		return
 	}
 	stop, stopped := make(chan struct{}), make(chan struct{})
 	frozen := make(chan *freezeDetector, 1)
@@ -69,15 +74,77 @@ func (r *runner) wait() {
 		close(stop)
 		<-stopped // it records its dump count
 	}()
-	select {
-	case <-r.done:
-	case fd := <-frozen:
-		r.wedgedFrom(facts.WedgeByFreeze, fd.why(), fd.buf)
-	case why := <-r.hung:
-		r.wedged(facts.WedgeByDeadline, why)
-	case <-watchdog.C:
-		r.wedged(facts.WedgeByWatchdog, fmt.Sprintf("no progress after %s of wall time", r.cfg.watchdog))
+	for {
+		select {
+		case <-r.done:
+		case fd := <-frozen:
+			r.wedgedFrom(facts.WedgeByFreeze, fd.why(), fd.buf)
+		case why := <-r.hung:
+			r.wedged(facts.WedgeByDeadline, why)
+		case <-wd.timer.C:
+			if !wd.fired() {
+				continue
+			}
+			r.wedged(facts.WedgeByWatchdog, wd.why())
+		}
+		return
 	}
+}
+
+// watchdogCap bounds, as a multiple of the watchdog, how long a run that
+// keeps making progress may take: 6 s by default, under the 10 s after
+// which go test -fuzz declares an input hung.
+const watchdogCap = 2
+
+// watchdog is the wall-clock backstop of a run: it fires when the run's
+// trace has not grown for a whole watchdog period, or when the run has
+// taken watchdogCap periods in all. A run that is merely slow (an SFU's
+// handshakes under -race, on a machine running every package's tests at
+// once) is not a wedge; one that stopped recording anything is, and so is
+// one that never ends.
+type watchdog struct {
+	r      *runner
+	timer  *time.Timer
+	start  time.Time
+	events int64 // the trace's length when the timer was last set
+	capped bool
+}
+
+func (r *runner) newWatchdog() *watchdog {
+	return &watchdog{r: r, timer: time.NewTimer(r.cfg.watchdog), start: time.Now(), events: r.traceLen()}
+}
+
+// traceLen is the length of the run's trace so far, -1 before it exists.
+func (r *runner) traceLen() int64 {
+	if t := r.trace.Load(); t != nil {
+		return t.added.Load()
+	}
+	return -1
+}
+
+// fired is called when the timer fires: it reports whether the run is to
+// be declared wedged, and otherwise sets the timer again.
+func (wd *watchdog) fired() bool {
+	left := watchdogCap*wd.r.cfg.watchdog - time.Since(wd.start)
+	if left <= 0 {
+		wd.capped = true
+		return true
+	}
+	now := wd.r.traceLen()
+	if now == wd.events {
+		return true
+	}
+	wd.events = now
+	wd.timer.Reset(min(left, wd.r.cfg.watchdog))
+	return false
+}
+
+// why says why the watchdog fired, for the trace.
+func (wd *watchdog) why() string {
+	if wd.capped {
+		return fmt.Sprintf("still running after %s of wall time", time.Since(wd.start).Round(time.Millisecond))
+	}
+	return fmt.Sprintf("no progress after %s of wall time", wd.r.cfg.watchdog)
 }
 
 // sampleFreezes runs freeze detection until stop is closed, and sends its
