@@ -273,3 +273,8 @@ func orderOnly(events []Event) []string {
 	}
 	return out
 }
+
+// TURNRelayIP is the address of the world's TURN relay (Topology.TURN),
+// as the fault events of packets to and from it name it (FaultFact.From
+// and To; the peers are "A" and "B").
+const TURNRelayIP = "10.0.0.3"

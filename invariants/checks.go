@@ -280,7 +280,7 @@ func checkCloseBounded(obs *facts.Observation) []Violation {
 		out = append(out, Violation{
 			Invariant: idCloseBounded,
 			Peer:      c.Peer,
-			Message:   fmt.Sprintf("%s (step #%d) took %s of virtual time, more than %s", c.Mode, c.Step, c.Took, CloseBound) + stallNote(obs.Scenario, c.Peer, c.At, c.At+c.Took),
+			Message:   fmt.Sprintf("%s (step #%d) took %s of virtual time, more than %s", c.Mode, c.Step, c.Took, CloseBound) + stallNote(obs.Scenario, c.Peer, c.At, c.At+c.Took) + turnDropNote(obs, c.Peer, c.At, c.At+c.Took),
 			Evidence:  closeEvidence(obs, c.Peer, c.By.Kind()),
 		})
 	}
@@ -289,7 +289,7 @@ func checkCloseBounded(obs *facts.Observation) []Violation {
 			out = append(out, Violation{
 				Invariant: idCloseBounded,
 				Peer:      c.Peer,
-				Message:   fmt.Sprintf("the harness's graceful close took %s of virtual time, more than %s", c.Took, CloseBound) + stallNote(obs.Scenario, c.Peer, c.At, c.At+c.Took),
+				Message:   fmt.Sprintf("the harness's graceful close took %s of virtual time, more than %s", c.Took, CloseBound) + stallNote(obs.Scenario, c.Peer, c.At, c.At+c.Took) + turnDropNote(obs, c.Peer, c.At, c.At+c.Took),
 				Evidence:  closeEvidence(obs, c.Peer, facts.KindHarnessClose),
 			})
 		}
@@ -995,6 +995,23 @@ func stallNote(sc scenarios.Scenario, peer string, from, to time.Duration) strin
 		return ""
 	}
 	return fmt.Sprintf(" (its uplink stalled from %s to %s)", time.Duration(bp.StallAfter), time.Duration(bp.StallUntil))
+}
+
+// turnDropNote says, for a violation's message, that requests of peer to
+// the TURN relay were dropped during [from, to] ("" when none was): a
+// pion/turn client retransmits an unanswered request for up to 7.8 s, and
+// what waits for the transaction waits as long.
+func turnDropNote(obs *facts.Observation, peer string, from, to time.Duration) string {
+	if !obs.Scenario.Topology.TURN {
+		return ""
+	}
+	for _, e := range obs.Events {
+		if f := e.Fault; f != nil && e.At >= from && e.At <= to && f.Action == scenarios.FaultDrop &&
+			f.Class == scenarios.ClassSTUN && f.From == peer && f.To == facts.TURNRelayIP {
+			return " (its TURN requests to the relay were being dropped during the close)"
+		}
+	}
+	return ""
 }
 
 // uplinkStalled reports whether peer's uplink was stalled at virtual time

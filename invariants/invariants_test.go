@@ -343,6 +343,14 @@ var cases = []struct {
 	{name: "slow close", invariant: "close.returns-bounded", fail: true, peer: "A", want: "took 6s",
 		evidence: "A close call close",
 		obs:      func() *facts.Observation { o := base(); o.Closes[0].Took = 6 * time.Second; return o }},
+	{name: "slow close while its TURN requests were dropped", invariant: "close.returns-bounded", fail: true, peer: "A",
+		want: "took 7s of virtual time, more than 5s (its TURN requests to the relay were being dropped during the close)",
+		obs: func() *facts.Observation {
+			o := base()
+			o.Scenario.Topology.TURN, o.Closes[0].Took = true, 7*time.Second
+			insertAfter(o, "A", "close", "call close", e(2, "", "fault", "drop any *->* on stun A->10.0.0.3"))
+			return o
+		}},
 	{name: "slow harness close", invariant: "close.returns-bounded", fail: true, peer: "B", want: "harness's graceful close took 7s",
 		obs: func() *facts.Observation {
 			o := base()
@@ -973,5 +981,47 @@ func TestEmptyObservations(t *testing.T) {
 			_ = invariants.Check(obs, p)
 			_ = invariants.Judge(obs, p, nil)
 		}
+	}
+}
+
+// TestTURNDropNote: a slow close's message says the closer's TURN
+// requests were being dropped (what known issue F24c matches) only for
+// STUN-class drops from the closer to the relay during the close.
+func TestTURNDropNote(t *testing.T) {
+	const note = "(its TURN requests to the relay were being dropped during the close)"
+	for _, tt := range []struct {
+		name  string
+		turn  bool
+		fault string
+		at    float64
+		want  bool
+	}{
+		{"the closer's request to the relay", true, "drop any *->* on stun A->10.0.0.3", 2, true},
+		{"the other peer's request", true, "drop any *->* on stun B->10.0.0.3", 2, false},
+		{"the relay's answer", true, "drop any *->* on stun 10.0.0.3->A", 2, false},
+		{"a check to the other peer", true, "drop any *->* on stun A->B", 2, false},
+		{"relayed data", true, "drop any *->* on turn-channel A->10.0.0.3", 2, false},
+		{"after the close returned", true, "drop any *->* on stun A->10.0.0.3", 30, false},
+		{"no relay in the scenario", false, "drop any *->* on stun A->10.0.0.3", 2, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := base()
+			o.Scenario.Topology.TURN, o.Closes[0].Took = tt.turn, 7*time.Second
+			insertAfter(o, "A", "close", "call close", e(tt.at, "", "fault", tt.fault))
+			var msg string
+			for _, inv := range invariants.All() {
+				if inv.ID == "close.returns-bounded" {
+					for _, v := range inv.Check(o) {
+						msg = v.Message
+					}
+				}
+			}
+			if msg == "" {
+				t.Fatal("a 7 s close was not reported")
+			}
+			if got := strings.Contains(msg, note); got != tt.want {
+				t.Errorf("message %q: note %v, want %v", msg, got, tt.want)
+			}
+		})
 	}
 }

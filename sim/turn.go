@@ -17,7 +17,7 @@ import (
 // The TURN relay of Topology.TURN: a pion/turn server on the world's vnet,
 // with one long-term credential both peers use.
 const (
-	turnIP    = "10.0.0.3"
+	turnIP    = facts.TURNRelayIP
 	turnPort  = 3478
 	turnUser  = "closesim"
 	turnPass  = "closesim"
