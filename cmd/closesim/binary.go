@@ -8,9 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/closesim/closesim/internal/protocol"
+	"github.com/closesim/closesim/scenarios"
+	"github.com/closesim/closesim/suite"
 )
 
 // defaultPkg is the package whose test binary closesim drives by default,
@@ -74,22 +77,40 @@ func newFlags(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: closesim %s\n\n", synopsis)
-		fs.PrintDefaults()
+		fmt.Fprintf(fs.Output(), "usage: closesim %s\n\n", synopsis)
+		printFlags(fs)
 	}
 	return fs
 }
 
+// printFlags lists every flag of fs with its usage and its default, the
+// zero ones included (flag.PrintDefaults leaves those out).
+func printFlags(fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		if name != "" {
+			name = " " + name
+		}
+		def := f.DefValue
+		if name == " string" {
+			def = strconv.Quote(def)
+		}
+		fmt.Fprintf(fs.Output(), "  -%s%s\n    \t%s (default %s)\n", f.Name, name, usage, def)
+	})
+}
+
 // parse parses args, turning flag errors into usage errors.
 func parse(fs *flag.FlagSet, args []string) error {
-	fs.SetOutput(new(bytes.Buffer)) // report errors ourselves, in one line
+	var out bytes.Buffer
+	fs.SetOutput(&out) // report errors ourselves, in one line
 	err := fs.Parse(args)
 	fs.SetOutput(os.Stderr)
 	switch {
 	case err == flag.ErrHelp:
-		return errHelp // fs.Parse has printed the usage
+		os.Stderr.Write(out.Bytes()) // the usage fs.Parse printed
+		return errHelp
 	case err != nil:
-		return usagef("%v", err)
+		return usagef("%v (closesim %s -h lists the flags)", err, fs.Name())
 	}
 	return nil
 }
@@ -105,7 +126,8 @@ func buildTestBinary(pkg, dir string, extra ...string) (string, error) {
 	if err := cmd.Run(); err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		if strings.Contains(msg, "no required module provides") || strings.Contains(msg, "cannot find package") ||
-			strings.Contains(msg, "is not in std") || strings.Contains(msg, "matched no packages") {
+			strings.Contains(msg, "is not in std") || strings.Contains(msg, "matched no packages") ||
+			strings.Contains(msg, "directory not found") || strings.Contains(msg, "no Go files in") {
 			return "", usagef("cannot build the test binary of %s: %s", pkg, firstLine(msg))
 		}
 		return "", fmt.Errorf("go test -c %s: %v: %s", pkg, err, msg)
@@ -116,6 +138,23 @@ func buildTestBinary(pkg, dir string, extra ...string) (string, error) {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	return line
+}
+
+// checkScenarioFile reads the scenario file at path as the test binary
+// will (a scenario JSON file or a Go fuzz corpus file) and validates it, so
+// that bad input is a one-line usage error here (exit 2), not a failing
+// test in the binary (exit 1, with go test's output). Custom step names are
+// checked by the binary, which knows the suite's registered steps.
+func checkScenarioFile(path string) error {
+	sc, err := suite.Load(path)
+	if err != nil {
+		msg := strings.TrimPrefix(err.Error(), path+": ")
+		return errors.New(strings.TrimPrefix(msg, "read scenario: "))
+	}
+	if err := scenarios.Validate(&sc); err != nil {
+		return fmt.Errorf("invalid scenario: %w", err)
+	}
+	return nil
 }
 
 // testFlags turns closesim's replay/shrink inputs into test flags: a seed
@@ -131,6 +170,9 @@ func inputFlags(seed int64, args []string) ([]string, error) {
 		}
 		if _, err := os.Stat(path); err != nil {
 			return nil, usagef("cannot read %s: %v", args[0], err)
+		}
+		if err := checkScenarioFile(path); err != nil {
+			return nil, usagef("%s: %v", args[0], err)
 		}
 		return []string{"-closesim.file=" + path}, nil
 	default:

@@ -13,37 +13,152 @@ import (
 	"github.com/closesim/closesim/report"
 )
 
+// TestBadInputExitsTwo: bad input to any command (flags, scenario files of
+// every kind of wrong, known-issue files, packages) exits 2 with one line,
+// "closesim <command>: what is wrong", and nothing else: no usage text, no
+// test-framework output, no stack trace.
 func TestBadInputExitsTwo(t *testing.T) {
-	known := filepath.Join(t.TempDir(), "known.json")
-	if err := os.WriteFile(known, []byte("{not json"), 0o644); err != nil {
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	known := file("known.json", "{not json")
+	malformed := file("malformed.json", `{"version": 1, "steps": [`)
+	mistyped := file("mistyped.json", `{"version": 1, "stepz": []}`)
+	wrongType := file("wrongtype.json", `{"version": 1, "seed": "seven"}`)
+	unknownKind := file("unknownkind.json", `{"version": 1, "topology": {"port_a": 10000, "port_b": 20000}, "steps": [{"kind": "teleport", "peer": "A"}]}`)
+	invalid := file("invalid.json", `{"version": 1, "steps": []}`)
+	badCorpus := file("corpus", "go test fuzz v1\nstring(\"x\")\n")
+	badCorpusValue := file("corpus2", "go test fuzz v1\n[]byte(\"x)\n")
+	for _, tt := range []struct {
+		args []string
+		want string // in the one line, after "closesim <command>: "
+	}{
+		{[]string{"explode"}, `unknown command "explode"`},
+		{[]string{"run", "-workers", "0"}, "-workers"},
+		{[]string{"run", "-n", "-3"}, "-n must be >= 0"},
+		{[]string{"run", "-n", "x"}, `invalid value "x" for flag -n`},
+		{[]string{"run", "-shard", "4/4"}, "-shard must be i/n"},
+		{[]string{"run", "-shard", "x"}, "-shard"},
+		{[]string{"run", "-profile", "strict"}, `unknown profile "strict"`},
+		{[]string{"run", "-known", known}, known},
+		{[]string{"run", "-known", "/does/not/exist.json"}, "/does/not/exist.json"},
+		{[]string{"run", "-bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"run", "extra"}, "extra"},
+		{[]string{"run", "-pkg", "./does/not/exist", "-n", "1"}, "cannot build the test binary of ./does/not/exist"},
+		{[]string{"bench", "-n", "0"}, "-n"},
+		{[]string{"bench", "-iterations", "-1"}, "-iterations"},
+		{[]string{"bench", "extra"}, "extra"},
+		{[]string{"replay"}, "give either -seed N or one scenario FILE"},
+		{[]string{"replay", "-seed", "3", "file.json"}, "give either -seed N or one scenario FILE"},
+		{[]string{"replay", "/does/not/exist.json"}, "cannot read /does/not/exist.json"},
+		{[]string{"replay", malformed}, malformed + ": decode scenario: unexpected EOF"},
+		{[]string{"replay", mistyped}, mistyped + `: decode scenario: json: unknown field "stepz"`},
+		{[]string{"replay", wrongType}, wrongType + ": decode scenario"},
+		{[]string{"replay", unknownKind}, unknownKind + `: invalid scenario: steps[0].kind: unknown step kind "teleport"`},
+		{[]string{"replay", invalid}, invalid + ": invalid scenario"},
+		{[]string{"replay", badCorpus}, badCorpus + ": corpus file must hold one []byte(...) value"},
+		{[]string{"replay", badCorpusValue}, badCorpusValue + ": corpus value"},
+		{[]string{"replay", "-repeat", "0", "-seed", "1"}, "-repeat must be >= 1"},
+		{[]string{"shrink", "-replays", "0", "-seed", "1"}, "-replays must be >= 1"},
+		{[]string{"shrink", malformed}, malformed + ": decode scenario"},
+		{[]string{"shrink", unknownKind}, unknownKind + ": invalid scenario"},
+		{[]string{"list", "extra"}, "extra"},
+		{[]string{"report"}, "merge"},
+		{[]string{"report", "merge"}, "give at least one report directory"},
+		{[]string{"report", "merge", "/does/not/exist"}, "/does/not/exist"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out := runCapturingStderr(t, tt.args)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, exitUsage, out)
+			}
+			prefix := "closesim " + tt.args[0] + ": "
+			if tt.args[0] == "explode" {
+				prefix = "closesim: "
+			}
+			line := strings.TrimSuffix(out, "\n")
+			if strings.Contains(line, "\n") || !strings.HasPrefix(line, prefix) || !strings.Contains(line, tt.want) {
+				t.Errorf("stderr %q, want one line starting %q that says %q", out, prefix, tt.want)
+			}
+			for _, bad := range []string{"goroutine ", "panic", "--- FAIL", "=== RUN"} {
+				if strings.Contains(out, bad) {
+					t.Errorf("stderr has %q: %s", bad, out)
+				}
+			}
+		})
+	}
+}
+
+// runCapturingStderr runs closesim with args and returns its exit code
+// and what it wrote to stderr.
+func runCapturingStderr(t *testing.T, args []string) (int, string) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{
-		{},
-		{"explode"},
-		{"run", "-workers", "0"},
-		{"run", "-n", "-3"},
-		{"run", "-shard", "4/4"},
-		{"run", "-shard", "x"},
-		{"run", "-profile", "strict"},
-		{"run", "-known", known},
-		{"run", "-known", "/does/not/exist.json"},
-		{"run", "-bogus"},
-		{"run", "extra"},
-		{"bench", "-n", "0"},
-		{"bench", "-iterations", "-1"},
-		{"bench", "extra"},
-		{"replay"},
-		{"replay", "-seed", "3", "file.json"},
-		{"replay", "/does/not/exist.json"},
-		{"shrink", "-replays", "0", "-seed", "1"},
-		{"list", "extra"},
-		{"report"},
-		{"report", "merge"},
-	} {
-		if got := run(args); got != exitUsage {
-			t.Errorf("closesim %v exited %d, want %d", args, got, exitUsage)
+	old := os.Stderr
+	os.Stderr = w
+	done := make(chan string)
+	go func() {
+		var b strings.Builder
+		buf := make([]byte, 4096)
+		for {
+			n, err := r.Read(buf)
+			b.Write(buf[:n])
+			if err != nil {
+				done <- b.String()
+				return
+			}
 		}
+	}()
+	code := run(args)
+	os.Stderr = old
+	w.Close()
+	return code, <-done
+}
+
+// TestHelpListsEveryFlag: a command's -h lists each of its flags with a
+// usage line that gives the default, zero defaults included.
+func TestHelpListsEveryFlag(t *testing.T) {
+	for _, tt := range []struct {
+		args  []string
+		flags []string
+	}{
+		{[]string{"run", "-h"}, []string{"-n", "-seed", "-workers", "-shard", "-known", "-out", "-cover", "-pkg", "-test", "-watchdog", "-timeout", "-shrink"}},
+		{[]string{"replay", "-h"}, []string{"-seed", "-repeat", "-pkg", "-test"}},
+		{[]string{"shrink", "-h"}, []string{"-seed", "-out", "-replays", "-pkg", "-test"}},
+		{[]string{"bench", "-h"}, []string{"-n", "-iterations"}},
+		{[]string{"report", "merge", "-h"}, []string{"-out"}},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out := runCapturingStderr(t, tt.args)
+			if code != exitOK {
+				t.Errorf("exit %d, want 0", code)
+			}
+			lines := strings.Split(out, "\n")
+			listed := map[string]bool{}
+			for i, l := range lines {
+				if !strings.HasPrefix(l, "  -") {
+					continue
+				}
+				name, _, _ := strings.Cut(strings.TrimSpace(l), " ")
+				listed[name] = true
+				if i+1 >= len(lines) || !strings.Contains(lines[i+1], "(default ") {
+					t.Errorf("flag %s: no default in its usage line", name)
+				}
+			}
+			for _, f := range tt.flags {
+				if !listed[f] {
+					t.Errorf("flag %s not listed:\n%s", f, out)
+				}
+			}
+		})
 	}
 }
 
