@@ -98,6 +98,9 @@ func JUnit(s Sweep) JUnitSuites {
 			{"closesim.shard", s.Shard},
 		},
 	}
+	if s.Interrupted {
+		suite.Properties = append(suite.Properties, JUnitProperty{"closesim.interrupted", fmt.Sprintf("after %d of %d scenarios", len(s.Results), s.Planned)})
+	}
 	if !s.Started.IsZero() {
 		suite.Timestamp = s.Started.Format(time.RFC3339)
 	}

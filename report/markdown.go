@@ -56,6 +56,13 @@ func markdown(sum Summary, limit int) string {
 	if sum.Verdicts.Fail > 0 {
 		status = fmt.Sprintf("❌ %d failing scenario(s)", sum.Verdicts.Fail)
 	}
+	if h.Interrupted {
+		of := ""
+		if h.Planned > 0 {
+			of = fmt.Sprintf(" of %d", h.Planned)
+		}
+		status = fmt.Sprintf("⏸ interrupted after %d%s scenarios (resume with `closesim run -resume DIR`); %s", h.Results, of, status)
+	}
 	add(fmt.Sprintf("## %s: %s\n\n", title, status))
 	var meta []string
 	if h.Profile != "" {

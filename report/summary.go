@@ -79,6 +79,10 @@ type Header struct {
 	PionVersion string `json:"pion_version"`
 	// Results is the number of results (lines of results.jsonl).
 	Results int `json:"results"`
+	// Interrupted says the sweep was stopped before it ran every seed
+	// (Sweep.Interrupted); Planned is how many it was to run.
+	Interrupted bool `json:"interrupted,omitempty"`
+	Planned     int  `json:"planned,omitempty"`
 }
 
 // SweepVersion is the version of the sweep.json format.
@@ -301,6 +305,7 @@ func header(s Sweep) Header {
 		Version: SweepVersion, Name: s.Name, Started: s.Started, Wall: s.Wall,
 		WallSeconds: s.Wall.Seconds(), Workers: s.Workers, Shard: s.Shard,
 		Profile: s.Profile, PionVersion: s.PionVersion, Results: len(s.Results),
+		Interrupted: s.Interrupted, Planned: s.Planned,
 	}
 }
 

@@ -52,6 +52,12 @@ type Sweep struct {
 	// Teardown is the teardown coverage of Pion's modules during the
 	// sweep (closesim run -cover), nil when it was not measured.
 	Teardown *coverage.TeardownCoverage
+	// Interrupted is set when the sweep was stopped (SIGINT or SIGTERM)
+	// before it ran every seed: Results holds what finished.
+	Interrupted bool
+	// Planned is the number of scenarios the sweep was to run (0 when
+	// unknown, as under -duration).
+	Planned int
 }
 
 // File names inside a report directory.

@@ -12,7 +12,8 @@
 //	closesim report merge [-out DIR] DIR...
 //
 // Exit codes: 0 no failures, 1 failures (known issues do not count), 2 usage
-// or bad input, 3 internal error.
+// or bad input, 3 internal error, 4 interrupted (SIGINT or SIGTERM; the
+// reports hold what finished and closesim run -resume DIR continues).
 package main
 
 import (
@@ -27,6 +28,9 @@ const (
 	exitFailures = 1
 	exitUsage    = 2
 	exitInternal = 3
+	// exitInterrupted: the sweep was stopped by SIGINT or SIGTERM; its
+	// reports hold what finished (closesim run -resume continues it).
+	exitInterrupted = 4
 )
 
 // usageError is bad input from the user: exit 2 with a one-line reason.
@@ -38,6 +42,9 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 
 // errFailures reports that a command ran and found failures (exit 1).
 var errFailures = errors.New("failures found")
+
+// errInterrupted reports that a sweep was interrupted (exit 4).
+var errInterrupted = errors.New("interrupted")
 
 const topUsage = `closesim finds the bugs that hide in WebRTC teardown.
 
@@ -80,6 +87,8 @@ func run(args []string) int {
 		return exitOK
 	case errors.Is(err, errFailures):
 		return exitFailures
+	case errors.Is(err, errInterrupted):
+		return exitInterrupted
 	case errors.As(err, &ue):
 		fmt.Fprintf(os.Stderr, "closesim %s: %v\n", args[0], err)
 		return exitUsage

@@ -7,12 +7,15 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/closesim/closesim/coverage"
@@ -42,6 +45,12 @@ type runConfig struct {
 	coverage   bool
 	cover      bool   // -cover: collect Go coverage of Pion's modules
 	coverDir   string // where the workers write their counters (-cover)
+	// prior holds the results of the sweep -resume continues; their seeds
+	// do not run again.
+	prior []report.Result
+	// interruptAfter is a test hook: after this many new results the sweep
+	// sends itself SIGINT (0: never).
+	interruptAfter int
 }
 
 func cmdRun(args []string) error {
@@ -63,11 +72,19 @@ func cmdRun(args []string) error {
 	fs.BoolVar(&c.noProgress, "quiet", false, "no progress lines")
 	fs.BoolVar(&c.shrink, "shrink", true, "shrink every failing scenario (the report gets shrunk.json)")
 	fs.BoolVar(&c.coverage, "coverage", false, "print the close-point coverage table: every documented close point with its run count, and the K buckets")
+	resume := fs.String("resume", "", "continue the interrupted sweep whose report directory this is: its seeds and settings, skipping the seeds it finished (only -workers and -quiet may be given with it)")
+	fs.IntVar(&c.interruptAfter, "interrupt-after", 0, "testing aid: send this process SIGINT after this many results")
 	fs.BoolVar(&c.cover, "cover", false, "teardown coverage: build the workers with Go coverage of Pion's modules and write teardown-coverage.md/.json/.html (statement coverage of Pion's teardown functions) beside summary.json")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	c.seed, c.target, c.noFreeze = *seed, *tg, !*freeze
+	if *resume != "" {
+		if err := loadResume(*resume, &c); err != nil {
+			return err
+		}
+		*shard = fmt.Sprintf("%d/%d", c.shardI, c.shardN)
+	}
 	if err := c.validate(*shard, fs.Args()); err != nil {
 		return err
 	}
@@ -139,13 +156,13 @@ func (c *runConfig) validate(shard string, rest []string) error {
 
 // seeds yields the seeds of this shard: S, S+1, ... filtered by seed%n == i,
 // up to -n seeds of the unsharded space (or without end under -duration).
-func (c runConfig) seeds(stop <-chan struct{}) <-chan uint64 {
+func (c runConfig) seeds(stop <-chan struct{}, done map[uint64]bool) <-chan uint64 {
 	ch := make(chan uint64)
 	go func() {
 		defer close(ch)
 		for k := uint64(0); c.duration > 0 || k < uint64(c.n); k++ {
 			s := c.seed + k
-			if int(s%uint64(c.shardN)) != c.shardI {
+			if int(s%uint64(c.shardN)) != c.shardI || done[s] {
 				continue
 			}
 			select {
@@ -179,6 +196,10 @@ func sweep(bin string, c runConfig) error {
 	}
 	failed := printSummary(sw, c.coverage)
 	fmt.Printf("report: %s (summary.md, summary.json, junit.xml)\n", c.out)
+	if sw.Interrupted {
+		fmt.Fprintf(os.Stderr, "closesim run: interrupted after %d of %d scenarios (%d failing): continue with closesim run -resume %s\n", len(sw.Results), sw.Planned, failed, c.out)
+		return errInterrupted
+	}
 	if failed > 0 {
 		return errFailures
 	}
@@ -194,29 +215,75 @@ func collect(bin string, c runConfig) (report.Sweep, error) {
 	if c.duration > 0 {
 		time.AfterFunc(c.duration, func() { stopOnce.Do(func() { close(stop) }) })
 	}
-	jobs := c.seeds(stop)
+	if err := os.MkdirAll(c.out, 0o755); err != nil {
+		return report.Sweep{}, fmt.Errorf("report directory: %w", err)
+	}
+	if c.prior == nil && c.duration == 0 {
+		if err := writeRunFile(c); err != nil {
+			return report.Sweep{}, fmt.Errorf("report directory: %w", err)
+		}
+	}
+	out, err := openStream(c)
+	if err != nil {
+		return report.Sweep{}, fmt.Errorf("report directory: %w", err)
+	}
+	defer out.close()
+	// SIGINT or SIGTERM (a CI job's timeout) stops the sweep: no new seeds,
+	// the workers' scenarios in flight are dropped (a resume runs them),
+	// and the reports hold what finished, marked as interrupted.
+	abort := make(chan struct{})
+	var interrupted atomic.Bool
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; ok {
+			signal.Stop(sigs) // a second signal ends closesim at once
+			interrupted.Store(true)
+			fmt.Fprintf(os.Stderr, "closesim run: interrupted: stopping the workers, writing the reports of what finished to %s\n", c.out)
+			stopOnce.Do(func() { close(stop) })
+			close(abort)
+		}
+	}()
+	done := map[uint64]bool{}
+	for _, r := range c.prior {
+		done[r.Seed] = true
+	}
+	jobs := c.seeds(stop, done)
 	results := make(chan report.Result)
 	var wg sync.WaitGroup
 	var stats workerStats
 	for i := range c.workers {
-		wg.Go(func() { runWorker(bin, c, i, jobs, results, &stats) })
+		wg.Go(func() { runWorker(bin, c, i, jobs, results, &stats, abort) })
 	}
 	go func() {
 		wg.Wait()
 		close(results)
 	}()
-	prog := newProgress(c.total(), !c.noProgress)
-	var all []report.Result
+	total := c.total()
+	prog := newProgress(total-len(c.prior), !c.noProgress)
+	all := append([]report.Result(nil), c.prior...)
+	var streamErr error
 	for r := range results {
 		all = append(all, r)
 		prog.add(r)
+		if err := out.add(r); err != nil && streamErr == nil {
+			streamErr = err
+		}
+		if c.interruptAfter > 0 && len(all)-len(c.prior) == c.interruptAfter {
+			_ = syscall.Kill(os.Getpid(), syscall.SIGINT)
+		}
 	}
 	prog.done()
+	if streamErr != nil {
+		return report.Sweep{}, fmt.Errorf("stream results: %w", streamErr)
+	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Seed < all[j].Seed })
 	sw := report.Sweep{
 		Name: "closesim run", Started: start, Wall: time.Since(start), Workers: c.workers,
 		Profile: c.profile, PionVersion: pionVersion(), Results: all, Reachable: coverage.Reachable(),
 		WorkerStarts: stats.starts, WorkerStartWall: stats.wall,
+		Interrupted: interrupted.Load() && (total < 0 || len(all) < total), Planned: max(total, 0),
 	}
 	if c.shardN > 1 {
 		sw.Shard = fmt.Sprintf("%d/%d", c.shardI, c.shardN)
@@ -284,6 +351,9 @@ func startWorker(bin string, c runConfig) (*worker, error) {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
+	// A process group of its own: a Ctrl-C at the terminal reaches
+	// closesim, which stops its workers itself, not the workers.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -330,7 +400,7 @@ func (w *worker) kill() {
 // runWorker feeds seeds to one worker process at a time; a worker that dies
 // or does not answer in time is recorded as a crash of that seed, killed and
 // replaced, so no other scenario's result is lost.
-func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan<- report.Result, stats *workerStats) {
+func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan<- report.Result, stats *workerStats, abort <-chan struct{}) {
 	var (
 		w       *worker
 		started []*worker // every worker of this slot, for the start-up times
@@ -392,6 +462,11 @@ func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan
 				_ = w.cmd.Wait()
 				w, wedges = nil, 0
 			}
+		case <-abort:
+			timer.Stop()
+			w.kill() // its scenario in flight is dropped: a resume runs it
+			w = nil
+			return
 		case <-timer.C:
 			w.kill()
 			results <- crashResult(c.target, seed, fmt.Sprintf("worker %d did not answer within %s and was killed; its last output:\n%s", id, c.timeout, w.stderr.String()))
