@@ -4,9 +4,7 @@ import (
 	"crypto/sha256"
 	"flag"
 	"fmt"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -232,29 +230,7 @@ func corpusFile(data []byte) (name string, content []byte) {
 // Load reads a scenario the way -closesim.file does: a scenario JSON file,
 // or a Go fuzz corpus file (go test fuzz v1) whose single []byte value
 // scenarios.FromFuzz decodes.
-func Load(path string) (scenarios.Scenario, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return scenarios.Scenario{}, fmt.Errorf("read scenario: %w", err)
-	}
-	text := string(data)
-	if rest, ok := strings.CutPrefix(text, "go test fuzz v1\n"); ok {
-		lit, ok := strings.CutPrefix(strings.TrimSpace(rest), "[]byte(")
-		if !ok || !strings.HasSuffix(lit, ")") {
-			return scenarios.Scenario{}, fmt.Errorf("%s: corpus file must hold one []byte(...) value", path)
-		}
-		b, err := strconv.Unquote(strings.TrimSuffix(lit, ")"))
-		if err != nil {
-			return scenarios.Scenario{}, fmt.Errorf("%s: corpus value: %w", path, err)
-		}
-		return scenarios.FromFuzz([]byte(b)), nil
-	}
-	sc, err := scenarios.Unmarshal(data)
-	if err != nil {
-		return scenarios.Scenario{}, fmt.Errorf("%s: %w", path, err)
-	}
-	return sc, nil
-}
+func Load(path string) (scenarios.Scenario, error) { return scenarios.ReadFile(path) }
 
 // verdictText lists a verdict's failing and known violations, the failing
 // ones with their evidence.

@@ -13,7 +13,6 @@ import (
 
 	"github.com/closesim/closesim/internal/protocol"
 	"github.com/closesim/closesim/scenarios"
-	"github.com/closesim/closesim/suite"
 )
 
 // defaultPkg is the package whose test binary closesim drives by default,
@@ -146,7 +145,7 @@ func firstLine(s string) string {
 // test in the binary (exit 1, with go test's output). Custom step names are
 // checked by the binary, which knows the suite's registered steps.
 func checkScenarioFile(path string) error {
-	sc, err := suite.Load(path)
+	sc, err := scenarios.ReadFile(path)
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), path+": ")
 		return errors.New(strings.TrimPrefix(msg, "read scenario: "))

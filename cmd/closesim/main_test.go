@@ -406,8 +406,8 @@ func TestMergeCover(t *testing.T) {
 // hook sends it to this process after 4 results) stops its workers, exits 4
 // and leaves every report, marked as interrupted, with the results that
 // finished; -resume continues it and ends with the same results (per seed:
-// outcome, status and known issues) and counts as an uninterrupted sweep of
-// the same seeds.
+// outcome and status) and counts as an uninterrupted sweep of the same
+// seeds.
 func TestInterruptAndResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the fuzz test binary")
@@ -442,13 +442,11 @@ func TestInterruptAndResume(t *testing.T) {
 	if code := run([]string{"run", "-resume", cut, "-workers", "2", "-quiet"}); code != exitOK && code != exitFailures {
 		t.Fatalf("resumed sweep exited %d", code)
 	}
-	key := func(r report.Result) string {
-		var known []string
-		for _, k := range r.Verdict.Known {
-			known = append(known, k.Issue.ID)
-		}
-		return fmt.Sprintf("seed %d: %s %s %v", r.Seed, r.Outcome, r.Status(), known)
-	}
+	// Per seed: the outcome and the verdict's status. Which known issues
+	// a known run shows, and how often, can vary with scheduling (a TURN
+	// deallocation racing the relay's shutdown); that is the sweep's
+	// determinism check's business, not this test's.
+	key := func(r report.Result) string { return fmt.Sprintf("seed %d: %s %s", r.Seed, r.Outcome, r.Status()) }
 	a, b := readResults(t, filepath.Join(whole, "results.jsonl")), readResults(t, filepath.Join(cut, "results.jsonl"))
 	if len(a) != n || len(b) != n {
 		t.Fatalf("%d and %d results, want %d each", len(a), len(b), n)
