@@ -26,6 +26,10 @@ func TestSFU(t *testing.T) {
 			obs := runUnwedged(t, 7, func(seed uint64) scenarios.Scenario {
 				sc := scenarios.WithClose(scenarios.Base(seed), scenarios.CloseAt{Phase: scenarios.PhaseMidTransfer, Closer: scenarios.PeerA, Mode: scenarios.ModeGraceful}, 2, 100)
 				sc.Topology.SFUClients, sc.Topology.SFUCloseAll, sc.Settings.UDPMux = 2, tt.closeAll, tt.mux
+				// Without a close_notify, B does not close its side while
+				// A's SCTP ABORT is handled: under -race that reaches
+				// Pion's F1 in nearly every seed (CI: ten in a row).
+				sc.Settings.DisableCloseByDTLS = true
 				return sc
 			})
 			if obs.Outcome != facts.OutcomeOK {
