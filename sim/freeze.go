@@ -47,33 +47,21 @@ var dumpCost atomic.Int64
 func (r *runner) wait() {
 	wd := r.newWatchdog()
 	defer wd.timer.Stop()
-	if r.cfg.realTime || r.cfg.noFreeze {
-		for {
-			select {
-			case <-r.done:
-			case why := <-r.hung:
-				r.wedged(facts.WedgeByDeadline, why)
-			case <-wd.timer.C:
-				if !wd.fired() {
-					continue
-				}
-				r.wedged(facts.WedgeByWatchdog, wd.why())
-			}
-			return
-		}
+	var frozen chan *freezeDetector // nil, never ready, without freeze detection
+	if !r.cfg.realTime && !r.cfg.noFreeze {
+		frozen = make(chan *freezeDetector, 1)
+		stop, stopped := make(chan struct{}), make(chan struct{})
+		r.helpers.Add(1)
+		go func() {
+			defer close(stopped)
+			defer r.helpers.Add(-1)
+			r.sampleFreezes(stop, frozen)
+		}()
+		defer func() {
+			close(stop)
+			<-stopped // it records its dump count
+		}()
 	}
-	stop, stopped := make(chan struct{}), make(chan struct{})
-	frozen := make(chan *freezeDetector, 1)
-	r.helpers.Add(1)
-	go func() {
-		defer close(stopped)
-		defer r.helpers.Add(-1)
-		r.sampleFreezes(stop, frozen)
-	}()
-	defer func() {
-		close(stop)
-		<-stopped // it records its dump count
-	}()
 	for {
 		select {
 		case <-r.done:
@@ -176,11 +164,7 @@ func (r *runner) sampleFreezes(stop <-chan struct{}, frozen chan<- *freezeDetect
 		default:
 		}
 		if now := time.Now(); !now.Before(next) {
-			var events int64 = -1
-			if t := r.trace.Load(); t != nil {
-				events = t.added.Load()
-			}
-			wait, isFrozen := fd.sample(int(r.bubbleID.Load()), events, now)
+			wait, isFrozen := fd.sample(int(r.bubbleID.Load()), r.traceLen(), now)
 			if isFrozen {
 				frozen <- fd
 				return

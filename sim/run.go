@@ -227,11 +227,7 @@ const abandonedSettle = 5 * time.Second
 func (r *runner) awaitFrozen(limit time.Duration) bool {
 	fd := &freezeDetector{events: -1, backoff: freezeQuiet}
 	for deadline := time.Now().Add(limit); time.Now().Before(deadline); {
-		var events int64 = -1
-		if t := r.trace.Load(); t != nil {
-			events = t.added.Load()
-		}
-		wait, frozen := fd.sample(int(r.bubbleID.Load()), events, time.Now())
+		wait, frozen := fd.sample(int(r.bubbleID.Load()), r.traceLen(), time.Now())
 		if frozen {
 			return true
 		}
