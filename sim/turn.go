@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"reflect"
 	"sync"
 	"sync/atomic"
 
@@ -69,12 +70,9 @@ func (w *world) startTURN() error {
 	t := &turnRelay{live: map[string]bool{}}
 	key := turn.GenerateAuthKey(turnUser, turnRealm, turnPass)
 	trace := w.trace
-	srv, err := turn.NewServer(turn.ServerConfig{
+	cfg := turn.ServerConfig{
 		Realm:         turnRealm,
 		LoggerFactory: &traceLoggerFactory{trace: trace},
-		AuthHandler: func(ra *turn.RequestAttributes) (string, []byte, bool) {
-			return ra.Username, key, ra.Username == turnUser
-		},
 		PacketConnConfigs: []turn.PacketConnConfig{{
 			PacketConn: conn,
 			RelayAddressGenerator: &turn.RelayAddressGeneratorPortRange{
@@ -100,13 +98,40 @@ func (w *world) startTURN() error {
 				trace.op(peerOf(src), facts.KindTURN, facts.OpClose, "", "allocation deleted")
 			},
 		},
-	})
+	}
+	setTURNAuth(&cfg, key)
+	srv, err := turn.NewServer(cfg)
 	if err != nil {
 		return fmt.Errorf("turn server: %w", err)
 	}
 	t.srv = srv
 	w.turn = t
 	return nil
+}
+
+// setTURNAuth sets cfg's AuthHandler to accept turnUser with key and no
+// one else. The handler's type is the one place where the pion/turn majors
+// that Pion's releases use differ for closesim: turn/v5 passes
+// *RequestAttributes and returns the user ID too, turn/v4 (webrtc before
+// v4.2.13, which closesim matrix builds with the import rewritten) passes
+// (username, realm, srcAddr). Reflection builds whichever function the field
+// wants, so that this file compiles against both.
+func setTURNAuth(cfg *turn.ServerConfig, key []byte) {
+	f := reflect.ValueOf(cfg).Elem().FieldByName("AuthHandler")
+	ft := f.Type()
+	f.Set(reflect.MakeFunc(ft, func(in []reflect.Value) []reflect.Value {
+		var user string
+		if arg := in[0]; arg.Kind() == reflect.String {
+			user = arg.String() // turn/v4: (username, realm, srcAddr)
+		} else {
+			user = arg.Elem().FieldByName("Username").String() // turn/v5: *RequestAttributes
+		}
+		out := []reflect.Value{reflect.ValueOf(key), reflect.ValueOf(user == turnUser)}
+		if ft.NumOut() == 3 { // turn/v5 returns the user ID first
+			out = append([]reflect.Value{reflect.ValueOf(user)}, out...)
+		}
+		return out
+	}))
 }
 
 // peerOf names the peer an address belongs to ("A", "B", or the address).
