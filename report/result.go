@@ -34,6 +34,9 @@ var allOutcomes = []string{
 type Result struct {
 	// Seed identifies the scenario within a sweep; Merge dedupes by it.
 	Seed uint64 `json:"seed"`
+	// File is the scenario file the run replayed (closesim matrix and
+	// bisect run files), empty for a generated scenario.
+	File string `json:"file,omitempty"`
 	// Scenario is the scenario that ran.
 	Scenario scenarios.Scenario `json:"scenario"`
 	// Outcome is a facts.Outcome, or OutcomeCrash when the worker process

@@ -387,8 +387,9 @@ func (c Config) shrink(t *testing.T) {
 	fmt.Printf("shrunk %s: %s\n%s\nwrote %s\nrepro: %s\n", id, st, stepsText(min), out, targetOf(t).replayFile(out))
 }
 
-// worker serves closesim run (see Run): it reads seeds from in until it
-// ends and writes one result line per seed to out.
+// worker serves closesim run (see Run): it reads jobs from in until it
+// ends, a seed or a scenario file per line (protocol.FilePrefix), and
+// writes one result line per job to out.
 func (c Config) worker(t *testing.T, in io.Reader, out io.Writer) {
 	tg := targetOf(t)
 	lines := bufio.NewScanner(in)
@@ -403,14 +404,31 @@ func (c Config) worker(t *testing.T, in io.Reader, out io.Writer) {
 		if line == "" {
 			continue
 		}
-		seed, err := strconv.ParseUint(line, 10, 64)
-		if err != nil {
-			t.Fatalf("closesim worker: bad seed line %q", line)
+		var (
+			sc    scenarios.Scenario
+			seed  uint64
+			file  string
+			repro string
+		)
+		if path, ok := strings.CutPrefix(line, protocol.FilePrefix); ok {
+			// A scenario file (closesim matrix, bisect): the CLI validated
+			// it; a file that fails here is the binary's own input error.
+			var err error
+			if sc, err = Load(path); err != nil {
+				t.Fatalf("closesim worker: %v", err)
+			}
+			seed, file = sc.Seed, path
+			repro = fmt.Sprintf("%s   # or: %s", tg.cli("replay", path), tg.replayFile(path))
+		} else {
+			var err error
+			if seed, err = strconv.ParseUint(line, 10, 64); err != nil {
+				t.Fatalf("closesim worker: bad seed line %q", line)
+			}
+			sc = c.generate(seed)
+			repro = fmt.Sprintf("%s   # or: %s", tg.cli("replay", fmt.Sprintf("-seed %d", seed)), tg.replaySeed(seed))
 		}
-		sc := c.generate(seed)
 		r, _ := c.runResult(t, sc)
-		r.Seed = seed
-		r.Repro = fmt.Sprintf("%s   # or: %s", tg.cli("replay", fmt.Sprintf("-seed %d", seed)), tg.replaySeed(seed))
+		r.Seed, r.File, r.Repro = seed, file, repro
 		if c.flags().shrinkFailures && r.Failed() {
 			start := time.Now()
 			min, _ := shrinkWithin(t, c, sc, r.FailedIDs()[0], c.flags().shrinkBudget)

@@ -45,6 +45,15 @@ func (tg target) replayCmd(seed uint64) string {
 	return fmt.Sprintf("closesim replay -pkg %s -test %s -seed %d", tg.pkg, tg.test, seed)
 }
 
+// replayFileCmd is the closesim command that replays the scenario file
+// path of tg.
+func (tg target) replayFileCmd(path string) string {
+	if tg.isDefault() {
+		return "closesim replay " + path
+	}
+	return fmt.Sprintf("closesim replay -pkg %s -test %s %s", tg.pkg, tg.test, path)
+}
+
 // runPattern returns the -test.run pattern that selects exactly the test
 // named name (protocol.RunPattern: the suite uses the same).
 func runPattern(name string) string { return protocol.RunPattern(name) }

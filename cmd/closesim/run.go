@@ -51,6 +51,29 @@ type runConfig struct {
 	// interruptAfter is a test hook: after this many new results the sweep
 	// sends itself SIGINT (0: never).
 	interruptAfter int
+	// files, when set, are the scenario files to run (absolute paths)
+	// instead of seeds (closesim matrix, bisect).
+	files []string
+	// dir is the workers' working directory ("": closesim's own): a
+	// matrix build's scratch module, whose go.mod names the release.
+	dir string
+	// pion names the release under test in the reports ("": asked of the
+	// go command in the current directory).
+	pion string
+}
+
+// job is one scenario for a worker: a seed, or a scenario file.
+type job struct {
+	seed uint64
+	file string
+}
+
+// line is the job as the worker protocol writes it.
+func (j job) line() string {
+	if j.file != "" {
+		return protocol.FilePrefix + j.file
+	}
+	return strconv.FormatUint(j.seed, 10)
 }
 
 func cmdRun(args []string) error {
@@ -156,18 +179,33 @@ func (c *runConfig) validate(shard string, rest []string) error {
 
 // seeds yields the seeds of this shard: S, S+1, ... filtered by seed%n == i,
 // up to -n seeds of the unsharded space (or without end under -duration).
-func (c runConfig) seeds(stop <-chan struct{}, done map[uint64]bool) <-chan uint64 {
-	ch := make(chan uint64)
+// With files, it yields those instead.
+func (c runConfig) seeds(stop <-chan struct{}, done map[uint64]bool) <-chan job {
+	ch := make(chan job)
 	go func() {
 		defer close(ch)
+		send := func(j job) bool {
+			select {
+			case ch <- j:
+				return true
+			case <-stop:
+				return false
+			}
+		}
+		if c.files != nil {
+			for _, f := range c.files {
+				if !send(job{file: f}) {
+					return
+				}
+			}
+			return
+		}
 		for k := uint64(0); c.duration > 0 || k < uint64(c.n); k++ {
 			s := c.seed + k
 			if int(s%uint64(c.shardN)) != c.shardI || done[s] {
 				continue
 			}
-			select {
-			case ch <- s:
-			case <-stop:
+			if !send(job{seed: s}) {
 				return
 			}
 		}
@@ -177,6 +215,9 @@ func (c runConfig) seeds(stop <-chan struct{}, done map[uint64]bool) <-chan uint
 
 // total is the number of seeds of this shard, or -1 under -duration.
 func (c runConfig) total() int {
+	if c.files != nil {
+		return len(c.files)
+	}
 	if c.duration > 0 {
 		return -1
 	}
@@ -218,7 +259,9 @@ func collect(bin string, c runConfig) (report.Sweep, error) {
 	if err := os.MkdirAll(c.out, 0o755); err != nil {
 		return report.Sweep{}, fmt.Errorf("report directory: %w", err)
 	}
-	if c.prior == nil && c.duration == 0 {
+	// A sweep of seeds can be resumed; one of files (matrix, bisect) is
+	// rerun instead.
+	if c.prior == nil && c.duration == 0 && c.files == nil {
 		if err := writeRunFile(c); err != nil {
 			return report.Sweep{}, fmt.Errorf("report directory: %w", err)
 		}
@@ -278,10 +321,19 @@ func collect(bin string, c runConfig) (report.Sweep, error) {
 	if streamErr != nil {
 		return report.Sweep{}, fmt.Errorf("stream results: %w", streamErr)
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Seed < all[j].Seed })
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].File != all[j].File {
+			return all[i].File < all[j].File
+		}
+		return all[i].Seed < all[j].Seed
+	})
+	pion := c.pion
+	if pion == "" {
+		pion = pionVersion()
+	}
 	sw := report.Sweep{
 		Name: "closesim run", Started: start, Wall: time.Since(start), Workers: c.workers,
-		Profile: c.profile, PionVersion: pionVersion(), Results: all, Reachable: coverage.Reachable(),
+		Profile: c.profile, PionVersion: pion, Results: all, Reachable: coverage.Reachable(),
 		WorkerStarts: stats.starts, WorkerStartWall: stats.wall,
 		Interrupted: interrupted.Load() && (total < 0 || len(all) < total), Planned: max(total, 0),
 	}
@@ -351,6 +403,7 @@ func startWorker(bin string, c runConfig) (*worker, error) {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
+	cmd.Dir = c.dir
 	// A process group of its own: a Ctrl-C at the terminal reaches
 	// closesim, which stops its workers itself, not the workers.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -400,7 +453,7 @@ func (w *worker) kill() {
 // runWorker feeds seeds to one worker process at a time; a worker that dies
 // or does not answer in time is recorded as a crash of that seed, killed and
 // replaced, so no other scenario's result is lost.
-func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan<- report.Result, stats *workerStats, abort <-chan struct{}) {
+func runWorker(bin string, c runConfig, id int, jobs <-chan job, results chan<- report.Result, stats *workerStats, abort <-chan struct{}) {
 	var (
 		w       *worker
 		started []*worker // every worker of this slot, for the start-up times
@@ -416,22 +469,23 @@ func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan
 	}()
 	afterWedge := false // the previous run of this slot wedged
 	wedges := 0         // wedged bubbles the current worker keeps
-	for seed := range jobs {
+	for j := range jobs {
+		seed := j.seed
 		if w == nil {
 			var err error
 			if w, err = startWorker(bin, c); err != nil {
-				results <- crashResult(c.target, seed, fmt.Sprintf("worker %d: %v", id, err))
+				results <- crashResult(c.target, j, fmt.Sprintf("worker %d: %v", id, err))
 				continue
 			}
 			started = append(started, w)
 		}
-		if _, err := fmt.Fprintf(w.stdin, "%d\n", seed); err != nil {
-			results <- crashResult(c.target, seed, fmt.Sprintf("worker %d: write seed: %v\n%s", id, err, w.stderr.String()))
+		if _, err := fmt.Fprintln(w.stdin, j.line()); err != nil {
+			results <- crashResult(c.target, j, fmt.Sprintf("worker %d: write seed: %v\n%s", id, err, w.stderr.String()))
 			w.kill()
 			w = nil
 			continue
 		}
-		if int64(seed) == c.killSeed {
+		if j.file == "" && int64(seed) == c.killSeed {
 			w.kill() // testing aid: a worker dying mid-scenario
 		}
 		timer := time.NewTimer(c.timeout)
@@ -440,13 +494,13 @@ func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan
 			timer.Stop()
 			if !ok {
 				_ = w.cmd.Wait()
-				results <- crashResult(c.target, seed, fmt.Sprintf("worker %d died while running this scenario (%v); its last output:\n%s", id, w.cmd.ProcessState, w.stderr.String()))
+				results <- crashResult(c.target, j, fmt.Sprintf("worker %d died while running this scenario (%v); its last output:\n%s", id, w.cmd.ProcessState, w.stderr.String()))
 				w = nil
 				continue
 			}
 			var r report.Result
 			if err := json.Unmarshal([]byte(line), &r); err != nil {
-				r = crashResult(c.target, seed, fmt.Sprintf("worker %d wrote an unreadable result: %v", id, err))
+				r = crashResult(c.target, j, fmt.Sprintf("worker %d wrote an unreadable result: %v", id, err))
 			}
 			r.AfterWedge = afterWedge
 			afterWedge = r.Outcome == string(facts.OutcomeWedge) || r.Outcome == string(facts.OutcomeDeadlock)
@@ -469,14 +523,17 @@ func runWorker(bin string, c runConfig, id int, jobs <-chan uint64, results chan
 			return
 		case <-timer.C:
 			w.kill()
-			results <- crashResult(c.target, seed, fmt.Sprintf("worker %d did not answer within %s and was killed; its last output:\n%s", id, c.timeout, w.stderr.String()))
+			results <- crashResult(c.target, j, fmt.Sprintf("worker %d did not answer within %s and was killed; its last output:\n%s", id, c.timeout, w.stderr.String()))
 			w = nil
 		}
 	}
 }
 
-func crashResult(tg target, seed uint64, why string) report.Result {
-	return report.Result{Seed: seed, Outcome: report.OutcomeCrash, Diagnosis: why, Repro: tg.replayCmd(seed)}
+func crashResult(tg target, j job, why string) report.Result {
+	if j.file != "" {
+		return report.Result{File: j.file, Outcome: report.OutcomeCrash, Diagnosis: why, Repro: tg.replayFileCmd(j.file)}
+	}
+	return report.Result{Seed: j.seed, Outcome: report.OutcomeCrash, Diagnosis: why, Repro: tg.replayCmd(j.seed)}
 }
 
 // tailBuffer keeps the last max bytes written to it.

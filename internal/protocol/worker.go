@@ -15,6 +15,11 @@ import (
 // followed by a report.Result as JSON.
 const ResultPrefix = "closesim-result "
 
+// FilePrefix starts a job line that names a scenario file (a scenario
+// JSON file or a Go fuzz corpus file, by absolute path) instead of a seed:
+// "file /abs/path.json". Every other job line is a seed in decimal.
+const FilePrefix = "file "
+
 // ReadyLine is the line a worker writes on stdout once it has started,
 // before it reads its first seed.
 const ReadyLine = "closesim-ready"
