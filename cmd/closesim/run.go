@@ -51,9 +51,9 @@ type runConfig struct {
 	// interruptAfter is a test hook: after this many new results the sweep
 	// sends itself SIGINT (0: never).
 	interruptAfter int
-	// files, when set, are the scenario files to run (absolute paths)
-	// instead of seeds (closesim matrix, bisect).
-	files []string
+	// jobs, when set, are the scenarios to run (seeds or scenario files,
+	// repeats allowed) instead of the seed range (closesim matrix, bisect).
+	jobs []job
 	// dir is the workers' working directory ("": closesim's own): a
 	// matrix build's scratch module, whose go.mod names the release.
 	dir string
@@ -179,7 +179,7 @@ func (c *runConfig) validate(shard string, rest []string) error {
 
 // seeds yields the seeds of this shard: S, S+1, ... filtered by seed%n == i,
 // up to -n seeds of the unsharded space (or without end under -duration).
-// With files, it yields those instead.
+// With jobs, it yields those instead.
 func (c runConfig) seeds(stop <-chan struct{}, done map[uint64]bool) <-chan job {
 	ch := make(chan job)
 	go func() {
@@ -192,9 +192,9 @@ func (c runConfig) seeds(stop <-chan struct{}, done map[uint64]bool) <-chan job 
 				return false
 			}
 		}
-		if c.files != nil {
-			for _, f := range c.files {
-				if !send(job{file: f}) {
+		if c.jobs != nil {
+			for _, j := range c.jobs {
+				if !send(j) {
 					return
 				}
 			}
@@ -215,8 +215,8 @@ func (c runConfig) seeds(stop <-chan struct{}, done map[uint64]bool) <-chan job 
 
 // total is the number of seeds of this shard, or -1 under -duration.
 func (c runConfig) total() int {
-	if c.files != nil {
-		return len(c.files)
+	if c.jobs != nil {
+		return len(c.jobs)
 	}
 	if c.duration > 0 {
 		return -1
@@ -261,7 +261,7 @@ func collect(bin string, c runConfig) (report.Sweep, error) {
 	}
 	// A sweep of seeds can be resumed; one of files (matrix, bisect) is
 	// rerun instead.
-	if c.prior == nil && c.duration == 0 && c.files == nil {
+	if c.prior == nil && c.duration == 0 && c.jobs == nil {
 		if err := writeRunFile(c); err != nil {
 			return report.Sweep{}, fmt.Errorf("report directory: %w", err)
 		}
