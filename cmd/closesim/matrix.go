@@ -63,6 +63,12 @@ type releaseSetup struct {
 	out     string // report directory
 	known   string // the known-issues file the workers load ("" for none)
 	profile string
+
+	// The world a matrix or bisect acts on, replaced in tests: build and
+	// run a spec (runRelease), a spec's pion modules, a module's versions.
+	run          func(buildSpec) releaseRun
+	requirements func(buildSpec) ([]requirement, error)
+	versions     func(path string) ([]string, error)
 }
 
 // scenarioRef is one scenario of a matrix: a file or a generated seed.
@@ -90,7 +96,9 @@ func (rf releaseFlags) setup(out string, args []string) (*releaseSetup, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &releaseSetup{rf: rf, b: b, profile: *rf.profile}
+	s := &releaseSetup{rf: rf, b: b, profile: *rf.profile, requirements: b.requirements}
+	s.run = s.runRelease
+	s.versions = func(path string) ([]string, error) { return moduleVersions(path, *rf.offline) }
 	if s.out, err = absPath(out); err != nil {
 		return nil, err
 	}
@@ -450,6 +458,9 @@ func cmdMatrix(args []string) error {
 	}
 	m.print(os.Stdout)
 	fmt.Printf("report: %s (matrix.md, matrix.json, a sweep report per release)\n", *out)
+	if !slices.ContainsFunc(m.Releases, func(rr releaseRun) bool { return rr.Refused == "" }) {
+		return fmt.Errorf("no release of %s could be built and run", *versions)
+	}
 	for _, rr := range m.Releases {
 		for _, cl := range rr.Cells {
 			if cl.Verdict != "pass" && !strings.HasPrefix(cl.Verdict, "known ") {
@@ -467,7 +478,7 @@ func (s *releaseSetup) matrix(vs []string) matrix {
 		m.Scenarios = append(m.Scenarios, sc.name)
 	}
 	for _, v := range vs {
-		rr := s.runRelease(buildSpec{webrtc: v})
+		rr := s.run(buildSpec{webrtc: v})
 		if !*s.rf.quiet && rr.Refused == "" {
 			fmt.Fprintf(os.Stderr, "%s: built in %s%s, ran %d scenarios in %s\n", v, rr.BuildWall.Round(time.Millisecond), cachedNote(rr.Cached), len(s.scen)**s.rf.repeat, rr.RunWall.Round(time.Millisecond))
 		}

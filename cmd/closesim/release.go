@@ -221,6 +221,45 @@ func sourceFiles(m module) ([]string, error) {
 	return files, err
 }
 
+// buildInputs lists the files of m that the test binary of tg's package
+// is built from, relative to m's root: go.mod, go.sum and the Go and
+// embedded files of every package of m the test imports. A build is
+// cached under their hash, so editing docs or other packages' tests does
+// not rebuild every release.
+func buildInputs(tg target, m module) ([]string, error) {
+	const format = `{{if .Module}}{{if eq .Module.Path "` + "%s" + `"}}{{.Dir}}{{range .GoFiles}}|{{.}}{{end}}{{range .CgoFiles}}|{{.}}{{end}}{{range .TestGoFiles}}|{{.}}{{end}}{{range .XTestGoFiles}}|{{.}}{{end}}{{range .EmbedFiles}}|{{.}}{{end}}{{end}}{{end}}`
+	cmd := exec.Command("go", "list", "-deps", "-test", "-f", fmt.Sprintf(format, m.path), tg.pkg)
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		msg := err.Error()
+		if errors.As(err, &ee) {
+			msg = firstLine(string(ee.Stderr))
+		}
+		return nil, usagef("cannot list the packages of %s: %s", tg.pkg, msg)
+	}
+	files := []string{"go.mod", "go.sum"}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Split(strings.TrimSpace(line), "|")
+		if len(f) < 2 {
+			continue
+		}
+		for _, name := range f[1:] {
+			rel, err := filepath.Rel(m.dir, filepath.Join(f[0], name))
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, filepath.ToSlash(rel))
+		}
+	}
+	files = slices.DeleteFunc(files, func(f string) bool {
+		_, err := os.Stat(filepath.Join(m.dir, f))
+		return err != nil // go.sum may be absent
+	})
+	slices.Sort(files)
+	return slices.Compact(files), nil
+}
+
 // build is a suite's test binary built against one Pion.
 type build struct {
 	spec    buildSpec
@@ -237,7 +276,7 @@ type builder struct {
 	tg      target
 	mod     module
 	files   []string
-	srcHash string // of files' names and contents
+	srcHash string // of the build inputs' names and contents (buildInputs)
 	cache   string
 	offline bool
 	extra   []string // more go test -c flags
@@ -252,8 +291,12 @@ func newBuilder(tg target, cache string, offline bool) (*builder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list the sources of %s: %w", m.path, err)
 	}
+	inputs, err := buildInputs(tg, m)
+	if err != nil {
+		return nil, err
+	}
 	h := sha256.New()
-	for _, f := range files {
+	for _, f := range inputs {
 		data, err := os.ReadFile(filepath.Join(m.dir, f))
 		if err != nil {
 			return nil, err
@@ -448,7 +491,8 @@ func compareSemver(a, b string) int {
 }
 
 // moduleVersions lists the released versions of a module, oldest first:
-// from the module proxy, or offline from the module cache's downloads.
+// those the module proxy lists (unless offline) and those the module
+// cache holds a go.mod of.
 func moduleVersions(path string, offline bool) ([]string, error) {
 	var vs []string
 	if !offline {
@@ -460,7 +504,9 @@ func moduleVersions(path string, offline bool) ([]string, error) {
 			}
 		}
 	}
-	if vs == nil {
+	// A proxy may list fewer versions than it serves: the module cache's
+	// downloads count too.
+	{
 		cache, err := goCmd("", true, "env", "GOMODCACHE")
 		if err != nil {
 			return nil, err
