@@ -35,6 +35,12 @@ type KnownIssue struct {
 	// "v4.2.26"); empty means every release. Loaded with ForRelease, an
 	// entry whose list leaves out the release under test is dropped.
 	Releases []string `json:"releases,omitempty"`
+	// Seen is how often the issue appeared in the reference sweep of
+	// closesim's own suite on the pinned release (closesim run -n Runs
+	// from seed 0, profile pion): closesim run warns when a sweep of that
+	// suite that should have met it a few times met it never, as when a
+	// Pion upgrade fixed it. Nil: no reference, no warning.
+	Seen *SeenRate `json:"seen,omitempty"`
 	// Waiter, for a wedge (harness.no-wedge), lists substrings that must all
 	// appear among the function names of one goroutine blocked on a mutex
 	// (facts.Wedge.Blocked), e.g. "(*SCTPTransport).onClose". Every other
@@ -304,6 +310,8 @@ func ParseKnown(data []byte, opts ...KnownOption) ([]KnownIssue, error) {
 			return nil, fmt.Errorf("%s: waiter or stuck: a %s entry must name the frames of its wait (a text signature can match another wedge's evidence)", name, idNoWedge)
 		case len(k.Holder) > 0 && len(k.Waiter) == 0:
 			return nil, fmt.Errorf("%s: holder: needs a waiter", name)
+		case k.Seen != nil && (k.Seen.Runs < 1 || k.Seen.Hits < 0 || k.Seen.Hits > k.Seen.Runs):
+			return nil, fmt.Errorf("%s: seen: want 0 <= hits <= runs and runs >= 1, got %d of %d", name, k.Seen.Hits, k.Seen.Runs)
 		case len(k.NotStuck) > 0 && len(k.Stuck) == 0:
 			return nil, fmt.Errorf("%s: not_stuck: needs stuck", name)
 		case !k.wedgeEntry() && (k.Signature == "" || k.Signature == regexpPrefix):
@@ -331,6 +339,12 @@ func ParseKnown(data []byte, opts ...KnownOption) ([]KnownIssue, error) {
 		issues = append(issues, k)
 	}
 	return issues, nil
+}
+
+// SeenRate is how many of a reference sweep's runs a known issue covered.
+type SeenRate struct {
+	Runs int `json:"runs"` // the sweep's size
+	Hits int `json:"hits"` // the runs the issue covered
 }
 
 // Labeled is a violation that matched a known issue.

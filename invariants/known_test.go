@@ -152,6 +152,8 @@ func TestLoadKnown(t *testing.T) {
 		{"wedge with a signature too", `[{"id": "a", "invariant": "harness.no-wedge", "waiter": ["x"], "signature": "y", "note": "n"}]`, []string{"signature: a wedge entry matches on waiter"}},
 		{"waiter on another invariant", `[{"id": "a", "invariant": "leak.sockets", "waiter": ["x"], "note": "n"}]`, []string{"only for harness.no-wedge"}},
 		{"holder without waiter", `[{"id": "a", "invariant": "harness.no-wedge", "stuck": ["x"], "holder": ["y"], "note": "n"}]`, []string{"holder: needs a waiter"}},
+		{"seen more than run", `[{"id": "a", "invariant": "local.closed-states", "signature": "x", "seen": {"runs": 10, "hits": 11}, "note": "n"}]`, []string{"seen: want 0 <= hits <= runs"}},
+		{"seen in no runs", `[{"id": "a", "invariant": "local.closed-states", "signature": "x", "seen": {"runs": 0, "hits": 0}, "note": "n"}]`, []string{"seen: want"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := write(strings.ReplaceAll(c.name, " ", "-")+".json", c.content)

@@ -389,3 +389,71 @@ func TestMatrixOffline(t *testing.T) {
 		t.Errorf("no per-release sweep report: %v", err)
 	}
 }
+
+// TestUnseenWarnings: an issue the reference sweep met often enough warns
+// when a sweep of the same suite never met it, and only then.
+func TestUnseenWarnings(t *testing.T) {
+	issues := []invariants.KnownIssue{
+		{ID: "F3", Seen: &invariants.SeenRate{Runs: 3000, Hits: 41}},
+		{ID: "F9", Seen: &invariants.SeenRate{Runs: 3000, Hits: 2}}, // too rare for 3000 runs
+		{ID: "F2", Seen: &invariants.SeenRate{Runs: 3000, Hits: 300}},
+		{ID: "F8"}, // no reference
+	}
+	sweep := func(n int, known ...string) report.Sweep {
+		var sw report.Sweep
+		for i := range n {
+			r := report.Result{Seed: uint64(i), Outcome: string(facts.OutcomeOK)}
+			if i < len(known) {
+				r.Verdict.Known = []invariants.Labeled{{Issue: invariants.KnownIssue{ID: known[i]}}}
+			}
+			sw.Results = append(sw.Results, r)
+		}
+		return sw
+	}
+	for _, tt := range []struct {
+		name string
+		sw   report.Sweep
+		want []string // IDs warned about
+	}{
+		{"F2 met, F3 not", sweep(3000, "F2"), []string{"F3"}},
+		{"both met", sweep(3000, "F2", "F3"), nil},
+		{"too small to expect F3", sweep(200), []string{"F2"}},
+		{"tiny", sweep(20), nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := unseenWarnings(tt.sw, issues)
+			var ids []string
+			for _, w := range got {
+				id, _, _ := strings.Cut(w, " ")
+				ids = append(ids, id)
+			}
+			if !slices.Equal(ids, tt.want) {
+				t.Errorf("warnings %q, want for %v", got, tt.want)
+			}
+		})
+	}
+	w := unseenWarnings(sweep(3000, "F2"), issues)
+	if len(w) != 1 || !strings.Contains(w[0], "F3 not seen in 3000 runs, though the reference sweep met it in 41 of 3000") || !strings.Contains(w[0], "fixed upstream?") {
+		t.Errorf("warning %q", w)
+	}
+}
+
+// TestShippedKnownIssuesParse: the known issues closesim ships parse, for
+// the pinned release too, and every reference rate is of the same sweep.
+func TestShippedKnownIssuesParse(t *testing.T) {
+	sw := report.Sweep{PionVersion: "pion/webrtc v4.2.26"}
+	issues := shippedIssues(sw)
+	if len(issues) == 0 {
+		t.Fatal("no shipped known issues apply to v4.2.26")
+	}
+	runs := 0
+	for _, k := range issues {
+		if k.Seen == nil {
+			continue
+		}
+		if runs != 0 && k.Seen.Runs != runs {
+			t.Errorf("%s: seen in a sweep of %d runs, others of %d", k.ID, k.Seen.Runs, runs)
+		}
+		runs = k.Seen.Runs
+	}
+}
