@@ -71,7 +71,7 @@ func run(args []string) int {
 		return exitOK
 	}
 	cmds := map[string]func([]string) error{
-		"run": cmdRun, "matrix": cmdMatrix, "bisect": cmdBisect, "replay": cmdReplay, "shrink": cmdShrink, "list": cmdList, "report": cmdReport, "bench": cmdBench,
+		"run": cmdRun, "matrix": cmdMatrix, "bisect": cmdBisect, "export": cmdExport, "replay": cmdReplay, "shrink": cmdShrink, "list": cmdList, "report": cmdReport, "bench": cmdBench,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

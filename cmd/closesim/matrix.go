@@ -551,23 +551,20 @@ func (m matrix) markdown(w io.Writer) {
 	fmt.Fprintf(w, "Suite `%s`, profile `%s`, %d run(s) per scenario and release; %d scenarios x %d releases in %s (started %s).\n\n",
 		m.Target, m.Profile, m.Repeat, len(m.Scenarios), len(m.Releases), m.Wall.Round(time.Second), m.Started.UTC().Format(time.RFC3339))
 	fmt.Fprintf(w, "A cell is the scenario's verdict on that release: `pass`, the known issues it matched (their\nreleases lists ignored), `Fail`/`Wedge` with the failing invariants, or `Crash`; `(k/n)` when\nonly k of n runs gave it; `—` when the release was not built.\n\n")
-	fmt.Fprintf(w, "| release | build | runs | pion modules that differ from the first release |\n|---|---|---|---|\n")
-	var first map[string]string
+	fmt.Fprintf(w, "| release | build | runs | pion modules it moved (from the previous release built) |\n|---|---|---|---|\n")
+	var prev map[string]string
 	for _, rr := range m.Releases {
 		if rr.Refused != "" {
 			fmt.Fprintf(w, "| %s | refused: %s | | |\n", rr.Release, mdEscape(rr.Refused))
 			continue
 		}
 		var moved []string
-		if first == nil {
-			first = rr.Modules
-		} else {
-			for _, p := range sortedKeys(rr.Modules) {
-				if first[p] != rr.Modules[p] {
-					moved = append(moved, fmt.Sprintf("%s %s", strings.TrimPrefix(p, "github.com/pion/"), rr.Modules[p]))
-				}
+		for _, p := range sortedKeys(rr.Modules) {
+			if prev != nil && p != protocol.PionModule && prev[p] != rr.Modules[p] {
+				moved = append(moved, fmt.Sprintf("%s %s", strings.TrimPrefix(p, "github.com/pion/"), rr.Modules[p]))
 			}
 		}
+		prev = rr.Modules
 		fmt.Fprintf(w, "| %s | %s%s | %s | %s |\n", rr.Release, rr.BuildWall.Round(time.Second), cachedNote(rr.Cached), rr.RunWall.Round(time.Millisecond), strings.Join(moved, ", "))
 	}
 	fmt.Fprintf(w, "\n| scenario |")

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/closesim/closesim/export"
+	"github.com/closesim/closesim/scenarios"
+)
+
+var updateRepro = flag.Bool("export.update", false, "rewrite docs/findings/repro from docs/findings/*-min.json")
+
+// reproDir holds the exported reproducers: a module of its own, so that
+// closesim's go test ./... and go vet ./... leave it alone and a Pion
+// maintainer can copy any one file out.
+const reproDir = "../../docs/findings/repro"
+
+// reproSymptom is what each check prints when it fails.
+var reproSymptom = map[string]string{
+	"local.closed-states":            "after close, want",
+	"events.no-activity-after-close": "after its first Close() returned",
+	"close.returns-bounded":          "of virtual time, more than 5s",
+	"leak.goroutines":                "goroutine left after both peers closed",
+	"harness.no-wedge":               "did not finish within",
+}
+
+// exportable lists the findings' minimal scenarios export can write out,
+// with their reproducers, and why export refuses the others.
+func exportable(t *testing.T) (files map[string][]byte, invariant map[string]string, refused map[string]string) {
+	t.Helper()
+	files, invariant, refused = map[string][]byte{}, map[string]string{}, map[string]string{}
+	paths, err := filepath.Glob("../../docs/findings/F*-min.json")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no findings: %v", err)
+	}
+	for _, p := range paths {
+		id := findingName.FindStringSubmatch(filepath.Base(p))[1]
+		k, ok := knownIssue(id)
+		if !ok {
+			t.Fatalf("%s: no known issue %s", p, id)
+		}
+		sc, err := scenarios.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := export.Go(sc, export.Options{Finding: id, Invariant: k.Invariant, Source: filepath.Base(p), Note: k.Note})
+		if err != nil {
+			refused[id] = err.Error()
+			continue
+		}
+		files[id], invariant[id] = src, k.Invariant
+	}
+	return files, invariant, refused
+}
+
+// TestExportedReproducers: docs/findings/repro holds the reproducer export
+// writes today for every finding it can export, each fails on the Pion
+// closesim pins with its check's own message, and F12's, a finding that
+// v4.2.12 brought, passes on v4.2.10.
+func TestExportedReproducers(t *testing.T) {
+	files, invariant, refused := exportable(t)
+	if *updateRepro {
+		writeRepro(t, files, refused)
+	}
+	for id, src := range files {
+		got, err := os.ReadFile(filepath.Join(reproDir, id, id+"_test.go"))
+		if err != nil || !bytes.Equal(got, src) {
+			t.Errorf("docs/findings/repro/%s/%s_test.go is not what closesim export writes today (%v): go test ./cmd/closesim -run TestExportedReproducers -export.update", id, id, err)
+		}
+	}
+	if testing.Short() {
+		t.Skip("builds and runs every reproducer")
+	}
+	if len(files) < 5 {
+		t.Fatalf("only %d findings exportable: %v", len(files), refused)
+	}
+	res := runRepro(t, copyRepro(t, nil), false)
+	for id := range files {
+		r := res[id]
+		if !r.failed {
+			t.Errorf("%s: the reproducer passed on the pinned Pion; output:\n%s", id, r.output)
+		} else if !strings.Contains(r.output, reproSymptom[invariant[id]]) {
+			t.Errorf("%s: the reproducer failed without its check's message %q; output:\n%s", id, reproSymptom[invariant[id]], r.output)
+		}
+	}
+	t.Run("F12 passes on v4.2.10", func(t *testing.T) {
+		offline := os.Getenv("CLOSESIM_DOWNLOAD") == ""
+		reqs, err := releaseRequirements("v4.2.10", offline)
+		if err != nil {
+			t.Skipf("v4.2.10 is not in the module cache (set CLOSESIM_DOWNLOAD=1 to download it): %v", err)
+		}
+		dir := copyRepro(t, reqs)
+		res := runRepro(t, dir, offline, "./F12")
+		if r := res["F12"]; r == nil || r.failed || r.passed != 1 {
+			t.Errorf("F12 did not pass on v4.2.10, where the matrix shows no F12: %+v", r)
+		}
+	})
+}
+
+// copyRepro copies the reproducer module into a temporary directory, with
+// every pion module pinned at reqs (nil: as it is).
+func copyRepro(t *testing.T, reqs []requirement) string {
+	t.Helper()
+	dir := t.TempDir()
+	rewrite := func(b []byte) []byte { return b }
+	if reqs != nil {
+		rewrite = majorRewrites(reqs)
+	}
+	err := filepath.WalkDir(reproDir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(reproDir, p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(p, ".go") {
+			data = rewrite(data)
+		}
+		dst := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dst, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reqs != nil {
+		if err := pinModules(dir, reqs, os.Getenv("CLOSESIM_DOWNLOAD") == ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+type reproResult struct {
+	failed bool
+	passed int // top-level tests that passed
+	output string
+}
+
+// runRepro runs go test -json on pkgs (default ./...) of the module in dir
+// and returns each package's result by its directory name.
+func runRepro(t *testing.T, dir string, offline bool, pkgs ...string) map[string]*reproResult {
+	t.Helper()
+	if len(pkgs) == 0 {
+		pkgs = []string{"./..."}
+	}
+	cmd := exec.Command("go", append([]string{"test", "-count=1", "-json"}, pkgs...)...)
+	cmd.Dir = dir
+	cmd.Env = append(goEnv(offline || os.Getenv("CLOSESIM_DOWNLOAD") == ""), "GOWORK=off")
+	out, _ := cmd.Output() // failing tests are the point
+	res := map[string]*reproResult{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	for sc.Scan() {
+		var ev struct{ Action, Package, Test, Output string }
+		if json.Unmarshal(sc.Bytes(), &ev) != nil || ev.Package == "" {
+			continue
+		}
+		id := ev.Package[strings.LastIndex(ev.Package, "/")+1:]
+		r := res[id]
+		if r == nil {
+			r = &reproResult{}
+			res[id] = r
+		}
+		r.output += ev.Output
+		switch {
+		case ev.Action == "fail":
+			r.failed = true
+		case ev.Action == "pass" && ev.Test != "" && !strings.Contains(ev.Test, "/"):
+			r.passed++
+		}
+	}
+	if len(res) == 0 {
+		t.Fatalf("go test in %s gave no results:\n%s", dir, out)
+	}
+	return res
+}
+
+// writeRepro rewrites docs/findings/repro: the module files, one directory
+// per exportable finding, and a README listing what export refused.
+func writeRepro(t *testing.T, files map[string][]byte, refused map[string]string) {
+	t.Helper()
+	if err := os.RemoveAll(reproDir); err != nil {
+		t.Fatal(err)
+	}
+	mainMod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mod strings.Builder
+	mod.WriteString("// The reproducers closesim export wrote for docs/findings: each directory is one\n// standalone test that needs only Pion and the standard library.\nmodule github.com/closesim/closesim/docs/findings/repro\n\ngo 1.25\n\nrequire (\n")
+	for _, r := range parseRequires(mainMod) {
+		if r.path != "github.com/google/gofuzz" {
+			mod.WriteString("\t" + r.path + " " + r.version + "\n")
+		}
+	}
+	mod.WriteString(")\n")
+	write := func(rel string, data []byte) {
+		p := filepath.Join(reproDir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.mod", []byte(mod.String()))
+	sum, err := os.ReadFile("../../go.sum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("go.sum", sum)
+	ids := make([]string, 0, len(files))
+	for id := range files {
+		ids = append(ids, id)
+		write(filepath.Join(id, id+"_test.go"), files[id])
+	}
+	slices.SortFunc(ids, compareIDs)
+	var readme strings.Builder
+	readme.WriteString("# Standalone reproducers\n\nWritten by `closesim export` (regenerate: `go test ./cmd/closesim -run TestExportedReproducers -export.update`).\nEach directory is one Go test that imports only Pion and the standard library; run one with\n`go test ./F2 -v` here, or copy its file into a Pion checkout. Each fails on the Pion release\nclosesim pins (TestExportedReproducers checks it) and passes once the bug is fixed.\n\n| finding | reproducer |\n|---|---|\n")
+	for _, id := range ids {
+		readme.WriteString("| " + id + " | [" + id + "/" + id + "_test.go](" + id + "/" + id + "_test.go) |\n")
+	}
+	rids := make([]string, 0, len(refused))
+	for id := range refused {
+		rids = append(rids, id)
+	}
+	slices.SortFunc(rids, compareIDs)
+	readme.WriteString("\nNot exported yet (replay them with closesim: `closesim replay docs/findings/<ID>-min.json`):\n\n| finding | why |\n|---|---|\n")
+	for _, id := range rids {
+		readme.WriteString("| " + id + " | " + mdEscape(refused[id]) + " |\n")
+	}
+	write("README.md", []byte(readme.String()))
+}
