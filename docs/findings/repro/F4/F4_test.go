@@ -173,6 +173,9 @@ func (w *world) record(p *reproPeer, what string, closed bool) {
 // test's -timeout does, and the test fails.
 func runRepro(t *testing.T, cfg reproConfig, body func(w *world), check func(t *testing.T, w *world)) {
 	const stall = 10 * time.Second
+	// One P, as closesim's workers run: the goroutines a step wakes then
+	// run in an order that repeats from run to run.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	done := make(chan struct{})
 	go func() {
 		select {
