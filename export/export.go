@@ -41,6 +41,8 @@ var Checks = map[string]string{
 	"close.returns-bounded":          "checkCloseBounded",
 	"leak.goroutines":                "checkNoLeakedGoroutines",
 	"harness.no-wedge":               "checkNoWedge",
+	"api.rejected-after-close":       "checkRejectedAfterClose",
+	"remote.sctp-closed-after-abort": "checkSCTPClosedAfterAbort",
 }
 
 // Options say what to export.
@@ -101,7 +103,10 @@ func Go(sc scenarios.Scenario, o Options) ([]byte, error) {
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math/big"
 	"net"
@@ -121,6 +126,7 @@ func Go(sc scenarios.Scenario, o Options) ([]byte, error) {
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
+	"github.com/pion/webrtc/v4/pkg/rtcerr"
 )
 
 `)
@@ -148,9 +154,9 @@ func Go(sc scenarios.Scenario, o Options) ([]byte, error) {
 		p("\t\tsignalDelays: []time.Duration{%s},\n", strings.Join(ds, ", "))
 	}
 	if len(sc.Faults.Packets) > 0 {
-		p("\t\tdrops: []packetDrop{\n")
-		for _, f := range sc.Faults.Packets {
-			var fields []string
+		p("\t\tfaults: []packetFault{\n")
+		for i, f := range sc.Faults.Packets {
+			fields := []string{fmt.Sprintf("action: %q", f.Action)}
 			if f.Class != "" {
 				fields = append(fields, fmt.Sprintf("class: %q", f.Class))
 			}
@@ -165,6 +171,13 @@ func Go(sc scenarios.Scenario, o Options) ([]byte, error) {
 			}
 			if f.Until != 0 {
 				fields = append(fields, "until: "+dur(f.Until))
+			}
+			if f.Delay != 0 {
+				fields = append(fields, "delay: "+dur(f.Delay))
+			}
+			if f.Probability != 0 {
+				// closesim's seed for fault i's draws
+				fields = append(fields, fmt.Sprintf("probability: %v, seed: %#x", f.Probability, sc.Seed^uint64(i)<<32))
 			}
 			p("\t\t\t{%s},\n", strings.Join(fields, ", "))
 		}
@@ -234,14 +247,6 @@ func supported(sc scenarios.Scenario) error {
 	for _, c := range checks {
 		if c.bad {
 			return &Unsupported{Field: c.field}
-		}
-	}
-	for i, f := range sc.Faults.Packets {
-		switch {
-		case f.Action != scenarios.FaultDrop:
-			return &Unsupported{Field: fmt.Sprintf("faults.packets[%d].action %q", i, f.Action)}
-		case f.Probability != 0 && f.Probability != 1:
-			return &Unsupported{Field: fmt.Sprintf("faults.packets[%d].probability", i)}
 		}
 	}
 	for i, s := range sc.Steps {

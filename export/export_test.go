@@ -29,7 +29,10 @@ func TestGoWritesTheScenario(t *testing.T) {
 	sc.Topology.LinkDelay = scenarios.Duration(15e6)
 	sc.Settings.DisableCloseByDTLS = true
 	sc.Settings.AnsweringDTLSRole = scenarios.DTLSRoleClient
-	sc.Faults.Packets = []scenarios.PacketFault{{Class: scenarios.ClassDTLSAlert, From: scenarios.PeerA, Action: scenarios.FaultDrop, After: scenarios.Duration(1580e6), Until: scenarios.Duration(3902e6)}}
+	sc.Faults.Packets = []scenarios.PacketFault{
+		{Class: scenarios.ClassDTLSAlert, From: scenarios.PeerA, Action: scenarios.FaultDrop, After: scenarios.Duration(1580e6), Until: scenarios.Duration(3902e6)},
+		{Action: scenarios.FaultDuplicate, Delay: scenarios.Duration(16e6), Probability: 0.37},
+	}
 	src, err := Go(sc, Options{Finding: "F9", Invariant: "local.closed-states", Source: "F9-min.json", Note: "a note"})
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +46,8 @@ func TestGoWritesTheScenario(t *testing.T) {
 		"seed: 7, portA: 10007, portB: 20007,",
 		"linkDelay: 15 * time.Millisecond,",
 		`nat: "symmetric",`,
-		`{class: "dtls-alert", from: "A", after: 1580 * time.Millisecond, until: 3902 * time.Millisecond},`,
+		`{action: "drop", class: "dtls-alert", from: "A", after: 1580 * time.Millisecond, until: 3902 * time.Millisecond},`,
+		`{action: "duplicate", delay: 16 * time.Millisecond, probability: 0.37, seed: 0x100000007},`,
 		"se.DisableCloseByDTLS(true)",
 		"_ = se.SetAnsweringDTLSRole(webrtc.DTLSRoleClient)",
 		`w.step(false, 0, false, func() error { return w.createDataChannel("A", "dc", nil) })`,

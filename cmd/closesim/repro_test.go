@@ -30,6 +30,8 @@ var reproSymptom = map[string]string{
 	"close.returns-bounded":          "of virtual time, more than 5s",
 	"leak.goroutines":                "goroutine left after both peers closed",
 	"harness.no-wedge":               "did not finish within",
+	"api.rejected-after-close":       "after close returned",
+	"remote.sctp-closed-after-abort": "at the end though its close callback fired",
 }
 
 // exportable lists the findings' minimal scenarios export can write out,

@@ -16,7 +16,10 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math/big"
 	"net"
@@ -36,13 +39,14 @@ import (
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
+	"github.com/pion/webrtc/v4/pkg/rtcerr"
 )
 
 func TestF2(t *testing.T) {
 	cfg := reproConfig{
 		seed: 3, portA: 10003, portB: 20003,
-		drops: []packetDrop{
-			{from: "A", after: 1580 * time.Millisecond, until: 3902 * time.Millisecond},
+		faults: []packetFault{
+			{action: "drop", from: "A", after: 1580 * time.Millisecond, until: 3902 * time.Millisecond},
 		},
 		interceptors: true,
 		settle:       40 * time.Second,
@@ -71,7 +75,7 @@ type reproConfig struct {
 	trickle      bool            // candidates one by one; otherwise after gathering completes
 	trickleOnly  string          // with trickle, only this peer trickles ("A" or "B"; "" both)
 	signalDelays []time.Duration // delay of the i-th signaling message, cyclically
-	drops        []packetDrop    // packet drops, the first matching one acts
+	faults       []packetFault   // packet faults, the first matching one acts
 	settings     func(peer string, se *webrtc.SettingEngine)
 	interceptors bool // Pion's default interceptors
 	noDCHandlerB bool // B registers no OnDataChannel handler
@@ -82,12 +86,16 @@ type reproConfig struct {
 	probeFirst bool
 }
 
-// packetDrop drops the packets it matches.
-type packetDrop struct {
+// packetFault drops, delays or duplicates the packets it matches.
+type packetFault struct {
 	class        string        // "" every packet, else as packetClass names them
-	from         string        // "A", "B" or "" both directions
+	from         string        // "A" (A to B), "B" (B to A) or "" both directions
+	action       string        // "drop", "delay" or "duplicate"
 	firstN       int           // only the first N matching packets (0: all)
 	after, until time.Duration // virtual time window (until 0: no end)
+	delay        time.Duration // how long a delay holds a packet, or a duplicate follows it
+	probability  float64       // act on each matching packet with this probability (0: always)
+	seed         uint64        // of the probability draws
 }
 
 // event is one callback a peer's PeerConnection ran.
@@ -104,6 +112,7 @@ type world struct {
 	cfg    reproConfig
 	start  time.Time
 	router *vnet.Router
+	dups   []*vnet.DuplicationFilter // re-inject delayed and duplicated packets
 	a, b   *reproPeer
 
 	mu      sync.Mutex
@@ -133,6 +142,13 @@ type reproPeer struct {
 	closedSeq  int           // the number of events recorded before it returned
 	closeTook  time.Duration
 	armed      []armedClose
+	probes     []probeResult
+}
+
+// probeResult is what one API call after close returned.
+type probeResult struct {
+	call string
+	err  error
 }
 
 // armedClose closes the peer from inside a callback the first time it fires.
@@ -199,6 +215,9 @@ func runRepro(t *testing.T, cfg reproConfig, body func(w *world), check func(t *
 			_ = p.pc.Close()
 		}
 		time.Sleep(5 * time.Second)
+		for _, df := range w.dups {
+			_ = df.Close()
+		}
 		_ = w.router.Stop()
 		w.quiet()
 	})
@@ -244,8 +263,8 @@ func newWorld(t *testing.T, cfg reproConfig, certs [2]webrtc.Certificate) *world
 		t.Fatal(err)
 	}
 	w.router = router
-	if len(cfg.drops) > 0 {
-		router.AddChunkFilter(w.dropFilter())
+	if len(cfg.faults) > 0 {
+		router.AddChunkFilter(w.faultFilter())
 	}
 	w.a = w.newPeer("A", "10.0.0.1", cfg.portA, certs[0])
 	w.b = w.newPeer("B", "10.0.0.2", cfg.portB, certs[1])
@@ -511,14 +530,23 @@ func (p *reproPeer) await(timeout time.Duration, cond func() bool) bool {
 func (w *world) probe() {
 	for _, p := range w.closedPeers() {
 		pc := p.pc
-		_, _ = pc.CreateOffer(nil)
-		_, _ = pc.CreateAnswer(nil)
-		_ = pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer})
-		_ = pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: "v=0\r\n"})
-		_ = pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: "candidate:1 1 udp 2130706431 10.0.0.9 9 typ host"})
-		_, _ = pc.CreateDataChannel("after-close", nil)
-		_, _ = pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio)
-		_ = pc.SetConfiguration(webrtc.Configuration{})
+		call := func(what string, err error) {
+			p.mu.Lock()
+			p.probes = append(p.probes, probeResult{what, err})
+			p.mu.Unlock()
+		}
+		_, err := pc.CreateOffer(nil)
+		call("CreateOffer", err)
+		_, err = pc.CreateAnswer(nil)
+		call("CreateAnswer", err)
+		call("SetLocalDescription", pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer}))
+		call("SetRemoteDescription", pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: "v=0\r\n"}))
+		call("AddICECandidate", pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: "candidate:1 1 udp 2130706431 10.0.0.9 9 typ host"}))
+		_, err = pc.CreateDataChannel("after-close", nil)
+		call("CreateDataChannel", err)
+		_, err = pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio)
+		call("AddTransceiverFromKind", err)
+		call("SetConfiguration", pc.SetConfiguration(webrtc.Configuration{}))
 		_ = pc.GetStats()
 		_ = pc.Close()
 		_ = pc.GracefulClose()
@@ -841,37 +869,112 @@ func (w *world) closeOn(peer, on, state string) error {
 	return nil
 }
 
-// dropFilter drops the packets the scenario's drops match.
-func (w *world) dropFilter() vnet.ChunkFilter {
+// faultFilter applies the scenario's packet faults, as closesim does: the
+// first fault that matches a packet acts on it; a delayed packet is
+// dropped and a copy re-injected later, a duplicated one passes and a copy
+// follows; a probabilistic fault draws for the n-th packet of each class
+// and direction from the scenario seed.
+func (w *world) faultFilter() vnet.ChunkFilter {
+	reinject := map[time.Duration]vnet.ChunkFilter{}
+	for _, f := range w.cfg.faults {
+		if f.action == "drop" || reinject[f.delay] != nil {
+			continue
+		}
+		df, err := vnet.NewDuplicationFilter(w.router, vnet.WithDuplicationProbability(1),
+			vnet.WithDuplicationExtraDelay(f.delay, f.delay), vnet.WithDuplicationSeed(1))
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		w.dups = append(w.dups, df)
+		reinject[f.delay] = df.ChunkFilter()
+	}
+	type drawKey struct {
+		fault           int
+		class, src, dst string
+	}
 	var mu sync.Mutex
-	used := make([]int, len(w.cfg.drops))
+	used := make([]int, len(w.cfg.faults))
+	pending := map[string]int{} // chunk tag -> copies scheduled and not yet seen
+	drawn := map[drawKey]int{}
+	draw := func(i int, class, src, dst string) float64 {
+		key := drawKey{i, class, src, dst}
+		n := drawn[key]
+		drawn[key] = n + 1
+		h := fnv.New64a()
+		var b [16]byte
+		binary.LittleEndian.PutUint64(b[0:], w.cfg.faults[i].seed)
+		binary.LittleEndian.PutUint64(b[8:], uint64(n))
+		_, _ = h.Write(b[:])
+		fmt.Fprintf(h, "|%d|%s|%s|%s", i, class, src, dst)
+		return float64(h.Sum64()>>11) / (1 << 53)
+	}
+	ipOf := map[string]string{"A": "10.0.0.1", "B": "10.0.0.2"}
 	return func(c vnet.Chunk) bool {
 		if c.Network() != "udp" {
 			return true
 		}
-		elapsed := w.now()
-		src := c.SourceAddr().(*net.UDPAddr).IP.String()
-		class := packetClass(c.UserData())
 		mu.Lock()
 		defer mu.Unlock()
-		for i, d := range w.cfg.drops {
-			if d.class != "" && d.class != class {
-				continue
+		if tag := c.Tag(); pending[tag] > 0 {
+			if pending[tag]--; pending[tag] == 0 {
+				delete(pending, tag)
 			}
-			if d.from == "A" && src != "10.0.0.1" || d.from == "B" && src != "10.0.0.2" {
+			return true // a copy this filter scheduled
+		}
+		payload := c.UserData()
+		src := c.SourceAddr().(*net.UDPAddr).IP.String()
+		dst := c.DestinationAddr().(*net.UDPAddr).IP.String()
+		elapsed := w.now()
+		for i, f := range w.cfg.faults {
+			switch {
+			case f.firstN > 0 && used[i] >= f.firstN:
 				continue
-			}
-			if elapsed < d.after || d.until != 0 && elapsed >= d.until {
+			case f.from != "" && (src != ipOf[f.from] || dst != ipOf[map[string]string{"A": "B", "B": "A"}[f.from]]):
 				continue
-			}
-			if d.firstN > 0 && used[i] >= d.firstN {
+			case elapsed < f.after || f.until > 0 && elapsed >= f.until:
+				continue
+			case f.class != "" && !hasClass(payload, f.class):
+				continue
+			case f.probability > 0 && f.probability < 1 && draw(i, packetClass(payload), src, dst) >= f.probability:
 				continue
 			}
 			used[i]++
-			return false
+			if f.action == "drop" {
+				return false
+			}
+			pending[c.Tag()]++
+			reinject[f.delay](c.Clone())
+			return f.action == "duplicate"
 		}
 		return true
 	}
+}
+
+// hasClass reports whether a datagram is of class, counting every DTLS
+// record it carries.
+func hasClass(b []byte, class string) bool {
+	first := packetClass(b)
+	if first == class || !strings.HasPrefix(class, "dtls-") || !strings.HasPrefix(first, "dtls-") {
+		return first == class
+	}
+	for rest := b; len(rest) > 0; {
+		v := rest[0]
+		if v < 20 || v > 63 {
+			break
+		}
+		if packetClass(rest[:1]) == class {
+			return true
+		}
+		if v == 25 || v >= 32 || len(rest) < 13 {
+			break
+		}
+		n := 13 + (int(rest[11])<<8 | int(rest[12]))
+		if n > len(rest) {
+			break
+		}
+		rest = rest[n:]
+	}
+	return false
 }
 
 // packetClass names a UDP payload's protocol by RFC 7983's demultiplexing
@@ -900,7 +1003,7 @@ func packetClass(b []byte) string {
 	case v >= 64 && v <= 79:
 		return "turn-channel"
 	case v >= 128 && v <= 191:
-		if len(b) > 1 && b[1] >= 192 && b[1] <= 223 {
+		if len(b) > 1 && b[1]&0x7f >= 64 && b[1]&0x7f <= 95 {
 			return "srtcp"
 		}
 		return "srtp"
@@ -990,6 +1093,51 @@ func checkNoLeakedGoroutines(t *testing.T, w *world) {
 	for _, g := range strings.Split(string(buf), "\n\n") {
 		if strings.Contains(g, "github.com/pion/") && !strings.Contains(g, ".runRepro") && !strings.Contains(g, "vnet.(*Router)") {
 			t.Errorf("goroutine left after both peers closed:\n%s", g)
+		}
+	}
+}
+
+// checkRejectedAfterClose (closesim's api.rejected-after-close): once
+// closed, the methods the W3C spec guards with [[IsClosed]] fail with an
+// InvalidStateError.
+func checkRejectedAfterClose(t *testing.T, w *world) {
+	w.probe()
+	for _, p := range w.closedPeers() {
+		p.mu.Lock()
+		probes := p.probes
+		p.mu.Unlock()
+		for _, pr := range probes {
+			var ise *rtcerr.InvalidStateError
+			switch {
+			case pr.err == nil:
+				t.Errorf("%s: %s after close returned no error, want an InvalidStateError", p.name, pr.call)
+			case !errors.As(pr.err, &ise):
+				t.Errorf("%s: %s after close returned error %q, not an InvalidStateError", p.name, pr.call, pr.err)
+			}
+		}
+	}
+}
+
+// checkSCTPClosedAfterAbort (closesim's remote.sctp-closed-after-abort):
+// on a peer the scenario did not close, an SCTP transport whose close
+// callback fired reports "closed".
+func checkSCTPClosedAfterAbort(t *testing.T, w *world) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, p := range []*reproPeer{w.a, w.b} {
+		p.mu.Lock()
+		closed := p.closeCalls > 0
+		p.mu.Unlock()
+		if closed {
+			continue
+		}
+		for _, e := range w.events {
+			if e.peer == p.name && e.what == "sctp close" {
+				if st := p.pc.SCTP().State(); st != webrtc.SCTPTransportStateClosed {
+					t.Errorf("%s: SCTP is %q at the end though its close callback fired", p.name, st)
+				}
+				break
+			}
 		}
 	}
 }
