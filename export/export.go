@@ -18,8 +18,8 @@
 package export
 
 import (
-	_ "embed" // harness.go.txt
 	"bytes"
+	_ "embed" // harness.go.txt
 	"fmt"
 	"go/format"
 	"slices"
