@@ -10,6 +10,10 @@
 //	closesim shrink [-pkg PKG -test TEST] (-seed N | FILE) [-out FILE]
 //	closesim list
 //	closesim report merge [-out DIR] DIR...
+//	closesim matrix -versions LIST [-pkg PKG -test TEST] [-n N | FILE|DIR...] [-out DIR]
+//	closesim bisect -good vX -bad vY [-pkg PKG -test TEST] (FILE | -seed N)
+//	closesim export [-finding ID] [-o FILE] FILE
+//	closesim bench
 //
 // Exit codes: 0 no failures, 1 failures (known issues do not count), 2 usage
 // or bad input, 3 internal error, 4 interrupted (SIGINT or SIGTERM; the
@@ -54,6 +58,9 @@ usage:
   closesim shrink  shrink a failing seed or scenario file to a minimal scenario
   closesim list    list close phases, invariants and profiles
   closesim report  merge shard reports (closesim report merge DIR...)
+  closesim matrix  run the same scenarios against several Pion releases, write matrix.md
+  closesim bisect  find the Pion release (and pion module) that changed a scenario's verdict
+  closesim export  write a scenario as a standalone Go test that needs only Pion
   closesim bench   measure closesim against Pion alone on this machine
 
 Run 'closesim <command> -h' for a command's flags.`

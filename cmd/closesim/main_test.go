@@ -72,6 +72,26 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{[]string{"report"}, "merge"},
 		{[]string{"report", "merge"}, "give at least one report directory"},
 		{[]string{"report", "merge", "/does/not/exist"}, "/does/not/exist"},
+		{[]string{"matrix"}, "-versions is required"},
+		{[]string{"matrix", "-versions", "v4.2"}, `"v4.2" is not a release version`},
+		{[]string{"matrix", "-versions", "v4.2.26..v4.2.10"}, "FROM <= TO"},
+		{[]string{"matrix", "-versions", "v4.2.26", "-repeat", "0"}, "-repeat must be >= 1"},
+		{[]string{"matrix", "-versions", "v4.2.26", "-n", "3", invalid}, "give scenario files or -n, not both"},
+		{[]string{"matrix", "-versions", "v4.2.26", malformed}, malformed + ": decode scenario"},
+		{[]string{"matrix", "-versions", "v4.2.26", "/does/not/exist.json"}, "/does/not/exist.json"},
+		{[]string{"bisect"}, "-good and -bad are required"},
+		{[]string{"bisect", "-good", "v4.2.26", "-bad", "v4.2.26", invalid}, "the same release"},
+		{[]string{"bisect", "-good", "4.2.10", "-bad", "v4.2.26", invalid}, `"4.2.10" is not a release version`},
+		{[]string{"bisect", "-good", "v4.2.10", "-bad", "v4.2.26"}, "give one scenario FILE or -seed N"},
+		{[]string{"bisect", "-good", "v4.2.10", "-bad", "v4.2.26", "-seed", "1", invalid}, "not both"},
+		{[]string{"bisect", "-good", "v4.2.10", "-bad", "v4.2.26", unknownKind}, unknownKind + ": invalid scenario"},
+		{[]string{"export"}, "give one scenario FILE"},
+		{[]string{"export", malformed}, malformed + ": decode scenario"},
+		{[]string{"export", "../../docs/findings/seed-3.json"}, "cannot tell the finding from the file name"},
+		{[]string{"export", "-finding", "F999", "../../docs/findings/F2-min.json"}, "no known issue F999"},
+		{[]string{"export", "-o", "x.go", "../../docs/findings/F2-min.json"}, "must end in _test.go"},
+		{[]string{"export", "-o", "-", "../../docs/findings/F1-min.json"}, "topology.backpressure_a: export cannot write this out yet"},
+		{[]string{"export", "-o", "-", "-invariant", "sfu.closed-all", "../../docs/findings/F2-min.json"}, `invariant "sfu.closed-all"`},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			code, out := runCapturingStderr(t, tt.args)
@@ -136,6 +156,9 @@ func TestHelpListsEveryFlag(t *testing.T) {
 		{[]string{"shrink", "-h"}, []string{"-seed", "-out", "-replays", "-pkg", "-test"}},
 		{[]string{"bench", "-h"}, []string{"-n", "-iterations"}},
 		{[]string{"report", "merge", "-h"}, []string{"-out"}},
+		{[]string{"matrix", "-h"}, []string{"-versions", "-n", "-seed", "-repeat", "-known", "-profile", "-cache", "-offline", "-workers", "-out", "-pkg", "-test", "-watchdog", "-timeout", "-quiet"}},
+		{[]string{"bisect", "-h"}, []string{"-good", "-bad", "-seed", "-repeat", "-known", "-cache", "-offline", "-out", "-pkg", "-test"}},
+		{[]string{"export", "-h"}, []string{"-finding", "-invariant", "-package", "-o"}},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			code, out := runCapturingStderr(t, tt.args)
@@ -164,7 +187,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 }
 
 func TestHelpExitsZero(t *testing.T) {
-	for _, args := range [][]string{{"-h"}, {"run", "-h"}, {"replay", "-h"}, {"shrink", "-h"}, {"list", "-h"}, {"report", "merge", "-h"}, {"bench", "-h"}} {
+	for _, args := range [][]string{{"-h"}, {"run", "-h"}, {"replay", "-h"}, {"shrink", "-h"}, {"list", "-h"}, {"report", "merge", "-h"}, {"bench", "-h"}, {"matrix", "-h"}, {"bisect", "-h"}, {"export", "-h"}} {
 		if got := run(args); got != exitOK {
 			t.Errorf("closesim %v exited %d, want 0", args, got)
 		}
