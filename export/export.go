@@ -33,6 +33,11 @@ import (
 //go:embed harness.go.txt
 var harness string
 
+// backpressure is the harness section for topology.backpressure_a/b.
+//
+//go:embed backpressure.go.txt
+var backpressure string
+
 // Checks maps the invariants an exported test can check to the harness
 // function that checks it.
 var Checks = map[string]string{
@@ -97,7 +102,12 @@ func Go(sc scenarios.Scenario, o Options) ([]byte, error) {
 	p("// It fails while the bug is present and passes once it is fixed. Edit it freely: the scenario's\n")
 	p("// steps are the calls in Test%s, and the world they run in is written out below them.\n", o.Finding)
 	p("package %s\n\n", o.Package)
-	p(`import (
+	bp := sc.Topology.BackpressureA != nil || sc.Topology.BackpressureB != nil
+	extraImports := ""
+	if bp {
+		extraImports = "\t\"github.com/pion/transport/v5/deadline\"\n"
+	}
+	b.WriteString(`import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -123,7 +133,8 @@ func Go(sc scenarios.Scenario, o Options) ([]byte, error) {
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/logging"
-	"github.com/pion/transport/v5/vnet"
+	"github.com/pion/transport/v5"
+` + extraImports + `	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 	"github.com/pion/webrtc/v4/pkg/rtcerr"
@@ -138,6 +149,23 @@ func Go(sc scenarios.Scenario, o Options) ([]byte, error) {
 	}
 	if sc.Topology.NAT != "" {
 		p("\t\tnat: %q,\n", sc.Topology.NAT)
+	}
+	if bp {
+		p("\t\twrapNet: withBackpressure(map[string]queueConfig{\n")
+		for _, q := range []struct {
+			peer string
+			b    *scenarios.Backpressure
+		}{{"A", sc.Topology.BackpressureA}, {"B", sc.Topology.BackpressureB}} {
+			if q.b == nil {
+				continue
+			}
+			p("\t\t\t%q: {queueBytes: %d, rate: %d", q.peer, q.b.QueueBytes, q.b.Rate)
+			if q.b.StallUntil != 0 {
+				p(", stallAfter: %s, stallUntil: %s", dur(q.b.StallAfter), dur(q.b.StallUntil))
+			}
+			p("},\n")
+		}
+		p("\t\t}),\n")
 	}
 	st := sc.Settings
 	if st.Trickle {
@@ -219,6 +247,9 @@ func Go(sc scenarios.Scenario, o Options) ([]byte, error) {
 	}
 	p("\t}, %s)\n}\n\n", check)
 	b.WriteString(harness)
+	if bp {
+		b.WriteString(backpressure)
+	}
 	out, err := format.Source(b.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("format the generated test: %w", err)
@@ -234,8 +265,6 @@ func supported(sc scenarios.Scenario) error {
 		bad   bool
 		field string
 	}{
-		{t.BackpressureA != nil, "topology.backpressure_a"},
-		{t.BackpressureB != nil, "topology.backpressure_b"},
 		{t.TURN, "topology.turn"},
 		{t.ExtraIPs, "topology.extra_ips"},
 		{t.SFUClients > 0, "topology.sfu_clients"},

@@ -85,9 +85,7 @@ func TestGoRefuses(t *testing.T) {
 		want    string
 	}{
 		{"turn", func(s *scenarios.Scenario) { s.Topology.TURN = true }, "", "", "topology.turn"},
-		{"backpressure", func(s *scenarios.Scenario) {
-			s.Topology.BackpressureB = &scenarios.Backpressure{QueueBytes: 2000, Rate: 2000}
-		}, "", "", "topology.backpressure_b"},
+		{"extra ips", func(s *scenarios.Scenario) { s.Topology.ExtraIPs = true }, "", "", "topology.extra_ips"},
 		{"udp mux", func(s *scenarios.Scenario) { s.Settings.UDPMux = true }, "", "", "settings.udp_mux"},
 		{"custom step", func(s *scenarios.Scenario) {
 			s.Steps = append(s.Steps, scenarios.Step{Kind: scenarios.KindCustom, Name: "x"})
@@ -122,5 +120,29 @@ func TestDur(t *testing.T) {
 		if got := dur(d); got != want {
 			t.Errorf("dur(%d) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// TestGoBackpressure: a queue on a peer's uplink brings the backpressure
+// section and its import, and only then.
+func TestGoBackpressure(t *testing.T) {
+	sc := base()
+	plain, err := Go(sc, Options{Finding: "F9", Invariant: "harness.no-wedge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Topology.BackpressureB = &scenarios.Backpressure{QueueBytes: 8602, Rate: 487515, StallAfter: scenarios.Duration(2e9), StallUntil: scenarios.Duration(5e9)}
+	src, err := Go(sc, Options{Finding: "F9", Invariant: "harness.no-wedge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(string(src)), " ")
+	for _, w := range []string{`wrapNet: withBackpressure(map[string]queueConfig{ "B": {queueBytes: 8602, rate: 487515, stallAfter: 2 * time.Second, stallUntil: 5 * time.Second}, }),`, `"github.com/pion/transport/v5/deadline"`, "type queueConn struct"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("the file lacks %q", w)
+		}
+	}
+	if strings.Contains(string(plain), "queueConn") || strings.Contains(string(plain), "/deadline") {
+		t.Errorf("a scenario without backpressure got the backpressure section")
 	}
 }

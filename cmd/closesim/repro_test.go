@@ -92,6 +92,14 @@ func TestExportedReproducers(t *testing.T) {
 		} else if !strings.Contains(r.output, reproSymptom[invariant[id]]) {
 			t.Errorf("%s: the reproducer failed without its check's message %q; output:\n%s", id, reproSymptom[invariant[id]], r.output)
 		}
+		// A wedge is the finding's own only if its stacks show the frames
+		// its known issue names.
+		k, _ := knownIssue(id)
+		for _, frame := range slices.Concat(k.Waiter, k.Holder, k.Stuck) {
+			if r.failed && !strings.Contains(r.output, frame) {
+				t.Errorf("%s: the reproducer's stacks lack %s, a frame of the finding's wedge", id, frame)
+			}
+		}
 	}
 	// Where closesim matrix shows a finding's scenario without it, its
 	// reproducer passes too: F6 (SCTP left "connected" after the remote's

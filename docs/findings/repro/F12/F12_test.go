@@ -36,6 +36,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/logging"
+	"github.com/pion/transport/v5"
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
@@ -91,7 +92,9 @@ type reproConfig struct {
 	interceptors bool // Pion's default interceptors
 	noDCHandlerB bool // B registers no OnDataChannel handler
 	detach       bool // SettingEngine.DetachDataChannels: channels are detached on open
-	settle       time.Duration
+	// wrapNet, if set, wraps a peer's network (backpressure).
+	wrapNet func(w *world, peer string, n transport.Net) transport.Net
+	settle  time.Duration
 	// probeFirst calls the close-time APIs on the closed peers before the
 	// check, not after it: the finding is what those calls leave behind.
 	probeFirst bool
@@ -311,8 +314,12 @@ func (w *world) newPeer(name, ip string, port int, cert webrtc.Certificate) *rep
 	if err != nil {
 		t.Fatal(err)
 	}
+	var nw transport.Net = vn
+	if w.cfg.wrapNet != nil {
+		nw = w.cfg.wrapNet(w, name, vn)
+	}
 	se := webrtc.SettingEngine{}
-	se.SetNet(vn)
+	se.SetNet(nw)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	if err := se.SetEphemeralUDPPortRange(uint16(port), uint16(port)); err != nil {
