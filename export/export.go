@@ -38,6 +38,11 @@ var harness string
 //go:embed backpressure.go.txt
 var backpressure string
 
+// turnSection is the harness section for topology.turn.
+//
+//go:embed turn.go.txt
+var turnSection string
+
 // Checks maps the invariants an exported test can check to the harness
 // function that checks it.
 var Checks = map[string]string{
@@ -48,6 +53,8 @@ var Checks = map[string]string{
 	"harness.no-wedge":               "checkNoWedge",
 	"api.rejected-after-close":       "checkRejectedAfterClose",
 	"remote.sctp-closed-after-abort": "checkSCTPClosedAfterAbort",
+	"remote.consent-failure":         "checkConsentFailure",
+	"leak.turn-allocations":          "checkNoTURNAllocations",
 }
 
 // Options say what to export.
@@ -91,6 +98,9 @@ func Go(sc scenarios.Scenario, o Options) ([]byte, error) {
 	if err := supported(sc); err != nil {
 		return nil, err
 	}
+	if o.Invariant == "leak.turn-allocations" && !sc.Topology.TURN {
+		return nil, fmt.Errorf("invariant %s: the scenario has no TURN relay (topology.turn)", o.Invariant)
+	}
 	var b bytes.Buffer
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("// Reproducer for closesim finding %s (invariant %s), written by closesim export from %s.\n", o.Finding, o.Invariant, o.Source)
@@ -105,7 +115,10 @@ func Go(sc scenarios.Scenario, o Options) ([]byte, error) {
 	bp := sc.Topology.BackpressureA != nil || sc.Topology.BackpressureB != nil
 	extraImports := ""
 	if bp {
-		extraImports = "\t\"github.com/pion/transport/v5/deadline\"\n"
+		extraImports += "\t\"github.com/pion/transport/v5/deadline\"\n"
+	}
+	if sc.Topology.TURN {
+		extraImports += "\tmrand \"math/rand/v2\"\n\t\"github.com/pion/turn/v5\"\n"
 	}
 	b.WriteString(`import (
 	"crypto/ecdsa"
@@ -122,6 +135,7 @@ func Go(sc scenarios.Scenario, o Options) ([]byte, error) {
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -149,6 +163,31 @@ func Go(sc scenarios.Scenario, o Options) ([]byte, error) {
 	}
 	if sc.Topology.NAT != "" {
 		p("\t\tnat: %q,\n", sc.Topology.NAT)
+	}
+	t := sc.Topology
+	flags := []struct {
+		on   bool
+		line string
+	}{
+		{t.ExtraIPs, "extraIPs: true,"},
+		{sc.Settings.UDPMux, "udpMux: true,"},
+		{sc.Settings.MultiUDPMux, "multiMux: true,"},
+		{sc.Settings.CloseMuxFirst, "closeMuxFirst: true,"},
+		{t.TURN, "startRelay: startTURN, iceServers: turnServers,"},
+		{sc.Settings.RelayOnly, "relayOnly: true,"},
+		{sc.Settings.ICELiteB, "iceLiteB: true,"},
+	}
+	for _, f := range flags {
+		if f.on {
+			p("\t\t%s\n", f.line)
+		}
+	}
+	if names := sc.Settings.Interceptors; len(names) > 0 {
+		p("\t\tregisterInterceptors: func(me *webrtc.MediaEngine, reg *interceptor.Registry) error {\n")
+		for _, n := range names {
+			p("\t\t\tif err := %s; err != nil {\n\t\t\t\treturn err\n\t\t\t}\n", interceptorCalls[n])
+		}
+		p("\t\t\treturn nil\n\t\t},\n")
 	}
 	if bp {
 		p("\t\twrapNet: withBackpressure(map[string]queueConfig{\n")
@@ -250,6 +289,9 @@ func Go(sc scenarios.Scenario, o Options) ([]byte, error) {
 	if bp {
 		b.WriteString(backpressure)
 	}
+	if sc.Topology.TURN {
+		b.WriteString(turnSection)
+	}
 	out, err := format.Source(b.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("format the generated test: %w", err)
@@ -265,12 +307,7 @@ func supported(sc scenarios.Scenario) error {
 		bad   bool
 		field string
 	}{
-		{t.TURN, "topology.turn"},
-		{t.ExtraIPs, "topology.extra_ips"},
 		{t.SFUClients > 0, "topology.sfu_clients"},
-		{st.UDPMux, "settings.udp_mux"},
-		{st.RelayOnly, "settings.relay_only"},
-		{len(st.Interceptors) > 0, "settings.interceptors"},
 		{st.DataChannelHandlerDelayB != 0, "settings.data_channel_handler_delay_b"},
 	}
 	for _, c := range checks {
@@ -284,8 +321,6 @@ func supported(sc scenarios.Scenario) error {
 			return &Unsupported{Field: fmt.Sprintf("steps[%d].kind %q", i, s.Kind)}
 		case s.Simulcast:
 			return &Unsupported{Field: fmt.Sprintf("steps[%d].simulcast", i)}
-		case s.Channel != nil && s.Channel.BufferedAmountLowThreshold != 0:
-			return &Unsupported{Field: fmt.Sprintf("steps[%d].channel.buffered_amount_low_threshold", i)}
 		}
 	}
 	return nil
@@ -353,7 +388,11 @@ func stepCall(s scenarios.Step, st scenarios.Settings) (string, error) {
 	label := strconv.Quote(s.Label)
 	switch s.Kind {
 	case scenarios.KindCreateDataChannel:
-		return fmt.Sprintf("w.createDataChannel(%s, %s, %s)", peer, label, channelInit(s.Channel)), nil
+		var low uint64
+		if s.Channel != nil {
+			low = s.Channel.BufferedAmountLowThreshold
+		}
+		return fmt.Sprintf("w.createDataChannel(%s, %s, %s, %d)", peer, label, channelInit(s.Channel), low), nil
 	case scenarios.KindOffer:
 		return fmt.Sprintf("w.offer(%s, %v)", peer, s.ICERestart), nil
 	case scenarios.KindAnswer:
@@ -392,6 +431,16 @@ func stepCall(s scenarios.Step, st scenarios.Settings) (string, error) {
 		return fmt.Sprintf("w.closeOn(%s, %q, %q)", peer, s.On, s.State), nil
 	}
 	return "", &Unsupported{Field: fmt.Sprintf("kind %q", s.Kind)}
+}
+
+// interceptorCalls register each of scenarios' interceptors as code.
+var interceptorCalls = map[scenarios.InterceptorName]string{
+	scenarios.InterceptorNACK:        "webrtc.ConfigureNack(me, reg)",
+	scenarios.InterceptorRTCPReports: "webrtc.ConfigureRTCPReports(reg)",
+	scenarios.InterceptorSimulcast:   "webrtc.ConfigureSimulcastExtensionHeaders(me)",
+	scenarios.InterceptorStats:       "webrtc.ConfigureStatsInterceptor(reg)",
+	scenarios.InterceptorTWCC:        "webrtc.ConfigureTWCCSender(me, reg)",
+	scenarios.InterceptorCCFB:        "webrtc.ConfigureCongestionControlFeedback(me, reg)",
 }
 
 // channelInit is the DataChannelInit literal of o ("nil" for none).

@@ -50,7 +50,7 @@ func TestGoWritesTheScenario(t *testing.T) {
 		`{action: "duplicate", delay: 16 * time.Millisecond, probability: 0.37, seed: 0x100000007},`,
 		"se.DisableCloseByDTLS(true)",
 		"_ = se.SetAnsweringDTLSRole(webrtc.DTLSRoleClient)",
-		`w.step(false, 0, false, func() error { return w.createDataChannel("A", "dc", nil) })`,
+		`w.step(false, 0, false, func() error { return w.createDataChannel("A", "dc", nil, 0) })`,
 		`w.step(false, 0, false, func() error { return w.offer("A", false) })`,
 		`w.step(false, 0, false, func() error { return w.apply("B") })`,
 		`w.step(true, 3, false, func() error { return w.closePeers("both", true, 1) })`,
@@ -84,9 +84,12 @@ func TestGoRefuses(t *testing.T) {
 		finding string
 		want    string
 	}{
-		{"turn", func(s *scenarios.Scenario) { s.Topology.TURN = true }, "", "", "topology.turn"},
-		{"extra ips", func(s *scenarios.Scenario) { s.Topology.ExtraIPs = true }, "", "", "topology.extra_ips"},
-		{"udp mux", func(s *scenarios.Scenario) { s.Settings.UDPMux = true }, "", "", "settings.udp_mux"},
+		{"sfu", func(s *scenarios.Scenario) { s.Topology.SFUClients = 2 }, "", "", "topology.sfu_clients"},
+		{"late handler", func(s *scenarios.Scenario) { s.Settings.DataChannelHandlerDelayB = scenarios.Duration(1e9) }, "", "", "settings.data_channel_handler_delay_b"},
+		{"simulcast", func(s *scenarios.Scenario) {
+			s.Steps = append(s.Steps, scenarios.Step{Kind: scenarios.KindAddTrack, Peer: scenarios.PeerA, Label: "v", Media: scenarios.MediaVideo, Simulcast: true})
+		}, "", "", "steps[4].simulcast"},
+		{"turn check without turn", func(*scenarios.Scenario) {}, "leak.turn-allocations", "", "no TURN relay"},
 		{"custom step", func(s *scenarios.Scenario) {
 			s.Steps = append(s.Steps, scenarios.Step{Kind: scenarios.KindCustom, Name: "x"})
 		}, "", "", `steps[4].kind "custom"`},

@@ -25,6 +25,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,8 +88,21 @@ type reproConfig struct {
 	noDCHandlerB bool // B registers no OnDataChannel handler
 	detach       bool // SettingEngine.DetachDataChannels: channels are detached on open
 	// wrapNet, if set, wraps a peer's network (backpressure).
-	wrapNet func(w *world, peer string, n transport.Net) transport.Net
-	settle  time.Duration
+	wrapNet       func(w *world, peer string, n transport.Net) transport.Net
+	extraIPs      bool // a second address per peer: A 10.0.0.11, B 10.0.0.12 (192.168.1.3 behind the NAT)
+	udpMux        bool // each peer gathers through an ICE UDPMux on its port, closed after the PeerConnection
+	multiMux      bool // the mux is an ice.MultiUDPMuxDefault, one UDPMux per address
+	closeMuxFirst bool // a closing peer's mux is closed right before its scenario close
+	// registerInterceptors, if set, registers these instead of Pion's
+	// default interceptors.
+	registerInterceptors func(me *webrtc.MediaEngine, reg *interceptor.Registry) error
+	// startRelay, if set, puts a TURN relay on the network (see below);
+	// iceServers and relayOnly configure the peers to use it.
+	startRelay func(w *world) relayServer
+	iceServers []webrtc.ICEServer
+	relayOnly  bool
+	iceLiteB   bool // B is an ICE-lite agent (set in settings too)
+	settle     time.Duration
 	// probeFirst calls the close-time APIs on the closed peers before the
 	// check, not after it: the finding is what those calls leave behind.
 	probeFirst bool
@@ -121,6 +135,9 @@ type world struct {
 	start  time.Time
 	router *vnet.Router
 	dups   []*vnet.DuplicationFilter // re-inject delayed and duplicated packets
+	relay  relayServer               // the TURN relay, if the scenario has one
+	torn   bool                      // teardown ran
+	down   bool                      // shutdown ran
 	a, b   *reproPeer
 
 	mu      sync.Mutex
@@ -135,22 +152,24 @@ type reproPeer struct {
 	name string
 	pc   *webrtc.PeerConnection
 
-	mu         sync.Mutex
-	changed    chan struct{}
-	seen       map[string]bool // states reached: "pc:connected", "dc:open/label"
-	inbox      []webrtc.SessionDescription
-	remoteSet  bool
-	pending    []webrtc.ICECandidateInit
-	dcs        map[string]*webrtc.DataChannel
-	detached   map[string]io.ReadWriteCloser
-	tracks     map[string]*webrtc.TrackLocalStaticSample
-	senders    map[string]*webrtc.RTPSender
-	closeCalls int
-	closedAt   time.Duration // when its first Close returned (-1: not yet)
-	closedSeq  int           // the number of events recorded before it returned
-	closeTook  time.Duration
-	armed      []armedClose
-	probes     []probeResult
+	mu           sync.Mutex
+	changed      chan struct{}
+	seen         map[string]bool // states reached: "pc:connected", "dc:open/label"
+	inbox        []webrtc.SessionDescription
+	remoteSet    bool
+	pending      []webrtc.ICECandidateInit
+	dcs          map[string]*webrtc.DataChannel
+	detached     map[string]io.ReadWriteCloser
+	tracks       map[string]*webrtc.TrackLocalStaticSample
+	senders      map[string]*webrtc.RTPSender
+	closeCalls   int
+	mux          io.Closer     // its ICE UDPMux, if the scenario has one
+	closedAt     time.Duration // when its first Close returned (-1: not yet)
+	closedSeq    int           // the number of events recorded before it returned
+	closeCallSeq int           // the number of events recorded before its first close started (-1: none)
+	closeTook    time.Duration
+	armed        []armedClose
+	probes       []probeResult
 }
 
 // probeResult is what one API call after close returned.
@@ -218,17 +237,59 @@ func runRepro(t *testing.T, cfg reproConfig, body func(w *world), check func(t *
 		if !cfg.probeFirst {
 			w.probe()
 		}
-		// Tear down what the scenario left open, so that the bubble ends.
-		for _, p := range []*reproPeer{w.a, w.b} {
-			_ = p.pc.Close()
-		}
-		time.Sleep(5 * time.Second)
-		for _, df := range w.dups {
-			_ = df.Close()
-		}
-		_ = w.router.Stop()
-		w.quiet()
+		w.shutdown()
 	})
+}
+
+// relayServer is the TURN relay as the world sees it.
+type relayServer interface {
+	liveAllocations() []string
+	Close() error
+}
+
+// teardown closes what the scenario left open, as closesim's harness
+// does: no armed close fires any more, the peers the scenario did not
+// close are GracefulClosed, then the applications' UDP muxes are closed,
+// and 5 s of virtual time pass.
+func (w *world) teardown() {
+	if w.torn {
+		return
+	}
+	w.torn = true
+	for _, p := range []*reproPeer{w.a, w.b} {
+		p.mu.Lock()
+		p.armed = nil
+		closed := p.closeCalls > 0
+		p.mu.Unlock()
+		if !closed {
+			_ = p.pc.GracefulClose()
+		}
+	}
+	for _, p := range []*reproPeer{w.a, w.b} {
+		if p.mux != nil {
+			_ = p.mux.Close()
+		}
+	}
+	time.Sleep(5 * time.Second)
+	w.quiet()
+}
+
+// shutdown stops the relay, the fault filters and the router, so that the
+// bubble can end: what is left after it is a leak.
+func (w *world) shutdown() {
+	w.teardown()
+	if w.down {
+		return
+	}
+	w.down = true
+	if w.relay != nil {
+		_ = w.relay.Close()
+	}
+	for _, df := range w.dups {
+		_ = df.Close()
+	}
+	_ = w.router.Stop()
+	w.quiet()
 }
 
 // certificates makes the peers' DTLS certificates once, deterministically,
@@ -271,6 +332,9 @@ func newWorld(t *testing.T, cfg reproConfig, certs [2]webrtc.Certificate) *world
 		t.Fatal(err)
 	}
 	w.router = router
+	if cfg.startRelay != nil {
+		w.relay = cfg.startRelay(w)
+	}
 	if len(cfg.faults) > 0 {
 		router.AddChunkFilter(w.faultFilter())
 	}
@@ -284,11 +348,15 @@ func newWorld(t *testing.T, cfg reproConfig, certs [2]webrtc.Certificate) *world
 
 func (w *world) newPeer(name, ip string, port int, cert webrtc.Certificate) *reproPeer {
 	t := w.t
-	private := ip
+	private, extra := ip, map[string]string{"A": "10.0.0.11", "B": "10.0.0.12"}[name]
 	if name == "B" && w.cfg.nat != "" {
-		private = "192.168.1.2"
+		private, extra = "192.168.1.2", "192.168.1.3"
 	}
-	vn, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{private}})
+	ips := []string{private}
+	if w.cfg.extraIPs {
+		ips = append(ips, extra)
+	}
+	vn, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: ips})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,24 +395,55 @@ func (w *world) newPeer(name, ip string, port int, cert webrtc.Certificate) *rep
 	if w.cfg.settings != nil {
 		w.cfg.settings(name, &se)
 	}
+	var mux io.Closer
+	if w.cfg.udpMux {
+		// The application's mux on the peer's one port; it closes it after
+		// the PeerConnection, as its owner would.
+		if w.cfg.multiMux {
+			m, err := ice.NewMultiUDPMuxFromPort(port, ice.UDPMuxFromPortWithNet(nw),
+				ice.UDPMuxFromPortWithInterfaceFilter(func(name string) bool { return name == "eth0" }),
+				ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4))
+			if err != nil {
+				t.Fatal(err)
+			}
+			se.SetICEUDPMux(m)
+			mux = m
+		} else {
+			conn, err := nw.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(private), Port: port})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn, Net: nw})
+			se.SetICEUDPMux(m)
+			mux = m
+		}
+	}
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
 	}
 	reg := &interceptor.Registry{}
-	if w.cfg.interceptors {
+	if w.cfg.registerInterceptors != nil {
+		if err := w.cfg.registerInterceptors(me, reg); err != nil {
+			t.Fatal(err)
+		}
+	} else if w.cfg.interceptors {
 		if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
 			t.Fatal(err)
 		}
 	}
 	api := webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg))
-	pc, err := api.NewPeerConnection(webrtc.Configuration{Certificates: []webrtc.Certificate{cert}})
+	conf := webrtc.Configuration{Certificates: []webrtc.Certificate{cert}, ICEServers: w.cfg.iceServers}
+	if w.cfg.relayOnly {
+		conf.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	pc, err := api.NewPeerConnection(conf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := &reproPeer{w: w, name: name, pc: pc, changed: make(chan struct{}), seen: map[string]bool{},
 		dcs: map[string]*webrtc.DataChannel{}, detached: map[string]io.ReadWriteCloser{},
-		tracks: map[string]*webrtc.TrackLocalStaticSample{}, senders: map[string]*webrtc.RTPSender{}, closedAt: -1}
+		tracks: map[string]*webrtc.TrackLocalStaticSample{}, senders: map[string]*webrtc.RTPSender{}, closedAt: -1, closeCallSeq: -1, mux: mux}
 	p.watch()
 	return p
 }
@@ -496,6 +595,14 @@ func (p *reproPeer) fire(on, detail string) {
 // closePC closes p's PeerConnection and records when its first close
 // returned and how long it took.
 func (p *reproPeer) closePC(graceful bool) {
+	p.w.mu.Lock()
+	callSeq := len(p.w.events)
+	p.w.mu.Unlock()
+	p.mu.Lock()
+	if p.closeCallSeq < 0 {
+		p.closeCallSeq = callSeq
+	}
+	p.mu.Unlock()
 	start := time.Now()
 	var err error
 	if graceful {
@@ -641,13 +748,23 @@ func (w *world) peer(name string) *reproPeer {
 	return w.a
 }
 
-func (w *world) createDataChannel(peer, label string, init *webrtc.DataChannelInit) error {
+// createDataChannel creates a channel; a lowThreshold above 0 sets its
+// buffered-amount-low threshold and records (and can close from)
+// OnBufferedAmountLow.
+func (w *world) createDataChannel(peer, label string, init *webrtc.DataChannelInit, lowThreshold uint64) error {
 	p := w.peer(peer)
 	dc, err := p.pc.CreateDataChannel(label, init)
 	if err != nil {
 		return err
 	}
 	p.addDataChannel(dc)
+	if lowThreshold > 0 {
+		dc.SetBufferedAmountLowThreshold(lowThreshold)
+		dc.OnBufferedAmountLow(func() {
+			w.record(p, "buffered amount low", false)
+			p.fire("buffered_amount_low", label)
+		})
+	}
 	return nil
 }
 
@@ -862,6 +979,15 @@ func (w *world) closePeers(peer string, graceful bool, concurrency int) error {
 	if peer == "both" {
 		targets = []*reproPeer{w.a, w.b}
 	}
+	if w.cfg.closeMuxFirst {
+		// The application stops its shared socket before the
+		// PeerConnection that still uses it.
+		for _, p := range targets {
+			if p.mux != nil {
+				_ = p.mux.Close()
+			}
+		}
+	}
 	var wg sync.WaitGroup
 	for _, p := range targets {
 		for range max(concurrency, 1) {
@@ -920,7 +1046,13 @@ func (w *world) faultFilter() vnet.ChunkFilter {
 		fmt.Fprintf(h, "|%d|%s|%s|%s", i, class, src, dst)
 		return float64(h.Sum64()>>11) / (1 << 53)
 	}
-	ipOf := map[string]string{"A": "10.0.0.1", "B": "10.0.0.2"}
+	ipsOf := map[string][]string{"A": {"10.0.0.1"}, "B": {"10.0.0.2"}}
+	if w.cfg.extraIPs {
+		ipsOf["A"] = append(ipsOf["A"], "10.0.0.11")
+		if w.cfg.nat == "" { // behind the NAT, B has one public address
+			ipsOf["B"] = append(ipsOf["B"], "10.0.0.12")
+		}
+	}
 	return func(c vnet.Chunk) bool {
 		if c.Network() != "udp" {
 			return true
@@ -941,7 +1073,7 @@ func (w *world) faultFilter() vnet.ChunkFilter {
 			switch {
 			case f.firstN > 0 && used[i] >= f.firstN:
 				continue
-			case f.from != "" && (src != ipOf[f.from] || dst != ipOf[map[string]string{"A": "B", "B": "A"}[f.from]]):
+			case f.from != "" && (!slices.Contains(ipsOf[f.from], src) || !slices.Contains(ipsOf[map[string]string{"A": "B", "B": "A"}[f.from]], dst)):
 				continue
 			case elapsed < f.after || f.until > 0 && elapsed >= f.until:
 				continue
@@ -1095,15 +1227,11 @@ func checkCloseBounded(t *testing.T, w *world) {
 // checkNoLeakedGoroutines (closesim's leak.goroutines): once both peers
 // are closed and the network is idle, no Pion goroutine is left.
 func checkNoLeakedGoroutines(t *testing.T, w *world) {
-	for _, p := range []*reproPeer{w.a, w.b} {
-		_ = p.pc.Close()
-	}
-	time.Sleep(5 * time.Second)
-	w.quiet()
+	w.shutdown()
 	buf := make([]byte, 1<<22)
 	buf = buf[:runtime.Stack(buf, true)]
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "github.com/pion/") && !strings.Contains(g, ".runRepro") && !strings.Contains(g, "vnet.(*Router)") {
+		if strings.Contains(g, "github.com/pion/") && !strings.Contains(g, ".runRepro") {
 			t.Errorf("goroutine left after both peers closed:\n%s", g)
 		}
 	}
@@ -1150,6 +1278,53 @@ func checkSCTPClosedAfterAbort(t *testing.T, w *world) {
 				}
 				break
 			}
+		}
+	}
+}
+
+// checkConsentFailure (closesim's remote.consent-failure): with
+// DisableCloseByDTLS, a surviving full ICE agent that was connected when
+// its remote closed goes "disconnected" and then "failed" before the end.
+func checkConsentFailure(t *testing.T, w *world) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, s := range []*reproPeer{w.a, w.b} {
+		r := s.other()
+		s.mu.Lock()
+		survived := s.closeCalls == 0
+		s.mu.Unlock()
+		r.mu.Lock()
+		at := r.closeCallSeq
+		r.mu.Unlock()
+		if !survived || at < 0 || s == w.b && w.cfg.iceLiteB {
+			continue
+		}
+		ice := ""
+		for _, e := range w.events[:at] {
+			if e.peer == s.name && strings.HasPrefix(e.what, "ice ") {
+				ice = e.what
+			}
+		}
+		if ice != "ice connected" && ice != "ice completed" {
+			continue
+		}
+		disc, failed := false, false
+		for _, e := range w.events[at:] {
+			if e.peer != s.name {
+				continue
+			}
+			switch {
+			case e.what == "ice disconnected":
+				disc = true
+			case e.what == "ice failed" && disc:
+				failed = true
+			}
+		}
+		switch {
+		case !disc:
+			t.Errorf("%s: ICE never went \"disconnected\" after %s closed", s.name, r.name)
+		case !failed:
+			t.Errorf("%s: ICE went \"disconnected\" but never \"failed\" after %s closed", s.name, r.name)
 		}
 	}
 }
