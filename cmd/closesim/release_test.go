@@ -460,3 +460,32 @@ func TestShippedKnownIssuesParse(t *testing.T) {
 		runs = k.Seen.Runs
 	}
 }
+
+// TestMatrixUserSuite: the matrix builds a user's suite (-pkg/-test) the
+// same way, here examples/echo's TestCloseSweep on generated seeds.
+func TestMatrixUserSuite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the example's test binary in a scratch module")
+	}
+	out := t.TempDir()
+	args := []string{"matrix", "-versions", "v4.2.26", "-offline", "-quiet", "-workers", "2", "-n", "4", "-pkg", "../../examples/echo", "-test", "TestCloseSweep", "-out", out, "-cache", t.TempDir()}
+	if code := run(args); code != exitOK {
+		t.Fatalf("closesim %v exited %d", args, code)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "matrix.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m matrix
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.Target, "examples/echo TestCloseSweep") || len(m.Scenarios) != 4 || len(m.Releases) != 1 {
+		t.Fatalf("matrix %+v", m)
+	}
+	for _, sc := range m.Scenarios {
+		if c := m.Releases[0].Cells[sc]; c.Runs != 1 || c.Verdict == "" || strings.HasPrefix(c.Verdict, "crash") {
+			t.Errorf("%s: %+v", sc, c)
+		}
+	}
+}
