@@ -489,3 +489,53 @@ func TestMatrixUserSuite(t *testing.T) {
 		}
 	}
 }
+
+// TestBisectRealReleases bisects F6's scenario between v4.2.11 and
+// v4.2.12, two real builds: v4.2.12 is the first release with F6, and of
+// the modules it moved pion/ice alone flips it (at v4.2.4, when the ice
+// releases in between can be built). It needs both releases' modules in
+// the module cache, or CLOSESIM_DOWNLOAD=1 to download them.
+func TestBisectRealReleases(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two Pion releases")
+	}
+	offline := os.Getenv("CLOSESIM_DOWNLOAD") == ""
+	for _, v := range []string{"v4.2.11", "v4.2.12"} {
+		if _, err := releaseRequirements(v, offline); err != nil {
+			t.Skipf("%s is not in the module cache (CLOSESIM_DOWNLOAD=1 downloads it): %v", v, err)
+		}
+	}
+	out := t.TempDir()
+	args := []string{"bisect", "-good", "v4.2.11", "-bad", "v4.2.12", "-quiet", "-workers", "1", "-out", out}
+	if offline {
+		args = append(args, "-offline")
+	}
+	args = append(args, "../../docs/findings/F6-min.json")
+	if code := run(args); code != exitOK {
+		t.Fatalf("closesim %v exited %d", args, code)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "bisect.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep bisectReport
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Release.First != "v4.2.12" || rep.OldVerdict == rep.NewVerdict || !strings.Contains(rep.NewVerdict, "F6") {
+		t.Fatalf("bisect %+v", rep)
+	}
+	if rep.ReleaseNotes != "https://github.com/pion/webrtc/releases/tag/v4.2.12" {
+		t.Errorf("release notes %s", rep.ReleaseNotes)
+	}
+	moved := strings.Join(rep.Moved, "; ")
+	if !strings.Contains(moved, "github.com/pion/ice/v4 v4.2.2 -> v4.2.5") {
+		t.Errorf("moved %q, want ice v4.2.2 -> v4.2.5 among them", moved)
+	}
+	// The ice releases between may be missing offline; with them, the
+	// module bisect lands on v4.2.4.
+	if rep.Module == "github.com/pion/ice/v4" && rep.ModuleRange.First != "v4.2.4" && !offline {
+		t.Errorf("module range %+v, want ice v4.2.4 first", rep.ModuleRange)
+	}
+	t.Logf("%s", rep.Conclusion)
+}
