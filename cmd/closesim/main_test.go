@@ -90,7 +90,7 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{[]string{"export", "../../docs/findings/seed-3.json"}, "cannot tell the finding from the file name"},
 		{[]string{"export", "-finding", "F999", "../../docs/findings/F2-min.json"}, "no known issue F999"},
 		{[]string{"export", "-o", "x.go", "../../docs/findings/F2-min.json"}, "must end in _test.go"},
-		{[]string{"export", "-o", "-", "../../docs/findings/F1-min.json"}, "topology.backpressure_a: export cannot write this out yet"},
+		{[]string{"export", "-o", "-", "../../docs/findings/F30-min.json"}, "steps[0].simulcast: export cannot write this out yet"},
 		{[]string{"export", "-o", "-", "-invariant", "sfu.closed-all", "../../docs/findings/F2-min.json"}, `invariant "sfu.closed-all"`},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
