@@ -43,6 +43,11 @@ var backpressure string
 //go:embed turn.go.txt
 var turnSection string
 
+// simulcastSection is the harness section for simulcast add_track steps.
+//
+//go:embed simulcast.go.txt
+var simulcastSection string
+
 // Checks maps the invariants an exported test can check to the harness
 // function that checks it.
 var Checks = map[string]string{
@@ -120,6 +125,10 @@ func Go(sc scenarios.Scenario, o Options) ([]byte, error) {
 	if sc.Topology.TURN {
 		extraImports += "\tmrand \"math/rand/v2\"\n\t\"github.com/pion/turn/v5\"\n"
 	}
+	simulcast := slices.ContainsFunc(sc.Steps, func(s scenarios.Step) bool { return s.Simulcast })
+	if simulcast {
+		extraImports += "\t\"github.com/pion/rtp\"\n\t\"github.com/pion/sdp/v3\"\n"
+	}
 	b.WriteString(`import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -176,6 +185,8 @@ func Go(sc scenarios.Scenario, o Options) ([]byte, error) {
 		{t.TURN, "startRelay: startTURN, iceServers: turnServers,"},
 		{sc.Settings.RelayOnly, "relayOnly: true,"},
 		{sc.Settings.ICELiteB, "iceLiteB: true,"},
+		{simulcast, "writeLayers: writeSimulcast,"},
+		{simulcast && !slices.Contains(sc.Settings.Interceptors, scenarios.InterceptorSimulcast), "simulcast: true,"},
 	}
 	for _, f := range flags {
 		if f.on {
@@ -292,6 +303,9 @@ func Go(sc scenarios.Scenario, o Options) ([]byte, error) {
 	if sc.Topology.TURN {
 		b.WriteString(turnSection)
 	}
+	if simulcast {
+		b.WriteString(simulcastSection)
+	}
 	out, err := format.Source(b.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("format the generated test: %w", err)
@@ -319,8 +333,6 @@ func supported(sc scenarios.Scenario) error {
 		switch {
 		case s.Kind == scenarios.KindCustom:
 			return &Unsupported{Field: fmt.Sprintf("steps[%d].kind %q", i, s.Kind)}
-		case s.Simulcast:
-			return &Unsupported{Field: fmt.Sprintf("steps[%d].simulcast", i)}
 		}
 	}
 	return nil
@@ -416,7 +428,7 @@ func stepCall(s scenarios.Step, st scenarios.Settings) (string, error) {
 	case scenarios.KindCloseDataChannel:
 		return fmt.Sprintf("w.closeDataChannel(%s, %s, %v)", peer, label, s.Mode == scenarios.ModeGraceful), nil
 	case scenarios.KindAddTrack:
-		return fmt.Sprintf("w.addTrack(%s, %s, %q, %q)", peer, label, s.Media, s.Direction), nil
+		return fmt.Sprintf("w.addTrack(%s, %s, %q, %q, %v)", peer, label, s.Media, s.Direction, s.Simulcast), nil
 	case scenarios.KindWriteMedia:
 		return fmt.Sprintf("w.writeMedia(%s, %s, %d, %d, %s)", peer, label, s.Count, s.Size, dur(s.Duration)), nil
 	case scenarios.KindRemoveTrack:

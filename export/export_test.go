@@ -86,9 +86,6 @@ func TestGoRefuses(t *testing.T) {
 	}{
 		{"sfu", func(s *scenarios.Scenario) { s.Topology.SFUClients = 2 }, "", "", "topology.sfu_clients"},
 		{"late handler", func(s *scenarios.Scenario) { s.Settings.DataChannelHandlerDelayB = scenarios.Duration(1e9) }, "", "", "settings.data_channel_handler_delay_b"},
-		{"simulcast", func(s *scenarios.Scenario) {
-			s.Steps = append(s.Steps, scenarios.Step{Kind: scenarios.KindAddTrack, Peer: scenarios.PeerA, Label: "v", Media: scenarios.MediaVideo, Simulcast: true})
-		}, "", "", "steps[4].simulcast"},
 		{"turn check without turn", func(*scenarios.Scenario) {}, "leak.turn-allocations", "", "no TURN relay"},
 		{"custom step", func(s *scenarios.Scenario) {
 			s.Steps = append(s.Steps, scenarios.Step{Kind: scenarios.KindCustom, Name: "x"})

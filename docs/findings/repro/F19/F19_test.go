@@ -119,8 +119,12 @@ type reproConfig struct {
 	startRelay func(w *world) relayServer
 	iceServers []webrtc.ICEServer
 	relayOnly  bool
-	iceLiteB   bool // B is an ICE-lite agent (set in settings too)
-	settle     time.Duration
+	// simulcast registers the simulcast header extensions; writeLayers
+	// writes one sample on a simulcast track's layers.
+	simulcast   bool
+	writeLayers func(p *reproPeer, label string, data []byte, every time.Duration) error
+	iceLiteB    bool // B is an ICE-lite agent (set in settings too)
+	settle      time.Duration
 	// probeFirst calls the close-time APIs on the closed peers before the
 	// check, not after it: the finding is what those calls leave behind.
 	probeFirst bool
@@ -179,6 +183,8 @@ type reproPeer struct {
 	dcs          map[string]*webrtc.DataChannel
 	detached     map[string]io.ReadWriteCloser
 	tracks       map[string]*webrtc.TrackLocalStaticSample
+	layers       map[string][]*webrtc.TrackLocalStaticRTP // simulcast layers
+	seq          map[string]uint16                        // simulcast: the last RTP sequence number
 	senders      map[string]*webrtc.RTPSender
 	closeCalls   int
 	mux          io.Closer     // its ICE UDPMux, if the scenario has one
@@ -440,6 +446,11 @@ func (w *world) newPeer(name, ip string, port int, cert webrtc.Certificate) *rep
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
 	}
+	if w.cfg.simulcast {
+		if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
+			t.Fatal(err)
+		}
+	}
 	reg := &interceptor.Registry{}
 	if w.cfg.registerInterceptors != nil {
 		if err := w.cfg.registerInterceptors(me, reg); err != nil {
@@ -461,7 +472,7 @@ func (w *world) newPeer(name, ip string, port int, cert webrtc.Certificate) *rep
 	}
 	p := &reproPeer{w: w, name: name, pc: pc, changed: make(chan struct{}), seen: map[string]bool{},
 		dcs: map[string]*webrtc.DataChannel{}, detached: map[string]io.ReadWriteCloser{},
-		tracks: map[string]*webrtc.TrackLocalStaticSample{}, senders: map[string]*webrtc.RTPSender{}, closedAt: -1, closeCallSeq: -1, mux: mux}
+		tracks: map[string]*webrtc.TrackLocalStaticSample{}, layers: map[string][]*webrtc.TrackLocalStaticRTP{}, seq: map[string]uint16{}, senders: map[string]*webrtc.RTPSender{}, closedAt: -1, closeCallSeq: -1, mux: mux}
 	p.watch()
 	return p
 }
@@ -906,31 +917,55 @@ func (w *world) closeDataChannel(peer, label string, graceful bool) error {
 	return dc.Close()
 }
 
-func (w *world) addTrack(peer, label, media, direction string) error {
+// addTrack adds a track (Opus or VP8); simulcast, three layers with RIDs
+// q, h and f, each written as RTP by writeMedia (see writeSimulcast).
+func (w *world) addTrack(peer, label, media, direction string, simulcast bool) error {
 	p := w.peer(peer)
-	kind, mime := webrtc.RTPCodecTypeAudio, webrtc.MimeTypeOpus
+	kind, codec := webrtc.RTPCodecTypeAudio, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
 	if media == "video" {
-		kind, mime = webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8
+		kind, codec = webrtc.RTPCodecTypeVideo, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
 	}
 	if direction == "recvonly" {
 		_, err := p.pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
 		return err
 	}
-	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: mime}, label, "repro-"+peer)
-	if err != nil {
-		return err
+	var track *webrtc.TrackLocalStaticSample
+	var layers []*webrtc.TrackLocalStaticRTP
+	var first webrtc.TrackLocal
+	var err error
+	if simulcast {
+		for _, rid := range []string{"q", "h", "f"} {
+			l, err := webrtc.NewTrackLocalStaticRTP(codec, label, "repro-"+peer, webrtc.WithRTPStreamID(rid))
+			if err != nil {
+				return err
+			}
+			layers = append(layers, l)
+		}
+		first = layers[0]
+	} else {
+		if track, err = webrtc.NewTrackLocalStaticSample(codec, label, "repro-"+peer); err != nil {
+			return err
+		}
+		first = track
 	}
 	var sender *webrtc.RTPSender
 	switch direction {
 	case "":
-		sender, err = p.pc.AddTrack(track)
+		if sender, err = p.pc.AddTrack(first); err != nil {
+			return err
+		}
+		for _, l := range layers[min(1, len(layers)):] {
+			if err = sender.AddEncoding(l); err != nil {
+				return err
+			}
+		}
 	default:
 		dir := webrtc.RTPTransceiverDirectionSendrecv
 		if direction == "sendonly" {
 			dir = webrtc.RTPTransceiverDirectionSendonly
 		}
 		var tr *webrtc.RTPTransceiver
-		tr, err = p.pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: dir})
+		tr, err = p.pc.AddTransceiverFromTrack(first, webrtc.RTPTransceiverInit{Direction: dir})
 		if tr != nil {
 			sender = tr.Sender()
 		}
@@ -939,7 +974,7 @@ func (w *world) addTrack(peer, label, media, direction string) error {
 		return err
 	}
 	p.mu.Lock()
-	p.tracks[label], p.senders[label] = track, sender
+	p.tracks[label], p.senders[label], p.layers[label] = track, sender, layers
 	p.mu.Unlock()
 	go func() { // read RTCP, as an application must
 		buf := make([]byte, 1500)
@@ -955,13 +990,19 @@ func (w *world) addTrack(peer, label, media, direction string) error {
 func (w *world) writeMedia(peer, label string, count, size int, every time.Duration) error {
 	p := w.peer(peer)
 	p.mu.Lock()
-	track := p.tracks[label]
+	track, layered := p.tracks[label], len(p.layers[label]) > 0
 	p.mu.Unlock()
-	if track == nil {
+	if track == nil && !layered {
 		return fmt.Errorf("%s has no track %q", peer, label)
 	}
 	for range count {
-		if err := track.WriteSample(media.Sample{Data: make([]byte, size), Duration: every}); err != nil {
+		var err error
+		if layered {
+			err = w.cfg.writeLayers(p, label, make([]byte, size), every)
+		} else {
+			err = track.WriteSample(media.Sample{Data: make([]byte, size), Duration: every})
+		}
+		if err != nil {
 			return err
 		}
 		time.Sleep(every)
