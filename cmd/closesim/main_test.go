@@ -34,6 +34,7 @@ func TestBadInputExitsTwo(t *testing.T) {
 	invalid := file("invalid.json", `{"version": 1, "steps": []}`)
 	badCorpus := file("corpus", "go test fuzz v1\nstring(\"x\")\n")
 	badCorpusValue := file("corpus2", "go test fuzz v1\n[]byte(\"x)\n")
+	sfu := file("sfu.json", `{"version": 1, "topology": {"port_a": 10000, "port_b": 20000, "sfu_clients": 1}, "steps": [{"kind": "close", "peer": "A", "mode": "close"}]}`)
 	for _, tt := range []struct {
 		args []string
 		want string // in the one line, after "closesim <command>: "
@@ -90,7 +91,7 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{[]string{"export", "../../docs/findings/seed-3.json"}, "cannot tell the finding from the file name"},
 		{[]string{"export", "-finding", "F999", "../../docs/findings/F2-min.json"}, "no known issue F999"},
 		{[]string{"export", "-o", "x.go", "../../docs/findings/F2-min.json"}, "must end in _test.go"},
-		{[]string{"export", "-o", "-", "../../docs/findings/F30-min.json"}, "steps[0].simulcast: export cannot write this out yet"},
+		{[]string{"export", "-o", "-", "-finding", "F2", sfu}, "topology.sfu_clients: export cannot write this out yet"},
 		{[]string{"export", "-o", "-", "-invariant", "sfu.closed-all", "../../docs/findings/F2-min.json"}, `invariant "sfu.closed-all"`},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
