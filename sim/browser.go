@@ -11,6 +11,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/rtcerr"
 
 	"github.com/closesim/closesim/facts"
 	"github.com/closesim/closesim/internal/browser"
@@ -198,6 +199,15 @@ func RunBrowser(b *browser.Browser, sc scenarios.BrowserScenario, rep int, windo
 	}
 	time.Sleep(window)
 
+	switch {
+	case sc.Closer == "pion":
+		run.Pion.Probes = pion.probe()
+	case sc.Mode == "close":
+		if run.Browser.Probes, err = page.Probe(); err != nil {
+			run.Err = err.Error()
+			return run
+		}
+	}
 	final := pion.state()
 	run.Pion.Final = &final
 	pion.mu.Lock()
@@ -231,6 +241,38 @@ func RunBrowser(b *browser.Browser, sc scenarios.BrowserScenario, rep int, windo
 		run.Pion.Noticed, run.Pion.NoticedBy = noticed(run.Pion.Events)
 	}
 	return run
+}
+
+// probe calls, after close, the Pion methods that match those the W3C
+// spec guards with [[IsClosed]] (named as in JavaScript, as the page's
+// probes are) and returns what each did.
+func (p *loopbackPeer) probe() map[string]string {
+	pc := p.pc
+	out := map[string]string{}
+	do := func(name string, err error) {
+		var ise *rtcerr.InvalidStateError
+		switch {
+		case err == nil:
+			out[name] = "no error"
+		case errors.As(err, &ise):
+			out[name] = "InvalidStateError"
+		default:
+			out[name] = "error: " + err.Error()
+		}
+	}
+	_, err := pc.CreateOffer(nil)
+	do("createOffer", err)
+	_, err = pc.CreateAnswer(nil)
+	do("createAnswer", err)
+	do("setLocalDescription", pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer}))
+	do("setRemoteDescription", pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: "v=0\r\n"}))
+	do("addIceCandidate", pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: "candidate:1 1 udp 2130706431 127.0.0.1 9 typ host"}))
+	_, err = pc.CreateDataChannel("after-close", nil)
+	do("createDataChannel", err)
+	_, err = pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio)
+	do("addTransceiver", err)
+	do("setConfiguration", pc.SetConfiguration(webrtc.Configuration{}))
+	return out
 }
 
 // connectBrowser runs the scenario up to its close phase.

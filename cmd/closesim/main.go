@@ -13,6 +13,7 @@
 //	closesim matrix -versions LIST [-pkg PKG -test TEST] [-n N | FILE|DIR...] [-out DIR]
 //	closesim bisect -good vX -bad vY [-pkg PKG -test TEST] (FILE | -seed N)
 //	closesim export [-finding ID] [-o FILE] FILE
+//	closesim browser [-n N] [-repeat K] [-window D] [-out DIR]
 //	closesim bench
 //
 // Exit codes: 0 no failures, 1 failures (known issues do not count), 2 usage
@@ -61,6 +62,7 @@ usage:
   closesim matrix  run the same scenarios against several Pion releases, write matrix.md
   closesim bisect  find the Pion release (and pion module) that changed a scenario's verdict
   closesim export  write a scenario as a standalone Go test that needs only Pion
+  closesim browser the same close scenarios against headless Chromium (real time)
   closesim bench   measure closesim against Pion alone on this machine
 
 Run 'closesim <command> -h' for a command's flags.`
@@ -78,7 +80,7 @@ func run(args []string) int {
 		return exitOK
 	}
 	cmds := map[string]func([]string) error{
-		"run": cmdRun, "matrix": cmdMatrix, "bisect": cmdBisect, "export": cmdExport, "replay": cmdReplay, "shrink": cmdShrink, "list": cmdList, "report": cmdReport, "bench": cmdBench,
+		"run": cmdRun, "matrix": cmdMatrix, "bisect": cmdBisect, "export": cmdExport, "browser": cmdBrowser, "replay": cmdReplay, "shrink": cmdShrink, "list": cmdList, "report": cmdReport, "bench": cmdBench,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -86,6 +86,10 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{[]string{"bisect", "-good", "v4.2.10", "-bad", "v4.2.26"}, "give one scenario FILE or -seed N"},
 		{[]string{"bisect", "-good", "v4.2.10", "-bad", "v4.2.26", "-seed", "1", invalid}, "not both"},
 		{[]string{"bisect", "-good", "v4.2.10", "-bad", "v4.2.26", unknownKind}, unknownKind + ": invalid scenario"},
+		{[]string{"browser", "-n", "0"}, "-n must be >= 1"},
+		{[]string{"browser", "-repeat", "0"}, "-repeat must be >= 1"},
+		{[]string{"browser", "-window", "0s"}, "-window must be > 0"},
+		{[]string{"browser", "extra"}, "unexpected arguments: extra"},
 		{[]string{"export"}, "give one scenario FILE"},
 		{[]string{"export", malformed}, malformed + ": decode scenario"},
 		{[]string{"export", "../../docs/findings/seed-3.json"}, "cannot tell the finding from the file name"},
@@ -160,6 +164,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 		{[]string{"matrix", "-h"}, []string{"-versions", "-n", "-seed", "-repeat", "-known", "-profile", "-cache", "-offline", "-workers", "-out", "-pkg", "-test", "-watchdog", "-timeout", "-quiet"}},
 		{[]string{"bisect", "-h"}, []string{"-good", "-bad", "-seed", "-repeat", "-known", "-cache", "-offline", "-out", "-pkg", "-test"}},
 		{[]string{"export", "-h"}, []string{"-finding", "-invariant", "-package", "-o"}},
+		{[]string{"browser", "-h"}, []string{"-n", "-seed", "-repeat", "-window", "-out"}},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			code, out := runCapturingStderr(t, tt.args)
@@ -188,7 +193,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 }
 
 func TestHelpExitsZero(t *testing.T) {
-	for _, args := range [][]string{{"-h"}, {"run", "-h"}, {"replay", "-h"}, {"shrink", "-h"}, {"list", "-h"}, {"report", "merge", "-h"}, {"bench", "-h"}, {"matrix", "-h"}, {"bisect", "-h"}, {"export", "-h"}} {
+	for _, args := range [][]string{{"-h"}, {"run", "-h"}, {"replay", "-h"}, {"shrink", "-h"}, {"list", "-h"}, {"report", "merge", "-h"}, {"bench", "-h"}, {"matrix", "-h"}, {"bisect", "-h"}, {"export", "-h"}, {"browser", "-h"}} {
 		if got := run(args); got != exitOK {
 			t.Errorf("closesim %v exited %d, want 0", args, got)
 		}

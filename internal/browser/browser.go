@@ -195,6 +195,15 @@ func (p *Peer) CloseOn(on, state string) error {
 // ClosePC calls the page's RTCPeerConnection.close().
 func (p *Peer) ClosePC() error { return p.call("cs.close()", nil) }
 
+// Probe calls, after close, the methods the W3C spec guards with
+// [[IsClosed]] and returns what each did: "no error" or the error's name
+// ("InvalidStateError" is what the spec asks).
+func (p *Peer) Probe() (map[string]string, error) {
+	var out map[string]string
+	err := p.call("cs.probe()", &out)
+	return out, err
+}
+
 // Mark records a mark event in the page and returns its page time (ms).
 func (p *Peer) Mark(name string) (float64, error) {
 	var t float64

@@ -65,6 +65,22 @@
     };
     return st;
   };
+  // probe calls, after close, the methods W3C guards with [[IsClosed]], and
+  // returns what each did: "no error" or the error's name.
+  cs.probe = async () => {
+    const out = {};
+    const tryAsync = async (name, f) => { try { await f(); out[name] = 'no error'; } catch (e) { out[name] = e.name; } };
+    const trySync = (name, f) => { try { f(); out[name] = 'no error'; } catch (e) { out[name] = e.name; } };
+    await tryAsync('createOffer', () => cs.pc.createOffer());
+    await tryAsync('createAnswer', () => cs.pc.createAnswer());
+    await tryAsync('setLocalDescription', () => cs.pc.setLocalDescription({ type: 'offer', sdp: '' }));
+    await tryAsync('setRemoteDescription', () => cs.pc.setRemoteDescription({ type: 'offer', sdp: 'v=0\r\n' }));
+    await tryAsync('addIceCandidate', () => cs.pc.addIceCandidate({ candidate: 'candidate:1 1 udp 2130706431 127.0.0.1 9 typ host', sdpMid: '0' }));
+    trySync('createDataChannel', () => cs.pc.createDataChannel('after-close'));
+    trySync('addTransceiver', () => cs.pc.addTransceiver('audio'));
+    trySync('setConfiguration', () => cs.pc.setConfiguration({}));
+    return out;
+  };
   cs.mark = (name) => { rec('mark', name); return now(); };
   cs.record = () => ({ events: cs.events, state: cs.state(), afterClose: cs.afterClose || null, closedAt: cs.closedAt });
   window.cs = cs;

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/closesim/closesim/facts"
+	"github.com/closesim/closesim/report"
+)
+
+// browserTest is the test in closesim's fuzz package that runs browser
+// scenarios (fuzz/browser_test.go).
+const browserTest = "TestBrowserSweep"
+
+func cmdBrowser(args []string) error {
+	fs := newFlags("browser", "browser [-n N] [-seed S] [-repeat K] [-window D] [-out DIR]\n\nRuns generated close scenarios between a Pion peer on loopback UDP and headless Chromium (Debian's\nchromium package, or $CLOSESIM_CHROMIUM), each K times: real time against a real browser, so not\ndeterministic; browser.md reports how often each outcome occurred, what each side observed when\nPion closed and when Chromium closed, how soon the other side noticed, the W3C close algorithm on\neach implementation's own close, and every difference, triaged.")
+	n := fs.Int("n", 200, "scenarios (seeds -seed, -seed+1, ...)")
+	seed := fs.Uint64("seed", 0, "first seed")
+	repeat := fs.Int("repeat", 3, "runs of each scenario")
+	window := fs.Duration("window", 2*time.Second, "how long each run observes both sides after the close")
+	out := fs.String("out", "closesim-browser", "report directory: browser.md, browser.json, runs.jsonl")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usagef("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	case *n < 1:
+		return usagef("-n must be >= 1, got %d", *n)
+	case *repeat < 1:
+		return usagef("-repeat must be >= 1, got %d", *repeat)
+	case *window <= 0:
+		return usagef("-window must be > 0, got %s", *window)
+	}
+	chromium, err := chromiumVersion()
+	if err != nil {
+		return usagef("%v", err)
+	}
+	dir, err := absPath(*out)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("report directory: %w", err)
+	}
+	runs := filepath.Join(dir, "runs.jsonl")
+	if err := os.Remove(runs); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	start := time.Now()
+	tg := target{pkg: defaultPkg, test: browserTest}
+	testErr := withBinary(tg, nil, func(bin string) error {
+		return runTest(bin, browserTest, []string{"-test.timeout=0",
+			fmt.Sprintf("-closesim.browser.n=%d", *n), fmt.Sprintf("-closesim.browser.seed=%d", *seed),
+			fmt.Sprintf("-closesim.browser.repeat=%d", *repeat), "-closesim.browser.window=" + window.String(),
+			"-closesim.browser.out=" + runs})
+	})
+	sw := report.BrowserSweep{
+		Command:  fmt.Sprintf("closesim browser -n %d -seed %d -repeat %d -window %s", *n, *seed, *repeat, *window),
+		Chromium: chromium, PionVersion: pionVersion(), Window: *window, Wall: time.Since(start),
+	}
+	if sw.Runs, err = readBrowserRuns(runs); err != nil {
+		return err
+	}
+	if err := writeBrowserReports(dir, sw); err != nil {
+		return err
+	}
+	fmt.Printf("closesim browser: %d runs in %s; report: %s (browser.md, browser.json, runs.jsonl)\n", len(sw.Runs), sw.Wall.Round(time.Second), *out)
+	return testErr
+}
+
+// chromiumVersion names the Chromium the browser tests will find.
+func chromiumVersion() (string, error) {
+	path := os.Getenv("CLOSESIM_CHROMIUM")
+	if path == "" {
+		for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+			if p, err := exec.LookPath(name); err == nil {
+				path = p
+				break
+			}
+		}
+	}
+	if path == "" {
+		return "", fmt.Errorf("no Chromium found (install Debian's chromium package, or set CLOSESIM_CHROMIUM to its path)")
+	}
+	out, err := exec.Command(path, "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("%s --version: %v", path, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+func readBrowserRuns(path string) ([]facts.BrowserRun, error) {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []facts.BrowserRun
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	for sc.Scan() {
+		var r facts.BrowserRun
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			continue // a line half written when the run was killed
+		}
+		out = append(out, r)
+	}
+	return out, sc.Err()
+}
+
+func writeBrowserReports(dir string, sw report.BrowserSweep) error {
+	data, err := json.MarshalIndent(sw, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "browser.json"), append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(dir, "browser.md"))
+	if err != nil {
+		return err
+	}
+	if err := report.WriteBrowserMarkdown(f, sw); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,392 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/closesim/closesim/facts"
+)
+
+// BrowserSweep is a closesim browser sweep: runs of browser scenarios
+// between a Pion peer and headless Chromium, in real time.
+type BrowserSweep struct {
+	// Command is the command line that ran it.
+	Command string `json:"command"`
+	// Chromium and PionVersion name the two implementations.
+	Chromium    string `json:"chromium"`
+	PionVersion string `json:"pion_version"`
+	// Window is how long each run observed both sides after the close.
+	Window time.Duration `json:"window_ns"`
+	// Wall is the sweep's wall time.
+	Wall time.Duration `json:"wall_ns"`
+	// Runs are the runs, in order.
+	Runs []facts.BrowserRun `json:"runs"`
+}
+
+// browserSide names an implementation closing: "Pion Close()",
+// "Pion GracefulClose()", "Chromium close()", "Chromium tab closed".
+func browserCloser(r facts.BrowserRun) string {
+	switch {
+	case r.Closer == "pion" && r.Mode == "graceful":
+		return "Pion GracefulClose()"
+	case r.Closer == "pion":
+		return "Pion Close()"
+	case r.Mode == "tab":
+		return "Chromium tab closed"
+	}
+	return "Chromium close()"
+}
+
+// w3cStateRows are the W3C close algorithm's steps that set a state the
+// closer reads "closed" when close() returns, with the field they judge.
+var w3cStateRows = []struct {
+	id, title string
+	get       func(facts.PeerState) string
+}{
+	{"close.step3", "signalingState closed", func(s facts.PeerState) string { return s.Signaling }},
+	{"close.step5", "data channels closed", func(s facts.PeerState) string { return dcStates(s) }},
+	{"close.step6", "SctpTransport closed", func(s facts.PeerState) string { return s.SCTP }},
+	{"close.step7", "DtlsTransport closed", func(s facts.PeerState) string { return s.DTLS }},
+	{"close.step9", "IceTransport closed", func(s facts.PeerState) string { return s.ICETransport }},
+	{"close.step10", "iceConnectionState closed", func(s facts.PeerState) string { return s.ICEConnection }},
+	{"close.step11", "connectionState closed", func(s facts.PeerState) string { return s.Connection }},
+}
+
+// dcStates is the channels' states, "closed" when all are, "" without
+// channels.
+func dcStates(s facts.PeerState) string {
+	var out []string
+	for _, dc := range s.DataChannels {
+		if !slices.Contains(out, dc.State) {
+			out = append(out, dc.State)
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, "+")
+}
+
+// w3cMethods are the methods the page and the Pion side probe after close
+// (facts.BrowserSide.Probes), by their conformance row.
+var w3cMethods = []string{"createOffer", "createAnswer", "setLocalDescription", "setRemoteDescription", "addIceCandidate", "createDataChannel", "addTransceiver", "setConfiguration"}
+
+// knownPion labels a Pion value that a known issue of docs/findings.md
+// explains: the state F2, F3 and F4 leave, a probe F7 lets through.
+func knownPion(row, got string) string {
+	switch {
+	case row == "close.step10" && got == "new", row == "close.step9" && got == "new":
+		return "F2"
+	case row == "close.step6" && got == "connecting":
+		return "F3"
+	case row == "close.step7" && got == "failed":
+		return "F4"
+	case row == "method.RTCPeerConnection.addIceCandidate" && got != "InvalidStateError":
+		return "F7"
+	}
+	return ""
+}
+
+// tally counts values.
+type tally map[string]int
+
+func (t tally) String() string {
+	if len(t) == 0 {
+		return "n/a"
+	}
+	keys := make([]string, 0, len(t))
+	n := 0
+	for k, c := range t {
+		keys = append(keys, k)
+		n += c
+	}
+	sort.Slice(keys, func(i, j int) bool { return t[keys[i]] > t[keys[j]] || t[keys[i]] == t[keys[j]] && keys[i] < keys[j] })
+	var parts []string
+	for _, k := range keys {
+		if t[k] == n {
+			return k
+		}
+		parts = append(parts, fmt.Sprintf("%s %d/%d", k, t[k], n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// WriteBrowserMarkdown writes browser.md: what each side observed at the
+// return of each close, whether and how soon the other side noticed, the
+// W3C close algorithm evaluated on each implementation's own close, and
+// every difference between the two, triaged.
+func WriteBrowserMarkdown(w io.Writer, s BrowserSweep) error {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	scen := map[uint64]bool{}
+	reps := 0
+	var errs []facts.BrowserRun
+	for _, r := range s.Runs {
+		scen[r.Seed] = true
+		reps = max(reps, r.Rep+1)
+		if r.Err != "" {
+			errs = append(errs, r)
+		}
+	}
+	p("# Browser differential: Pion against headless Chromium\n\n")
+	p("**Real time, not deterministic**: a Pion peer on loopback UDP and a real browser, each scenario run %d times;\n", reps)
+	p("the tables give how often each outcome occurred. %d scenarios, %d runs (%d with a harness error), observed for %s after\n", len(scen), len(s.Runs), len(errs), s.Window)
+	p("each close; %s against %s; %s in all.\n\n", s.PionVersion, s.Chromium, s.Wall.Round(time.Second))
+	if s.Command != "" {
+		p("```sh\n%s\n```\n\n", s.Command)
+	}
+	ok := slices.DeleteFunc(slices.Clone(s.Runs), func(r facts.BrowserRun) bool { return r.Err != "" })
+
+	// The closer's own states when close() returned.
+	p("## At the return of close(): the closer's own states\n\n")
+	p("W3C's close algorithm is synchronous: when `close()` returns, every state below reads `closed`.\n\n")
+	p("| closer | phase | runs |")
+	for _, row := range w3cStateRows {
+		p(" %s |", strings.TrimSuffix(row.title, " closed"))
+	}
+	p("\n|---|---|---:|%s\n", strings.Repeat("---|", len(w3cStateRows)))
+	type key struct{ closer, phase string }
+	groups := map[key][]facts.BrowserRun{}
+	var keys []key
+	for _, r := range ok {
+		k := key{browserCloser(r), r.Phase}
+		if groups[k] == nil {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	phaseOrder := map[string]int{"before_answer": 0, "after_answer": 1, "connected": 2, "mid_transfer": 3}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].closer != keys[j].closer {
+			return keys[i].closer < keys[j].closer
+		}
+		return phaseOrder[keys[i].phase] < phaseOrder[keys[j].phase]
+	})
+	for _, k := range keys {
+		if k.closer == "Chromium tab closed" {
+			continue
+		}
+		rs := groups[k]
+		p("| %s | %s | %d |", k.closer, k.phase, len(rs))
+		for _, row := range w3cStateRows {
+			t := tally{}
+			for _, r := range rs {
+				if at := closerSide(r).AtReturn; at != nil {
+					if v := row.get(*at); v != "" {
+						t[v]++
+					}
+				}
+			}
+			p(" %s |", t)
+		}
+		p("\n")
+	}
+
+	// Does the other side notice?
+	p("\n## Does the other side notice, and how soon?\n\n")
+	p("Time from the close call to the other side's first report of it (its data channel closing, or its connection, ICE or\nDTLS leaving connected), within the %s window.\n\n", s.Window)
+	p("| closer | phase | runs | noticed | median | max | first by |\n|---|---|---:|---:|---:|---:|---|\n")
+	for _, k := range keys {
+		rs := groups[k]
+		var times []time.Duration
+		by := tally{}
+		for _, r := range rs {
+			o := otherSide(r)
+			if o.Noticed >= 0 {
+				times = append(times, o.Noticed)
+				by[o.NoticedBy]++
+			}
+		}
+		if k.phase == "before_answer" {
+			p("| %s | %s | %d | n/a: no connection yet | | | |\n", k.closer, k.phase, len(rs))
+			continue
+		}
+		med, mx := "—", "—"
+		if len(times) > 0 {
+			slices.Sort(times)
+			med, mx = fmtDur(times[len(times)/2]), fmtDur(times[len(times)-1])
+		}
+		p("| %s | %s | %d | %d/%d | %s | %s | %s |\n", k.closer, k.phase, len(rs), len(times), len(rs), med, mx, by)
+	}
+
+	// W3C rows on each implementation's own close.
+	p("\n## The W3C close algorithm on each implementation's own close\n\n")
+	p("Each row counts the runs that judged it: the closer's states at the return of `close()` (Pion's `Close()` and\n`GracefulClose()`, Chromium's `close()`; a closed tab has no return), its methods called after the close, and the\nother side's final states after a close that started with the connection established. n/a: nothing to judge.\n\n")
+	p("| row | rule | Pion | Chromium |\n|---|---|---|---|\n")
+	rows := w3cRows(ok)
+	for _, row := range rows {
+		p("| `%s` | %s | %s | %s |\n", row.id, row.title, row.pion.verdict(), row.chromium.verdict())
+	}
+
+	// Differences, triaged.
+	p("\n## Differences, triaged\n\n")
+	n := 0
+	for _, row := range rows {
+		pf, cf := row.pion.failing(), row.chromium.failing()
+		if row.pion.judged == 0 || row.chromium.judged == 0 || (pf == "") == (cf == "") && pf == cf {
+			continue
+		}
+		n++
+		var labels []string
+		if pf != "" {
+			lab := "new Pion deviation"
+			if id := knownPion(row.id, row.pion.firstBad); id != "" {
+				lab = "known Pion deviation (" + id + ", docs/findings.md)"
+			}
+			labels = append(labels, fmt.Sprintf("Pion: %s (%s)", pf, lab))
+		}
+		if cf != "" {
+			labels = append(labels, fmt.Sprintf("Chromium: %s (browser deviation from the spec)", cf))
+		}
+		p("- `%s` %s: %s\n", row.id, row.title, strings.Join(labels, "; "))
+	}
+	if n == 0 {
+		p("None: on every row both implementations pass or fail alike.\n")
+	}
+	if len(errs) > 0 {
+		p("\n## Harness errors\n\n")
+		for _, r := range errs {
+			p("- seed %d %s rep %d: %s\n", r.Seed, r.Name, r.Rep, r.Err)
+		}
+	}
+	return nil
+}
+
+func closerSide(r facts.BrowserRun) facts.BrowserSide {
+	if r.Closer == "pion" {
+		return r.Pion
+	}
+	return r.Browser
+}
+
+func otherSide(r facts.BrowserRun) facts.BrowserSide {
+	if r.Closer == "pion" {
+		return r.Browser
+	}
+	return r.Pion
+}
+
+func fmtDur(d time.Duration) string {
+	if d < time.Millisecond {
+		return d.Round(time.Microsecond).String()
+	}
+	return d.Round(100 * time.Microsecond).String()
+}
+
+// rowCount is one conformance row's tally for one implementation.
+type rowCount struct {
+	judged, pass int
+	bad          tally
+	firstBad     string
+}
+
+func (c *rowCount) add(ok bool, got string) {
+	c.judged++
+	if ok {
+		c.pass++
+		return
+	}
+	if c.bad == nil {
+		c.bad = tally{}
+		c.firstBad = got
+	}
+	c.bad[got]++
+}
+
+func (c rowCount) verdict() string {
+	if c.judged == 0 {
+		return "n/a"
+	}
+	if c.pass == c.judged {
+		return fmt.Sprintf("pass %d/%d", c.pass, c.judged)
+	}
+	return fmt.Sprintf("**fail** %d/%d (%s)", c.judged-c.pass, c.judged, c.bad)
+}
+
+func (c rowCount) failing() string {
+	if c.pass == c.judged {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d runs: %s", c.judged-c.pass, c.judged, c.bad)
+}
+
+type w3cRow struct {
+	id, title      string
+	pion, chromium rowCount
+}
+
+// w3cRows evaluates the W3C rows on each implementation's own close.
+func w3cRows(runs []facts.BrowserRun) []w3cRow {
+	var rows []w3cRow
+	for _, sr := range w3cStateRows {
+		row := w3cRow{id: sr.id, title: sr.title}
+		for _, r := range runs {
+			at := closerSide(r).AtReturn
+			if at == nil {
+				continue
+			}
+			v := sr.get(*at)
+			if v == "" {
+				continue // no such object (no channel, no SctpTransport yet)
+			}
+			c := &row.chromium
+			if r.Closer == "pion" {
+				c = &row.pion
+			}
+			c.add(v == "closed", v)
+		}
+		rows = append(rows, row)
+	}
+	for _, m := range w3cMethods {
+		row := w3cRow{id: "method.RTCPeerConnection." + m, title: m + " after close: InvalidStateError"}
+		for _, r := range runs {
+			got, ok := closerSide(r).Probes[m]
+			if !ok {
+				continue
+			}
+			c := &row.chromium
+			if r.Closer == "pion" {
+				c = &row.pion
+			}
+			c.add(got == "InvalidStateError", got)
+		}
+		rows = append(rows, row)
+	}
+	// The remote's view: after a close() that started with the channel
+	// open on the other side, its channels and SCTP end closed.
+	remote := []struct {
+		id, title string
+		get       func(facts.PeerState) string
+	}{
+		{"remote.datachannel_closed", "the other side's data channels closed", dcStates},
+		{"remote.sctp_closed", "the other side's SctpTransport closed", func(s facts.PeerState) string { return s.SCTP }},
+	}
+	for _, rr := range remote {
+		row := w3cRow{id: rr.id, title: rr.title}
+		for _, r := range runs {
+			o := otherSide(r)
+			if r.Mode == "tab" || o.Final == nil || !openedBefore(o.Events) {
+				continue
+			}
+			v := rr.get(*o.Final)
+			if v == "" {
+				continue
+			}
+			// The row judges the other implementation: Pion when Chromium
+			// closed.
+			c := &row.pion
+			if r.Closer == "pion" {
+				c = &row.chromium
+			}
+			c.add(v == "closed", v)
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// openedBefore reports whether a data channel was open before the close.
+func openedBefore(evs []facts.BrowserEvent) bool {
+	return slices.ContainsFunc(evs, func(e facts.BrowserEvent) bool { return e.Kind == "dc open" && e.At < 0 })
+}
