@@ -73,17 +73,37 @@ func dcStates(s facts.PeerState) string {
 // (facts.BrowserSide.Probes), by their conformance row.
 var w3cMethods = []string{"createOffer", "createAnswer", "setLocalDescription", "setRemoteDescription", "addIceCandidate", "createDataChannel", "addTransceiver", "setConfiguration"}
 
-// knownPion labels a Pion value that a known issue of docs/findings.md
-// explains: the state F2, F3 and F4 leave, a probe F7 lets through.
+// knownPion names the finding or documented deviation (docs/findings.md)
+// that explains a Pion value on a row: F2 and W1 the ICE and connection
+// states the ICE agent's callback sets late, F3 the SCTP transport Stop
+// leaves connecting, F4 and F32 the DTLS state an interrupted or
+// completing handshake writes over "closed", F11 detached channels, F7
+// AddICECandidate after close. "" if none does.
 func knownPion(row, got string) string {
-	switch {
-	case row == "close.step10" && got == "new", row == "close.step9" && got == "new":
-		return "F2"
-	case row == "close.step6" && got == "connecting":
-		return "F3"
-	case row == "close.step7" && got == "failed":
-		return "F4"
-	case row == "method.RTCPeerConnection.addIceCandidate" && got != "InvalidStateError":
+	switch row {
+	case "close.step10", "close.step9":
+		if got == "new" {
+			return "F2"
+		}
+		return "W1"
+	case "close.step11":
+		return "W1"
+	case "close.step6":
+		if got == "connecting" {
+			return "F3"
+		}
+	case "close.step7":
+		switch got {
+		case "failed":
+			return "F4"
+		case "connected":
+			return "F32"
+		}
+	case "close.step5":
+		if got == "open" || got == "closing" {
+			return "F11"
+		}
+	case "method.RTCPeerConnection.addIceCandidate":
 		return "F7"
 	}
 	return ""
@@ -230,14 +250,18 @@ func WriteBrowserMarkdown(w io.Writer, s BrowserSweep) error {
 		n++
 		var labels []string
 		if pf != "" {
-			lab := "new Pion deviation"
-			if id := knownPion(row.id, row.pion.firstBad); id != "" {
-				lab = "known Pion deviation (" + id + ", docs/findings.md)"
+			var parts []string
+			for _, v := range sortedByCount(row.pion.bad) {
+				lab := "new Pion deviation"
+				if id := knownPion(row.id, v); id != "" {
+					lab = "known Pion deviation " + id + ", docs/findings.md"
+				}
+				parts = append(parts, fmt.Sprintf("%s %d (%s)", v, row.pion.bad[v], lab))
 			}
-			labels = append(labels, fmt.Sprintf("Pion: %s (%s)", pf, lab))
+			labels = append(labels, fmt.Sprintf("Pion fails %d of %d runs: %s", row.pion.judged-row.pion.pass, row.pion.judged, strings.Join(parts, ", ")))
 		}
 		if cf != "" {
-			labels = append(labels, fmt.Sprintf("Chromium: %s (browser deviation from the spec)", cf))
+			labels = append(labels, fmt.Sprintf("Chromium fails %s (browser deviation from the spec)", cf))
 		}
 		p("- `%s` %s: %s\n", row.id, row.title, strings.Join(labels, "; "))
 	}
@@ -389,4 +413,14 @@ func w3cRows(runs []facts.BrowserRun) []w3cRow {
 // openedBefore reports whether a data channel was open before the close.
 func openedBefore(evs []facts.BrowserEvent) bool {
 	return slices.ContainsFunc(evs, func(e facts.BrowserEvent) bool { return e.Kind == "dc open" && e.At < 0 })
+}
+
+// sortedByCount is t's keys, most frequent first.
+func sortedByCount(t tally) []string {
+	keys := make([]string, 0, len(t))
+	for k := range t {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return t[keys[i]] > t[keys[j]] || t[keys[i]] == t[keys[j]] && keys[i] < keys[j] })
+	return keys
 }
