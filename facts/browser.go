@@ -43,6 +43,11 @@ type BrowserSide struct {
 	NoticedBy string `json:"noticed_by,omitempty"`
 	// CloseTook is how long the closer's close call took.
 	CloseTook time.Duration `json:"close_took_ns,omitempty"`
+	// Probes are, for the closer, what each method W3C guards with
+	// [[IsClosed]] did when called after the close (by its JavaScript name:
+	// "createOffer" ...): "no error", or the error's name, where the spec
+	// asks for "InvalidStateError".
+	Probes map[string]string `json:"probes,omitempty"`
 }
 
 // BrowserEvent is one thing a side saw.
