@@ -513,3 +513,32 @@ func TestInterruptAndResume(t *testing.T) {
 			sb.Sweep.Interrupted, sb.Verdicts, sb.Outcomes, sa.Verdicts, sa.Outcomes)
 	}
 }
+
+// TestBrowserCommand runs closesim browser on one scenario against the
+// machine's Chromium (skipped without one): the reports say what they
+// are, and every run is in runs.jsonl.
+func TestBrowserCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the fuzz test binary and drives Chromium")
+	}
+	if _, err := chromiumVersion(); err != nil {
+		t.Skipf("browser tests need Chromium: %v", err)
+	}
+	out := t.TempDir()
+	if code := run([]string{"browser", "-n", "1", "-seed", "2", "-repeat", "2", "-window", "500ms", "-out", out}); code != exitOK {
+		t.Fatalf("closesim browser exited %d", code)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "browser.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"**Real time, not deterministic**", "1 scenarios, 2 runs (0 with a harness error)", "## The W3C close algorithm on each implementation's own close"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("browser.md lacks %q:\n%s", want, md)
+		}
+	}
+	runs, err := readBrowserRuns(filepath.Join(out, "runs.jsonl"))
+	if err != nil || len(runs) != 2 || runs[0].Seed != 2 || runs[1].Rep != 1 {
+		t.Errorf("runs.jsonl: %d runs (%v): %+v", len(runs), err, runs)
+	}
+}
