@@ -25,6 +25,10 @@ type BrowserSweep struct {
 	Wall time.Duration `json:"wall_ns"`
 	// Runs are the runs, in order.
 	Runs []facts.BrowserRun `json:"runs"`
+	// Interrupted reports that SIGINT or SIGTERM stopped the sweep after
+	// len(Runs) of Planned runs.
+	Interrupted bool `json:"interrupted,omitempty"`
+	Planned     int  `json:"planned,omitempty"`
 }
 
 // browserSide names an implementation closing: "Pion Close()",
@@ -150,6 +154,9 @@ func WriteBrowserMarkdown(w io.Writer, s BrowserSweep) error {
 		}
 	}
 	p("# Browser differential: Pion against headless Chromium\n\n")
+	if s.Interrupted {
+		p("**Interrupted** after %d of %d runs: the tables hold the runs that finished.\n\n", len(s.Runs), s.Planned)
+	}
 	p("**Real time, not deterministic**: a Pion peer on loopback UDP and a real browser, each scenario run %d times;\n", reps)
 	p("the tables give how often each outcome occurred. %d scenarios, %d runs (%d with a harness error), observed for %s after\n", len(scen), len(s.Runs), len(errs), s.Window)
 	p("each close; %s against %s; %s in all.\n\n", s.PionVersion, s.Chromium, s.Wall.Round(time.Second))

@@ -38,6 +38,15 @@ func TestWriteBrowserMarkdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := b.String()
+	if strings.Contains(md, "Interrupted") {
+		t.Errorf("an uninterrupted sweep says it was interrupted")
+	}
+	sw.Interrupted, sw.Planned = true, 9
+	var bi strings.Builder
+	_ = WriteBrowserMarkdown(&bi, sw)
+	if !strings.Contains(bi.String(), "**Interrupted** after 4 of 9 runs") {
+		t.Errorf("an interrupted sweep does not say so:\n%s", bi.String())
+	}
 	for _, want := range []string{
 		"**Real time, not deterministic**",
 		"4 runs (1 with a harness error)",

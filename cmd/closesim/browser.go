@@ -3,11 +3,14 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/closesim/closesim/facts"
@@ -55,15 +58,46 @@ func cmdBrowser(args []string) error {
 	}
 	start := time.Now()
 	tg := target{pkg: defaultPkg, test: browserTest}
+	interrupted := false
 	testErr := withBinary(tg, nil, func(bin string) error {
-		return runTest(bin, browserTest, []string{"-test.timeout=0",
+		cmd := exec.Command(bin, "-test.run="+runPattern(browserTest), "-test.v", "-test.count=1", "-test.timeout=0",
 			fmt.Sprintf("-closesim.browser.n=%d", *n), fmt.Sprintf("-closesim.browser.seed=%d", *seed),
-			fmt.Sprintf("-closesim.browser.repeat=%d", *repeat), "-closesim.browser.window=" + window.String(),
-			"-closesim.browser.out=" + runs})
+			fmt.Sprintf("-closesim.browser.repeat=%d", *repeat), "-closesim.browser.window="+window.String(),
+			"-closesim.browser.out="+runs)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		// A process group of its own: SIGINT or SIGTERM reaches closesim,
+		// which stops the runs and still writes the reports of those that
+		// finished (runs.jsonl has them as they finish).
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(sigs)
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("run %s: %w", browserTest, err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				return errFailures
+			}
+			return nil
+		case <-sigs:
+			interrupted = true
+			fmt.Fprintf(os.Stderr, "closesim browser: interrupted: stopping, writing the reports of the runs that finished to %s\n", *out)
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+			return nil
+		}
 	})
+	if testErr != nil && !errors.Is(testErr, errFailures) {
+		return testErr // the test binary did not build or start: nothing ran
+	}
 	sw := report.BrowserSweep{
 		Command:  fmt.Sprintf("closesim browser -n %d -seed %d -repeat %d -window %s", *n, *seed, *repeat, *window),
 		Chromium: chromium, PionVersion: pionVersion(), Window: *window, Wall: time.Since(start),
+		Interrupted: interrupted, Planned: *n * *repeat,
 	}
 	if sw.Runs, err = readBrowserRuns(runs); err != nil {
 		return err
@@ -72,6 +106,9 @@ func cmdBrowser(args []string) error {
 		return err
 	}
 	fmt.Printf("closesim browser: %d runs in %s; report: %s (browser.md, browser.json, runs.jsonl)\n", len(sw.Runs), sw.Wall.Round(time.Second), *out)
+	if interrupted {
+		return errInterrupted
+	}
 	return testErr
 }
 
