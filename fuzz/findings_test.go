@@ -24,6 +24,12 @@ func TestFindingReproducers(t *testing.T) {
 		id           string
 		interleaving bool // shows only in the interleaving of a build without -race
 		racy         bool // the bug is a data race too: the race detector fails the test
+		// resumes: a wedge whose abandoned bubble can run again after its
+		// test's cleanup restored crypto/rand's global source
+		// (cryptotest.SetGlobalRandom); the race detector then reports that
+		// read of the harness's, in a later test (seen once in five CI runs:
+		// the TURN client's Refresh under the harness's GracefulClose).
+		resumes bool
 	}{
 		{file: "F1-min.json", id: "F1", interleaving: true},
 		{file: "F2-min.json", id: "F2"},
@@ -41,7 +47,7 @@ func TestFindingReproducers(t *testing.T) {
 		{file: "F20-min.json", id: "F20"},
 		{file: "F21-min.json", id: "F21"},
 		{file: "F22-min.json", id: "F22"},
-		{file: "F23-min.json", id: "F23"},
+		{file: "F23-min.json", id: "F23", resumes: true},
 		{file: "F24-min.json", id: "F24", interleaving: true},
 		{file: "F25-min.json", id: "F25"},
 		{file: "F26-min.json", id: "F26", interleaving: true},
@@ -53,6 +59,9 @@ func TestFindingReproducers(t *testing.T) {
 		t.Run(tt.file, func(t *testing.T) {
 			if tt.interleaving && raceBuild {
 				t.Skipf("%s is an interleaving of the build without -race; run go test ./fuzz -run TestFindingReproducers", tt.id)
+			}
+			if tt.resumes && raceBuild {
+				t.Skipf("%s's abandoned bubble can resume after the test's cleanup, which the race detector reports against the harness; run go test ./fuzz -run TestFindingReproducers", tt.id)
 			}
 			if tt.racy && raceBuild {
 				t.Skipf("%s is a data race in Pion as well, which the race detector reports as a test failure; run go test ./fuzz -run TestFindingReproducers", tt.id)
