@@ -2,7 +2,6 @@ package fuzz
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -31,18 +30,9 @@ func TestBrowserSweep(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives Chromium in real time")
 	}
-	path, err := browser.Find()
-	if errors.Is(err, browser.ErrNoChromium) {
-		t.Skipf("browser tests need Chromium: %v", err)
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	b, err := browser.Launch(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := browser.ForTest(t)
 	var out *os.File
+	var err error
 	if *browserOut != "" {
 		if out, err = os.OpenFile(*browserOut, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
 			t.Fatal(err)
@@ -55,7 +45,7 @@ func TestBrowserSweep(t *testing.T) {
 		for rep := range *browserRepeat {
 			r := sim.RunBrowser(b, sc, rep, *browserWindow)
 			if r.Err != "" {
-				t.Errorf("seed %d %s rep %d: %s", sc.Seed, sc.Name(), rep, r.Err)
+				t.Errorf("seed %d %s rep %d: %s\nrepro: closesim browser -n 1 -seed %d -repeat 3", sc.Seed, sc.Name(), rep, r.Err, sc.Seed)
 			}
 			if out != nil {
 				line, err := json.Marshal(r)

@@ -120,15 +120,12 @@ func (t tally) String() string {
 	if len(t) == 0 {
 		return "n/a"
 	}
-	keys := make([]string, 0, len(t))
 	n := 0
-	for k, c := range t {
-		keys = append(keys, k)
+	for _, c := range t {
 		n += c
 	}
-	sort.Slice(keys, func(i, j int) bool { return t[keys[i]] > t[keys[j]] || t[keys[i]] == t[keys[j]] && keys[i] < keys[j] })
 	var parts []string
-	for _, k := range keys {
+	for _, k := range sortedByCount(t) {
 		if t[k] == n {
 			return k
 		}
@@ -278,7 +275,7 @@ func WriteBrowserMarkdown(w io.Writer, s BrowserSweep) error {
 	if len(errs) > 0 {
 		p("\n## Harness errors\n\n")
 		for _, r := range errs {
-			p("- seed %d %s rep %d: %s\n", r.Seed, r.Name, r.Rep, r.Err)
+			p("- seed %d %s rep %d: %s  \n  repro: `closesim browser -n 1 -seed %d -repeat 3`\n", r.Seed, r.Name, r.Rep, r.Err, r.Seed)
 		}
 	}
 	return nil

@@ -59,7 +59,7 @@ func TestWriteBrowserMarkdown(t *testing.T) {
 		"Chromium fails 1 of 1 runs: open (browser deviation from the spec)",
 		"| Chromium tab closed | connected | 1 | 0/1 | — | — | n/a |",
 		"| Pion Close() | connected | 1 | 1/1 | 2ms | 2ms | dc close dc |",
-		"- seed 4 d rep 0: browser: boom",
+		"- seed 4 d rep 0: browser: boom  \n  repro: `closesim browser -n 1 -seed 4 -repeat 3`",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("browser.md lacks %q\n%s", want, md)

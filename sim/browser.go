@@ -137,7 +137,8 @@ func (p *loopbackPeer) apply(d browser.Description) error {
 // b, observes both sides for window after the close, and returns what each
 // side saw. A step that fails before the close is the run's Err.
 func RunBrowser(b *browser.Browser, sc scenarios.BrowserScenario, rep int, window time.Duration) facts.BrowserRun {
-	run := facts.BrowserRun{Seed: sc.Seed, Name: sc.Name(), Rep: rep, Offerer: sc.Offerer, Phase: sc.Phase, Closer: sc.Closer, Mode: sc.Mode}
+	run := facts.BrowserRun{Seed: sc.Seed, Name: sc.Name(), Rep: rep, Offerer: sc.Offerer, Phase: sc.Phase, Closer: sc.Closer, Mode: sc.Mode,
+		Pion: facts.BrowserSide{Noticed: -1}, Browser: facts.BrowserSide{Noticed: -1}}
 	start := time.Now()
 	pion, err := newLoopbackPeer(start)
 	if err != nil {
@@ -233,8 +234,6 @@ func RunBrowser(b *browser.Browser, sc scenarios.BrowserScenario, rep int, windo
 			run.Browser.AtReturn = &as
 		}
 	}
-	run.Pion.Noticed, run.Pion.NoticedBy = -1, ""
-	run.Browser.Noticed, run.Browser.NoticedBy = -1, ""
 	if sc.Closer == "pion" {
 		run.Browser.Noticed, run.Browser.NoticedBy = noticed(run.Browser.Events)
 	} else {

@@ -1,29 +1,11 @@
 package sim
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/closesim/closesim/internal/browser"
 	"github.com/closesim/closesim/scenarios"
 )
-
-// chromium launches headless Chromium, or skips the test with why.
-func chromium(t *testing.T) *browser.Browser {
-	t.Helper()
-	path, err := browser.Find()
-	if errors.Is(err, browser.ErrNoChromium) {
-		t.Skipf("browser tests need Chromium: %v", err)
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	b, err := browser.Launch(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close() })
-	return b
-}
 
 // TestBrowserRun: Pion and Chromium connect over loopback, and whichever
 // closes, the other side's record shows it (real time: the facts checked
@@ -32,7 +14,7 @@ func TestBrowserRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives Chromium in real time")
 	}
-	b := chromium(t)
+	b := browser.ForTest(t)
 	for _, sc := range []scenarios.BrowserScenario{
 		{Seed: 1, Offerer: "pion", Phase: "connected", Closer: "pion", Mode: "close"},
 		{Seed: 2, Offerer: "browser", Phase: "mid_transfer", Closer: "browser", Mode: "close", Messages: 5},

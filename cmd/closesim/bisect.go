@@ -204,7 +204,7 @@ func (s *releaseSetup) bisect(old, nw string) (bisectReport, error) {
 		return s.judge(&rep, buildSpec{webrtc: v}, v)
 	})
 	rep.ReleaseNotes = releaseNotes(protocol.PionModule, rep.Release.First)
-	firstVerdict := s.verdictOf(rep, rep.Release.First)
+	firstVerdict := rep.verdictOf(rep.Release.First)
 	rep.Conclusion = fmt.Sprintf("the verdict changes from %q on %s to %q on %s", rep.OldVerdict, rep.Release.Last, firstVerdict, rep.Release.First)
 	if len(rep.Release.Skipped) > 0 {
 		rep.Conclusion += fmt.Sprintf(" (the releases between them did not build: %s)", strings.Join(rep.Release.Skipped, ", "))
@@ -283,7 +283,7 @@ func (s *releaseSetup) between(path, old, nw string) ([]string, error) {
 }
 
 // verdictOf is the verdict a step recorded for release v.
-func (s *releaseSetup) verdictOf(rep bisectReport, v string) string {
+func (rep bisectReport) verdictOf(v string) string {
 	for _, st := range rep.Steps {
 		if st.Build == v {
 			return st.Verdict

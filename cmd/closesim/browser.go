@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -102,7 +103,7 @@ func cmdBrowser(args []string) error {
 	if sw.Runs, err = readBrowserRuns(runs); err != nil {
 		return err
 	}
-	if err := writeBrowserReports(dir, sw); err != nil {
+	if err := writeReports(dir, "browser", sw, func(w io.Writer) error { return report.WriteBrowserMarkdown(w, sw) }); err != nil {
 		return err
 	}
 	fmt.Printf("closesim browser: %d runs in %s; report: %s (browser.md, browser.json, runs.jsonl)\n", len(sw.Runs), sw.Wall.Round(time.Second), *out)
@@ -152,23 +153,4 @@ func readBrowserRuns(path string) ([]facts.BrowserRun, error) {
 		out = append(out, r)
 	}
 	return out, sc.Err()
-}
-
-func writeBrowserReports(dir string, sw report.BrowserSweep) error {
-	data, err := json.MarshalIndent(sw, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "browser.json"), append(data, '\n'), 0o644); err != nil {
-		return err
-	}
-	f, err := os.Create(filepath.Join(dir, "browser.md"))
-	if err != nil {
-		return err
-	}
-	if err := report.WriteBrowserMarkdown(f, sw); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -52,10 +51,7 @@ func cmdExport(args []string) error {
 		*invariant, note = k.Invariant, k.Note
 	}
 	src, err := export.Go(sc, export.Options{Finding: id, Invariant: *invariant, Package: *pkg, Source: filepath.Base(path), Note: note})
-	var unsup *export.Unsupported
-	if errors.As(err, &unsup) {
-		return usagef("%s: %v", path, err)
-	} else if err != nil {
+	if err != nil { // an *export.Unsupported field, or an invariant export cannot check
 		return usagef("%s: %v", path, err)
 	}
 	if *out == "-" {

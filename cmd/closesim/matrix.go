@@ -307,22 +307,13 @@ func tally(rs []report.Result) cell {
 			details[k] = d
 		}
 	}
-	for _, k := range sortedCountKeys(c.Counts) {
+	for _, k := range sortedKeys(c.Counts) {
 		if c.Verdict == "" || c.Counts[k] > c.Counts[c.Verdict] {
 			c.Verdict = k
 		}
 	}
 	c.Detail = details[c.Verdict]
 	return c
-}
-
-func sortedCountKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // releaseRun is one release's column of a matrix.
@@ -497,18 +488,26 @@ func cachedNote(cached bool) string {
 
 // write writes matrix.json and matrix.md into dir.
 func (m matrix) write(dir string) error {
-	data, err := json.MarshalIndent(m, "", "  ")
+	return writeReports(dir, "matrix", m, func(w io.Writer) error { m.markdown(w); return nil })
+}
+
+// writeReports writes v as dir/name.json and, with md, dir/name.md.
+func writeReports(dir, name string, v any, md func(io.Writer) error) error {
+	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "matrix.json"), append(data, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name+".json"), append(data, '\n'), 0o644); err != nil {
 		return err
 	}
-	f, err := os.Create(filepath.Join(dir, "matrix.md"))
+	f, err := os.Create(filepath.Join(dir, name+".md"))
 	if err != nil {
 		return err
 	}
-	m.markdown(f)
+	if err := md(f); err != nil {
+		f.Close()
+		return err
+	}
 	return f.Close()
 }
 
@@ -540,6 +539,13 @@ func (m matrix) print(w io.Writer) {
 	for _, rr := range m.Releases {
 		if rr.Refused != "" {
 			fmt.Fprintf(w, "%s: refused: %s\n", rr.Release, rr.Refused)
+		}
+	}
+	for _, sc := range m.Scenarios {
+		for _, rr := range m.Releases {
+			if cl := rr.Cells[sc]; cl.Runs > 0 && cl.Verdict != "pass" && !strings.HasPrefix(cl.Verdict, "known ") {
+				fmt.Fprintf(w, "FAIL %s on %s: %s: %s\n  repro: %s\n", sc, rr.Release, cl.Verdict, firstLine(cl.Detail), cl.Repro)
+			}
 		}
 	}
 	fmt.Fprintf(w, "matrix: %d scenarios x %d releases in %s\n", len(m.Scenarios), len(m.Releases), m.Wall.Round(time.Second))

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -57,7 +56,7 @@ func (b buildSpec) String() string {
 	return s
 }
 
-func sortedKeys(m map[string]string) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -511,11 +510,7 @@ func moduleVersions(path string, offline bool) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		esc, err := escapePath(path)
-		if err != nil {
-			return nil, err
-		}
-		entries, err := os.ReadDir(filepath.Join(strings.TrimSpace(string(cache)), "cache", "download", filepath.FromSlash(esc), "@v"))
+		entries, err := os.ReadDir(filepath.Join(strings.TrimSpace(string(cache)), "cache", "download", filepath.FromSlash(escapePath(path)), "@v"))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
@@ -531,7 +526,7 @@ func moduleVersions(path string, offline bool) ([]string, error) {
 }
 
 // escapePath is the module cache's case-encoding of a module path.
-func escapePath(path string) (string, error) {
+func escapePath(path string) string {
 	var b strings.Builder
 	for _, r := range path {
 		if r >= 'A' && r <= 'Z' {
@@ -541,7 +536,7 @@ func escapePath(path string) (string, error) {
 		}
 		b.WriteRune(r)
 	}
-	return b.String(), nil
+	return b.String()
 }
 
 // expandVersions turns -versions (a comma-separated list of releases and
@@ -596,22 +591,4 @@ func expandVersions(spec string, offline bool) ([]string, error) {
 	}
 	slices.SortFunc(out, compareSemver)
 	return slices.Compact(out), nil
-}
-
-// copyFile copies src to dst.
-func copyFile(dst, src string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

@@ -364,14 +364,7 @@ func TestMatrixOffline(t *testing.T) {
 	if code := run(args); code != exitOK {
 		t.Fatalf("closesim %v exited %d", args, code)
 	}
-	data, err := os.ReadFile(filepath.Join(out, "matrix.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m matrix
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
-	}
+	m := readMatrix(t, out)
 	if len(m.Releases) != 1 || m.Releases[0].Refused != "" || m.Releases[0].Modules["github.com/pion/webrtc/v4"] != "v4.2.26" {
 		t.Fatalf("releases %+v", m.Releases)
 	}
@@ -472,14 +465,7 @@ func TestMatrixUserSuite(t *testing.T) {
 	if code := run(args); code != exitOK {
 		t.Fatalf("closesim %v exited %d", args, code)
 	}
-	data, err := os.ReadFile(filepath.Join(out, "matrix.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m matrix
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
-	}
+	m := readMatrix(t, out)
 	if !strings.Contains(m.Target, "examples/echo TestCloseSweep") || len(m.Scenarios) != 4 || len(m.Releases) != 1 {
 		t.Fatalf("matrix %+v", m)
 	}
@@ -538,4 +524,33 @@ func TestBisectRealReleases(t *testing.T) {
 		t.Errorf("module range %+v, want ice v4.2.4 first", rep.ModuleRange)
 	}
 	t.Logf("%s", rep.Conclusion)
+}
+
+// readMatrix reads the matrix.json closesim matrix wrote into dir.
+func readMatrix(t *testing.T, dir string) matrix {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "matrix.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m matrix
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestMatrixPrintsRepro: every failing cell the terminal table shows ends
+// with its repro line; pass and known cells print none.
+func TestMatrixPrintsRepro(t *testing.T) {
+	m := matrix{Scenarios: []string{"a.json", "b.json"}, Releases: []releaseRun{{Release: "v4.2.10", Cells: map[string]cell{
+		"a.json": {Verdict: "fail local.closed-states", Detail: "SCTP is open\nmore", Runs: 1, Counts: map[string]int{"fail local.closed-states": 1}, Repro: "REPRO-A"},
+		"b.json": {Verdict: "known F2", Runs: 1, Counts: map[string]int{"known F2": 1}, Repro: "REPRO-B"},
+	}}}}
+	var b strings.Builder
+	m.print(&b)
+	out := b.String()
+	if !strings.Contains(out, "FAIL a.json on v4.2.10: fail local.closed-states: SCTP is open\n  repro: REPRO-A\n") || strings.Contains(out, "REPRO-B") {
+		t.Errorf("print:\n%s", out)
+	}
 }

@@ -135,9 +135,9 @@ func TestExportedReproducers(t *testing.T) {
 	for id := range files {
 		r := res[id]
 		if !r.failed {
-			t.Errorf("%s: the reproducer passed on the pinned Pion; output:\n%s", id, r.output)
+			t.Errorf("%s: the reproducer passed on the pinned Pion; output:\n%s\nrepro: (cd docs/findings/repro && go test -count=1 -v ./%s)", id, r.output, id)
 		} else if !strings.Contains(r.output, reproSymptom[invariant[id]]) {
-			t.Errorf("%s: the reproducer failed without its check's message %q; output:\n%s", id, reproSymptom[invariant[id]], r.output)
+			t.Errorf("%s: the reproducer failed without its check's message %q; output:\n%s\nrepro: (cd docs/findings/repro && go test -count=1 -v ./%s)", id, reproSymptom[invariant[id]], r.output, id)
 		}
 		// A wedge is the finding's own only if its stacks show the frames
 		// its known issue names.

@@ -88,7 +88,7 @@ func cmdRun(args []string) error {
 	fs.StringVar(&c.known, "known", "auto", "known-issues JSON files, comma-separated: matching violations count as known, not failures (\"\" for none; auto: the issues closesim ships for its pinned Pion release plus known-issues.json at the module root, and with -profile w3c deviations-w3c.json too)")
 	fs.StringVar(&c.out, "out", "closesim-out", "report directory")
 	tg := addTargetFlags(fs)
-	fs.DurationVar(&c.watchdog, "watchdog", time.Second, "wall time after which a scenario that makes no progress is declared wedged (a typical run takes 5 ms)")
+	fs.DurationVar(&c.watchdog, "watchdog", time.Second, "wall time after which a scenario that makes no progress is declared wedged (a typical run takes about 6 ms)")
 	freeze := fs.Bool("freeze", true, "declare a scenario wedged as soon as its bubble is provably frozen, in milliseconds (false: only -watchdog does)")
 	fs.DurationVar(&c.timeout, "timeout", time.Minute, "wall time a worker may take for one scenario before it is killed and replaced")
 	fs.Int64Var(&c.killSeed, "kill-seed", -1, "testing aid: kill the worker process while it runs this seed")
