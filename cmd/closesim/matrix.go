@@ -362,7 +362,7 @@ func (s *releaseSetup) runRelease(spec buildSpec) releaseRun {
 		target: *s.rf.tg, profile: s.profile, known: s.known, workers: *s.rf.workers,
 		watchdog: *s.rf.watchdog, timeout: *s.rf.timeout, noProgress: *s.rf.quiet,
 		out: filepath.Join(s.out, dirName(spec)), jobs: jobs, dir: bd.pkgDir,
-		pion: protocol.PionVersion(spec.webrtc), shardN: 1, killSeed: -1,
+		pion: protocol.PionVersion(spec.webrtc), shardN: 1,
 	}
 	start = time.Now()
 	sw, err := collect(bd.bin, c)

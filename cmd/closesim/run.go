@@ -38,7 +38,7 @@ type runConfig struct {
 	target     target
 	timeout    time.Duration
 	watchdog   time.Duration
-	killSeed   int64 // test hook: kill the worker that runs this seed
+	killSeed   *uint64 // test hook: kill the worker that runs this seed (nil: none)
 	noFreeze   bool
 	noProgress bool
 	shrink     bool
@@ -91,7 +91,7 @@ func cmdRun(args []string) error {
 	fs.DurationVar(&c.watchdog, "watchdog", time.Second, "wall time after which a scenario that makes no progress is declared wedged (a typical run takes about 6 ms)")
 	freeze := fs.Bool("freeze", true, "declare a scenario wedged as soon as its bubble is provably frozen, in milliseconds (false: only -watchdog does)")
 	fs.DurationVar(&c.timeout, "timeout", time.Minute, "wall time a worker may take for one scenario before it is killed and replaced")
-	fs.Int64Var(&c.killSeed, "kill-seed", -1, "testing aid: kill the worker process while it runs this seed")
+	killSeed := fs.Int64("kill-seed", -1, "testing aid: kill the worker process while it runs this seed")
 	fs.BoolVar(&c.noProgress, "quiet", false, "no progress lines")
 	fs.BoolVar(&c.shrink, "shrink", true, "shrink every failing scenario (the report gets shrunk.json)")
 	fs.BoolVar(&c.coverage, "coverage", false, "print the close-point coverage table: every documented close point with its run count, and the K buckets")
@@ -102,6 +102,10 @@ func cmdRun(args []string) error {
 		return err
 	}
 	c.seed, c.target, c.noFreeze = *seed, *tg, !*freeze
+	if *killSeed >= 0 {
+		ks := uint64(*killSeed)
+		c.killSeed = &ks
+	}
 	if *resume != "" {
 		if err := loadResume(*resume, &c); err != nil {
 			return err
@@ -492,7 +496,7 @@ func runWorker(bin string, c runConfig, id int, jobs <-chan job, results chan<- 
 			w = nil
 			continue
 		}
-		if j.file == "" && int64(seed) == c.killSeed {
+		if j.file == "" && c.killSeed != nil && seed == *c.killSeed {
 			w.kill() // testing aid: a worker dying mid-scenario
 		}
 		timer := time.NewTimer(c.timeout)
