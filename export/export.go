@@ -114,8 +114,10 @@ func Go(sc scenarios.Scenario, o Options) ([]byte, error) {
 	}
 	p("//\n// It needs only Pion and the standard library (Go 1.25 or later, for testing/synctest):\n")
 	p("//\n//\tgo test -run '^Test%s$' -v\n//\n", o.Finding)
-	p("// It fails while the bug is present and passes once it is fixed. Edit it freely: the scenario's\n")
-	p("// steps are the calls in Test%s, and the world they run in is written out below them.\n", o.Finding)
+	p("// It fails while the bug is present and passes once it is fixed; it runs the scenario up to ten\n")
+	p("// times (run_1...) and stops at the first run that meets the bug, as some close races are the Go\n")
+	p("// scheduler's to decide. Edit it freely: the scenario's steps are the calls in Test%s, and the\n", o.Finding)
+	p("// world they run in is written out below them.\n")
 	p("package %s\n\n", o.Package)
 	bp := sc.Topology.BackpressureA != nil || sc.Topology.BackpressureB != nil
 	extraImports := ""

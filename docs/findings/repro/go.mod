@@ -5,6 +5,7 @@ module github.com/closesim/closesim/docs/findings/repro
 go 1.25
 
 require (
+	github.com/chromedp/chromedp v0.23.1
 	github.com/pion/ice/v4 v4.4.8
 	github.com/pion/interceptor v0.1.51
 	github.com/pion/logging v0.2.4
@@ -14,6 +15,8 @@ require (
 	github.com/pion/transport/v5 v5.1.4
 	github.com/pion/turn/v5 v5.1.3
 	github.com/pion/webrtc/v4 v4.2.26
+	github.com/chromedp/cdproto v0.160.1
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875
 	github.com/google/uuid v1.6.0
 	github.com/pion/datachannel v1.6.3
 	github.com/pion/dtls/v3 v3.1.15

@@ -6,8 +6,10 @@
 //
 //	go test -run '^TestF1$' -v
 //
-// It fails while the bug is present and passes once it is fixed. Edit it freely: the scenario's
-// steps are the calls in TestF1, and the world they run in is written out below them.
+// It fails while the bug is present and passes once it is fixed; it runs the scenario up to ten
+// times (run_1...) and stops at the first run that meets the bug, as some close races are the Go
+// scheduler's to decide. Edit it freely: the scenario's steps are the calls in TestF1, and the
+// world they run in is written out below them.
 package repro
 
 import (
@@ -216,16 +218,36 @@ func (w *world) record(p *reproPeer, what string, closed bool) {
 	p.notify(what)
 }
 
-// runRepro runs body in a fresh world and then check on what it saw. A
-// bubble that stops making progress (a Close that never returns, a lock
-// held across a wait on the fake clock) cannot be unwound: after stall of
-// wall time the reproducer panics with every goroutine's stack, as go
+// attempts is how many times runRepro runs the scenario before it calls
+// the bug absent. The world is seeded and runs on one P, but some bugs are
+// races between goroutines Pion starts (a handler it dispatches with go and
+// the Close that should have stopped it), and which one wins is the Go
+// scheduler's choice: under load, or under -race, which shuffles the run
+// queue on purpose, a run can miss them. Ten runs all missing a bug that
+// most runs meet is not chance.
+const attempts = 10
+
+// runRepro runs body in a fresh world and then check on what it saw, up to
+// attempts times, each a subtest of its own, and stops at the first that
+// fails. A bubble that stops making progress (a Close that never returns, a
+// lock held across a wait on the fake clock) cannot be unwound: after stall
+// of wall time the reproducer panics with every goroutine's stack, as go
 // test's -timeout does, and the test fails.
 func runRepro(t *testing.T, cfg reproConfig, body func(w *world), check func(t *testing.T, w *world)) {
-	const stall = 10 * time.Second
 	// One P, as closesim's workers run: the goroutines a step wakes then
-	// run in an order that repeats from run to run.
+	// run in an order that mostly repeats from run to run.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	certs := certificates(t)
+	for i := 1; i <= attempts; i++ {
+		if !t.Run(fmt.Sprintf("run_%d", i), func(t *testing.T) { runOnce(t, cfg, certs, body, check) }) {
+			return
+		}
+	}
+}
+
+// runOnce is one run of the scenario in a fresh world.
+func runOnce(t *testing.T, cfg reproConfig, certs [2]webrtc.Certificate, body func(w *world), check func(t *testing.T, w *world)) {
+	const stall = 10 * time.Second
 	done := make(chan struct{})
 	go func() {
 		select {
@@ -238,7 +260,6 @@ func runRepro(t *testing.T, cfg reproConfig, body func(w *world), check func(t *
 		}
 	}()
 	defer close(done)
-	certs := certificates(t)
 	synctest.Test(t, func(t *testing.T) {
 		cryptotest.SetGlobalRandom(t, cfg.seed)
 		w := newWorld(t, cfg, certs)
