@@ -129,6 +129,7 @@ const (
 	OpRTCPDone        Op = "rtcp-done"         // a local track's RTCP reader ended (its sender stopped)
 	OpFirstPacket     Op = "first"             // a remote track's first RTP packet
 	OpEndOfCandidates Op = "end-of-candidates" // OnICECandidate(nil)
+	OpClosing         Op = "closing"           // a data channel's closing event (browsers; Pion has no such callback)
 )
 
 // CloseFact is a close call or its return.

@@ -7,6 +7,7 @@
 package facts
 
 import (
+	"slices"
 	"time"
 
 	"github.com/closesim/closesim/scenarios"
@@ -111,6 +112,11 @@ type Observation struct {
 	// FreezeDumps is how many goroutine dumps freeze detection took while
 	// the run's trace was quiet (what detection cost; 0 with it off).
 	FreezeDumps int `json:"freeze_dumps,omitempty"`
+	// Unobserved lists the facts the run's world could not record (see
+	// Fact): an invariant that needs one of them (invariants.Invariant.
+	// Needs) is n/a for the run, never pass. Empty for closesim's own
+	// world, which records them all.
+	Unobserved []Fact `json:"unobserved,omitempty"`
 	// Virtual is the virtual time the run took; Wall the real time.
 	Virtual time.Duration `json:"virtual"`
 	Wall    time.Duration `json:"wall"`
@@ -354,3 +360,42 @@ type SFUConnection struct {
 	A      PeerState `json:"a"`
 	Remote PeerState `json:"remote"`
 }
+
+// Fact names a kind of fact a world records about a run. closesim's bubble
+// records them all; a world that cannot (a real browser in real time, see
+// BrowserRun.Observation) lists the ones it lacks in
+// Observation.Unobserved, so that an empty record of them is never read
+// as "nothing went wrong".
+type Fact string
+
+// Facts a world can lack.
+const (
+	// FactPanics: a panic in a step, call or callback is caught and recorded
+	// (Outcome panic, Panic).
+	FactPanics Fact = "panics"
+	// FactWedge: a run that stops making progress is detected (Outcome
+	// wedge or deadlock, Wedge).
+	FactWedge Fact = "wedge"
+	// FactGoroutines: the goroutines left after teardown are counted
+	// (Leaks).
+	FactGoroutines Fact = "goroutines"
+	// FactSockets: the sockets left bound after teardown are counted
+	// (OpenSockets).
+	FactSockets Fact = "sockets"
+	// FactTimers: what acted during idle time after teardown is recorded
+	// (LateEvents).
+	FactTimers Fact = "timers"
+	// FactTURN: the TURN relay's allocations are counted (TURNAllocations).
+	FactTURN Fact = "turn"
+	// FactDelivery: every data channel's messages sent and received, with
+	// their order (DCState.Sent, Received, ReceivedSeq, Corrupt).
+	FactDelivery Fact = "delivery"
+	// FactCloserSide: the closing peer's own record from its close on (its
+	// states when the close returned and at the end, its callbacks after
+	// the call): missing when the closer is a browser tab that was closed,
+	// whose page went with it.
+	FactCloserSide Fact = "closer-side"
+)
+
+// Observes reports whether the run's world recorded facts of kind f.
+func (o *Observation) Observes(f Fact) bool { return !slices.Contains(o.Unobserved, f) }

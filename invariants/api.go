@@ -39,6 +39,7 @@ func apiInvariants() []Invariant {
 			Ref:      "RFC 8656 §7 (a client deletes its allocation with a Refresh of lifetime 0) and " + refCloseTheConnection + " step 8 (destroy the ICE Agent, \"releasing any relevant resources (e.g. TURN permissions)\")",
 			Profiles: both,
 			Check:    checkLeakTURN,
+			Needs:    []facts.Fact{facts.FactTURN},
 			Applies:  func(obs *facts.Observation) bool { return obs.Scenario.Topology.TURN && leakChecked(obs) },
 		},
 		{
@@ -47,6 +48,7 @@ func apiInvariants() []Invariant {
 			Ref:      refGracefulCloseWaitsOn + "; " + refCloseTheConnection + " step 8 (destroy the ICE Agent)",
 			Profiles: both,
 			Check:    checkLeakTimers,
+			Needs:    []facts.Fact{facts.FactTimers},
 			Applies:  leakChecked,
 		},
 		{
@@ -100,6 +102,7 @@ func apiInvariants() []Invariant {
 			Ref:      "RFC 8831 §6.1 (reliable, ordered delivery) and §6.6; RFC 8832 (DCEP channel types)",
 			Profiles: both,
 			Check:    dataCheck(idDataOrdered, true, true),
+			Needs:    []facts.Fact{facts.FactDelivery},
 			Applies:  hasChannels(true, true),
 		},
 		{
@@ -108,6 +111,7 @@ func apiInvariants() []Invariant {
 			Ref:      "RFC 8831 §6.1 (unordered delivery) and §6.6",
 			Profiles: both,
 			Check:    dataCheck(idDataUnordered, true, false),
+			Needs:    []facts.Fact{facts.FactDelivery},
 			Applies:  hasChannels(true, false),
 		},
 		{
@@ -116,6 +120,7 @@ func apiInvariants() []Invariant {
 			Ref:      "RFC 8831 §6.1 (partial reliability, RFC 3758)",
 			Profiles: both,
 			Check:    dataCheck(idDataPartial, false, false),
+			Needs:    []facts.Fact{facts.FactDelivery},
 			Applies:  hasChannels(false, false),
 		},
 	}

@@ -31,6 +31,11 @@ type Invariant struct {
 	// does find a violation, the violation counts (a judge never hides
 	// what it found).
 	Applies func(*facts.Observation) bool
+	// Needs lists the facts the rule reads (facts.Fact): a run whose world
+	// did not record one of them (facts.Observation.Unobserved) gives the
+	// rule nothing to judge, whatever Applies says, as an empty record of
+	// what was never looked at proves nothing.
+	Needs []facts.Fact
 	// Subjects, when set, lists what the rule judged in a run it applies
 	// to: the objects (Object constants) and the probed calls ("call:"
 	// followed by facts.APIProbe.Call) it looked at. A conformance row
@@ -42,8 +47,14 @@ type Invariant struct {
 // CallSubject is the subject naming a probed call (see Subjects).
 func CallSubject(call string) string { return "call:" + call }
 
-// AppliesTo reports whether obs gave inv anything to judge (see Applies).
+// AppliesTo reports whether obs gave inv anything to judge: its world
+// recorded every fact inv Needs, and Applies holds.
 func (inv Invariant) AppliesTo(obs *facts.Observation) bool {
+	for _, f := range inv.Needs {
+		if !obs.Observes(f) {
+			return false
+		}
+	}
 	return inv.Applies == nil || inv.Applies(obs)
 }
 

@@ -448,3 +448,46 @@ func TestNothingToJudgeIsNA(t *testing.T) {
 		}
 	}
 }
+
+// TestUnobservedIsNA: an invariant whose facts the run's world did not
+// record (facts.Observation.Unobserved) is n/a, though its empty record
+// would have passed; recorded, the same run passes it; and a violation
+// found despite the gap still counts.
+func TestUnobservedIsNA(t *testing.T) {
+	for _, tt := range []struct {
+		fact facts.Fact
+		ids  []string
+	}{
+		{facts.FactGoroutines, []string{"leak.goroutines"}},
+		{facts.FactSockets, []string{"leak.sockets"}},
+		{facts.FactTimers, []string{"leak.timers"}},
+		{facts.FactPanics, []string{"harness.no-panic"}},
+		{facts.FactWedge, []string{"harness.no-wedge"}},
+		{facts.FactCloserSide, []string{"close.states-at-return", "local.closed-states", "events.none-after-close", "close.returns-bounded"}},
+	} {
+		t.Run(string(tt.fact), func(t *testing.T) {
+			seen := invariants.Judge(base(), invariants.W3C, nil)
+			obs := base()
+			obs.Unobserved = []facts.Fact{tt.fact}
+			v := invariants.Judge(obs, invariants.W3C, nil)
+			for _, id := range tt.ids {
+				if !slices.Contains(seen.Pass, id) {
+					t.Fatalf("%s does not pass the base run: %v", id, seen.Pass)
+				}
+				if !slices.Contains(v.NA, id) || slices.Contains(v.Pass, id) {
+					t.Errorf("%s without %s: in NA %v, in Pass %v; want n/a", id, tt.fact, slices.Contains(v.NA, id), slices.Contains(v.Pass, id))
+				}
+			}
+			if len(v.Pass)+len(v.NA) != len(seen.Pass)+len(seen.NA) {
+				t.Errorf("judged %d invariants, want %d", len(v.Pass)+len(v.NA), len(seen.Pass)+len(seen.NA))
+			}
+		})
+	}
+	obs := base()
+	obs.Unobserved = []facts.Fact{facts.FactGoroutines}
+	obs.Outcome = facts.OutcomeLeak
+	obs.Leaks = []facts.Goroutine{{ID: 7, State: "chan receive", Top: "x.y", Stack: "goroutine 7 [chan receive]:\nx.y()"}}
+	if v := invariants.Judge(obs, invariants.W3C, nil); !slices.ContainsFunc(v.Fail, func(x invariants.Violation) bool { return x.Invariant == "leak.goroutines" }) {
+		t.Errorf("a leak recorded despite the gap was hidden: %+v", v)
+	}
+}
