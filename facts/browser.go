@@ -17,9 +17,28 @@ type BrowserRun struct {
 	Phase   string `json:"phase"`
 	Closer  string `json:"closer"`
 	Mode    string `json:"mode"`
+	// On is the handler a "callback" close ran inside
+	// (scenarios.BrowserScenario.On).
+	On string `json:"on,omitempty"`
+	// Skew bounds the error of aligning the two clocks (half the DevTools
+	// round trip that read the page's clock): an event of the other side
+	// can be off by that much against the close call.
+	Skew time.Duration `json:"skew_ns,omitempty"`
+	// Window is how long both sides were observed after the close call
+	// before their final states were read, as measured (a close from a
+	// handler can fire before the harness starts its window).
+	Window time.Duration `json:"window_ns,omitempty"`
+	// PionUser is set when a user's factory built the Pion side (the
+	// service under test, sim.WithBrowserPeer): its handlers may have
+	// replaced closesim's recording ones.
+	PionUser bool `json:"pion_user,omitempty"`
 	// Pion and Browser are what each side observed.
 	Pion    BrowserSide `json:"pion"`
 	Browser BrowserSide `json:"browser"`
+	// Wedge is set when a Pion Close did not return within the run's bound
+	// (a close from inside a handler that deadlocks, say): the run stops
+	// there, and Wedge diagnoses the process's goroutines.
+	Wedge *Wedge `json:"wedge,omitempty"`
 	// Err is a harness error (a step that failed before the close).
 	Err string `json:"err,omitempty"`
 }
@@ -29,6 +48,9 @@ type BrowserSide struct {
 	// Events are the side's callbacks and marks, times relative to the
 	// moment the close was called (negative: before it).
 	Events []BrowserEvent `json:"events"`
+	// Before are the closer's states just before its close was called (nil
+	// for the side that did not close).
+	Before *PeerState `json:"before,omitempty"`
 	// AtReturn are the closer's states the moment its close returned (nil
 	// for the side that did not close, and for a closed tab).
 	AtReturn *PeerState `json:"at_return,omitempty"`
