@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/closesim/closesim/facts"
+	"github.com/closesim/closesim/invariants"
 )
 
 // BrowserSweep is a closesim browser sweep: runs of browser scenarios
@@ -16,6 +17,10 @@ import (
 type BrowserSweep struct {
 	// Command is the command line that ran it.
 	Command string `json:"command"`
+	// Rerun is the closesim browser command, with its -pkg and -test for a
+	// user's test, that a repro line completes with -n 1 -seed S -repeat 3
+	// ("" is closesim browser).
+	Rerun string `json:"rerun,omitempty"`
 	// Chromium and PionVersion name the two implementations.
 	Chromium    string `json:"chromium"`
 	PionVersion string `json:"pion_version"`
@@ -29,6 +34,10 @@ type BrowserSweep struct {
 	// len(Runs) of Planned runs.
 	Interrupted bool `json:"interrupted,omitempty"`
 	Planned     int  `json:"planned,omitempty"`
+	// Known are the known issues that label Pion's violations in the
+	// judges' sections (the pinned release's known issues and the W3C
+	// deviations); nil labels none.
+	Known []invariants.KnownIssue `json:"-"`
 }
 
 // browserSide names an implementation closing: "Pion Close()",
@@ -37,10 +46,18 @@ func browserCloser(r facts.BrowserRun) string {
 	switch {
 	case r.Closer == "pion" && r.Mode == "graceful":
 		return "Pion GracefulClose()"
+	case r.Closer == "pion" && r.Mode == "callback":
+		return "Pion Close() in a handler"
+	case r.Closer == "pion" && r.Mode == "channel":
+		return "Pion DataChannel.Close()"
 	case r.Closer == "pion":
 		return "Pion Close()"
 	case r.Mode == "tab":
 		return "Chromium tab closed"
+	case r.Mode == "callback":
+		return "Chromium close() in a handler"
+	case r.Mode == "channel":
+		return "Chromium RTCDataChannel.close()"
 	}
 	return "Chromium close()"
 }
@@ -180,18 +197,27 @@ func WriteBrowserMarkdown(w io.Writer, s BrowserSweep) error {
 		}
 		groups[k] = append(groups[k], r)
 	}
-	phaseOrder := map[string]int{"before_answer": 0, "after_answer": 1, "connected": 2, "mid_transfer": 3}
+	phaseOrder := map[string]int{"before_answer": 0, "after_answer": 1, "connected": 2, "mid_transfer": 3} // then the handlers, on_*
 	sort.Slice(keys, func(i, j int) bool {
 		if keys[i].closer != keys[j].closer {
 			return keys[i].closer < keys[j].closer
 		}
-		return phaseOrder[keys[i].phase] < phaseOrder[keys[j].phase]
+		order := func(phase string) int {
+			if o, ok := phaseOrder[phase]; ok {
+				return o
+			}
+			return len(phaseOrder)
+		}
+		if oi, oj := order(keys[i].phase), order(keys[j].phase); oi != oj {
+			return oi < oj
+		}
+		return keys[i].phase < keys[j].phase
 	})
 	for _, k := range keys {
-		if k.closer == "Chromium tab closed" {
-			continue
-		}
 		rs := groups[k]
+		if m := rs[0].Mode; m == "tab" || m == "channel" {
+			continue // no close() whose return to read
+		}
 		p("| %s | %s | %d |", k.closer, k.phase, len(rs))
 		for _, row := range w3cStateRows {
 			t := tally{}
@@ -272,10 +298,28 @@ func WriteBrowserMarkdown(w io.Writer, s BrowserSweep) error {
 	if n == 0 {
 		p("None: on every row both implementations pass or fail alike.\n")
 	}
+	writeBrowserJudges(w, s)
+	rerun := s.Rerun
+	if rerun == "" {
+		rerun = "closesim browser"
+	}
+	var wedged []facts.BrowserRun
+	for _, r := range s.Runs {
+		if r.Wedge != nil && r.Err == "" {
+			wedged = append(wedged, r)
+		}
+	}
+	if len(wedged) > 0 {
+		p("\n## Wedges\n\n")
+		p("Runs where a Pion Close did not return within its bound (the run stops there; its goroutines stay blocked\nin the sweep's process). `harness.no-wedge` above names the known issue that matches each.\n\n")
+		for _, r := range wedged {
+			p("- seed %d %s rep %d: %s  \n  repro: `%s -n 1 -seed %d -repeat 3`\n", r.Seed, r.Name, r.Rep, r.Wedge.Headline, rerun, r.Seed)
+		}
+	}
 	if len(errs) > 0 {
 		p("\n## Harness errors\n\n")
 		for _, r := range errs {
-			p("- seed %d %s rep %d: %s  \n  repro: `closesim browser -n 1 -seed %d -repeat 3`\n", r.Seed, r.Name, r.Rep, r.Err, r.Seed)
+			p("- seed %d %s rep %d: %s  \n  repro: `%s -n 1 -seed %d -repeat 3`\n", r.Seed, r.Name, r.Rep, r.Err, rerun, r.Seed)
 		}
 	}
 	return nil
@@ -394,7 +438,7 @@ func w3cRows(runs []facts.BrowserRun) []w3cRow {
 		row := w3cRow{id: rr.id, title: rr.title}
 		for _, r := range runs {
 			o := otherSide(r)
-			if r.Mode == "tab" || o.Final == nil || !openedBefore(o.Events) {
+			if r.Mode == "tab" || r.Mode == "channel" || o.Final == nil || !openedBefore(o.Events) {
 				continue
 			}
 			v := rr.get(*o.Final)

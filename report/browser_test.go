@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/closesim/closesim/facts"
+	"github.com/closesim/closesim/invariants"
 )
 
 func closed() *facts.PeerState {
@@ -64,5 +65,79 @@ func TestWriteBrowserMarkdown(t *testing.T) {
 		if !strings.Contains(md, want) {
 			t.Errorf("browser.md lacks %q\n%s", want, md)
 		}
+	}
+}
+
+// TestBrowserJudges: the judges' sections split each run's verdict by
+// implementation: a rule counts for the side it judged, a Pion violation a
+// known issue matches is known, the same violation by Chromium is
+// Chromium's failure (a Pion issue never labels the browser), and the
+// leak rules a browser run cannot judge are n/a on both sides, never pass.
+func TestBrowserJudges(t *testing.T) {
+	known, err := invariants.LoadKnownFiles([]string{"../known-issues.json", "../deviations-w3c.json"}, invariants.ForRelease("v4.2.26"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	connected := &facts.PeerState{Signaling: "stable", Connection: "connected", ICEConnection: "connected", ICETransport: "connected", DTLS: "connected", SCTP: "connected",
+		DataChannels: []facts.DCState{{Label: "dc", State: "open"}}}
+	closeEvents := []facts.BrowserEvent{{At: -time.Second, Kind: "dc open", Detail: "dc"}, {At: 0, Kind: "close call"}, {At: time.Millisecond, Kind: "close return"}}
+	chromeOpen := closed()
+	chromeOpen.DataChannels[0].State = "open"
+	sw := BrowserSweep{Known: known, Runs: []facts.BrowserRun{
+		{Seed: 1, Phase: "connected", Closer: "pion", Mode: "close", Window: 2 * time.Second,
+			Pion: facts.BrowserSide{Before: connected, AtReturn: closed(), Final: closed(), Events: closeEvents,
+				Probes: map[string]string{"addIceCandidate": "no error", "createOffer": "InvalidStateError"}},
+			Browser: facts.BrowserSide{Final: closed()}},
+		{Seed: 2, Phase: "connected", Closer: "browser", Mode: "close", Window: 2 * time.Second,
+			Browser: facts.BrowserSide{Before: connected, AtReturn: chromeOpen, Final: closed(), Events: closeEvents,
+				Probes: map[string]string{"addIceCandidate": "no error", "createOffer": "InvalidStateError"}},
+			Pion: facts.BrowserSide{Final: closed()}},
+		{Seed: 3, Name: "w", Phase: "on_dtls_state_connected", Closer: "pion", Mode: "callback", On: "dtls_state:connected",
+			Pion: facts.BrowserSide{Events: []facts.BrowserEvent{{At: 0, Kind: "close call", Detail: "close"}}},
+			Wedge: &facts.Wedge{Headline: "waits at DTLSTransport.Stop", Blocked: []facts.BlockedWait{{Lock: "sync.(*RWMutex).Lock",
+				Waiter: []string{"github.com/pion/webrtc/v4.(*DTLSTransport).Stop", "github.com/pion/webrtc/v4.(*PeerConnection).close", "github.com/pion/webrtc/v4.(*DTLSTransport).onStateChange"}}}}},
+	}}
+	by := judgeBrowser(sw)
+	pion, chromium := by["Pion"], by["Chromium"]
+	if len(pion) != 3 || len(chromium) != 3 {
+		t.Fatalf("results: %d Pion, %d Chromium; want 3 each", len(pion), len(chromium))
+	}
+	for _, tt := range []struct {
+		id                string
+		results           []Result
+		pass, known, fail int
+	}{
+		{"api.rejected-after-close", pion, 0, 1, 0},     // F7, Pion's close
+		{"api.rejected-after-close", chromium, 0, 0, 1}, // the same text, Chromium's: not F7
+		{"close.states-at-return", chromium, 0, 0, 1},   // its channel open at return
+		{"close.states-at-return", pion, 1, 0, 0},
+		{"leak.goroutines", pion, 0, 0, 0},
+		{"leak.goroutines", chromium, 0, 0, 0},
+		{"harness.no-wedge", pion, 0, 1, 0}, // F8, the close in the DTLS handler
+		{"harness.no-wedge", chromium, 0, 0, 0},
+	} {
+		c := countInvariant(tt.id, tt.results)
+		if c.pass != tt.pass || c.known != tt.known || c.fail != tt.fail {
+			t.Errorf("%s on %s: pass %d known %d fail %d, want %d %d %d", tt.id, tt.results[0].Verdict.Profile, c.pass, c.known, c.fail, tt.pass, tt.known, tt.fail)
+		}
+	}
+	var b strings.Builder
+	if err := WriteBrowserMarkdown(&b, sw); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| `api.rejected-after-close` | known 1/1 (F7) | **fail 1**/1 |",
+		"| `close.states-at-return` | pass 1 | **fail 1**/1 |",
+		"- `close.states-at-return`: Chromium fails 1 runs",
+		"| `method.RTCPeerConnection.addIceCandidate` | method | known: F7 (0 pass, 1 known, 0 fail) | fail (0 pass, 0 known, 1 fail) |",
+		"| `harness.no-wedge` | known 1/1 (F8) | n/a |",
+		"- seed 3 w rep 0: waits at DTLSTransport.Stop  \n  repro: `closesim browser -n 1 -seed 3 -repeat 3`",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("browser.md lacks %q\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "`leak.goroutines`") {
+		t.Errorf("browser.md lists leak.goroutines, which no browser run judges:\n%s", b.String())
 	}
 }
