@@ -399,8 +399,8 @@ func w3cRows(runs []facts.BrowserRun) []w3cRow {
 				continue
 			}
 			v := sr.get(*at)
-			if v == "" {
-				continue // no such object (no channel, no SctpTransport yet)
+			if v == "" || !facts.Known(v) {
+				continue // no such object (no channel, no SctpTransport yet), or not readable (inside a Pion callback)
 			}
 			c := &row.chromium
 			if r.Closer == "pion" {

@@ -26,6 +26,12 @@ var (
 	flagShrinkFailures = flag.Bool("closesim.shrinkfailures", true, "worker and sweep: shrink failing scenarios (a sweep shrinks the first failure of each invariant)")
 	flagShrinkBudget   = flag.Duration("closesim.shrinkbudget", time.Minute, "worker and sweep: wall-clock budget of each automatic shrink (0: none); the smallest failing scenario found by then is kept")
 	flagProfile        = flag.String("closesim.profile", "pion", "invariant profile: pion or w3c")
+	flagBrowserN       = flag.Int("closesim.browser.n", 0, "Browser: scenarios (scenarios.GenerateBrowser of seeds -closesim.browser.seed...; 0: the test's default, 4 unless BrowserConfig.Scenarios says otherwise)")
+	flagBrowserSeed    = flag.Uint64("closesim.browser.seed", 0, "Browser: first seed")
+	flagBrowserRepeat  = flag.Int("closesim.browser.repeat", 1, "Browser: runs of each scenario")
+	flagBrowserWindow  = flag.Duration("closesim.browser.window", sim.BrowserWindow, "Browser: observation time after each close")
+	flagBrowserOut     = flag.String("closesim.browser.out", "", "Browser: append each run as a JSON line to this file")
+	flagBrowserFile    = flag.String("closesim.browser.file", "", "Browser: run this browser scenario file (scenarios.ReadBrowserFile) instead of generated ones")
 	flagKnown          = flag.String("closesim.known", "auto", "known-issues JSON files, comma-separated (\"\" for none; auto: the issues closesim ships for its pinned Pion release plus known-issues.json at the module root, and under -closesim.profile=w3c deviations-w3c.json too)")
 )
 

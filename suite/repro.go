@@ -92,3 +92,17 @@ func (tg target) replayFile(path string) string {
 func (tg target) shrinkSeed(seed uint64, out string) string {
 	return tg.goTest("-closesim.shrink", fmt.Sprintf("-closesim.seed=%d", seed), "-closesim.out="+out)
 }
+
+// browserRepro is the closesim command that reruns browser scenario seed,
+// or the scenario file file, three times (the CLI's -pkg and -test name a
+// user's Browser test).
+func (tg target) browserRepro(seed uint64, file string) string {
+	line := "closesim browser"
+	if tg.importPath != defaultCLIPkg || tg.test != "TestBrowserSweep" {
+		line += fmt.Sprintf(" -pkg %s -test %s", tg.pkg, tg.test)
+	}
+	if file != "" {
+		return line + " -file " + file + " -repeat 3"
+	}
+	return line + fmt.Sprintf(" -n 1 -seed %d -repeat 3", seed)
+}

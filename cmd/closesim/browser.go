@@ -14,8 +14,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/closesim/closesim"
 	"github.com/closesim/closesim/facts"
+	"github.com/closesim/closesim/invariants"
 	"github.com/closesim/closesim/report"
+	"github.com/closesim/closesim/scenarios"
 )
 
 // browserTest is the test in closesim's fuzz package that runs browser
@@ -23,14 +26,25 @@ import (
 const browserTest = "TestBrowserSweep"
 
 func cmdBrowser(args []string) error {
-	fs := newFlags("browser", "browser [-n N] [-seed S] [-repeat K] [-window D] [-out DIR]\n\nRuns generated close scenarios between a Pion peer on loopback UDP and headless Chromium (Debian's\nchromium package, or $CLOSESIM_CHROMIUM), each K times: real time against a real browser, so not\ndeterministic; browser.md reports how often each outcome occurred, what each side observed when\nPion closed and when Chromium closed, how soon the other side noticed, the W3C close algorithm on\neach implementation's own close, and every difference, triaged.")
+	fs := newFlags("browser", "browser [-pkg P -test T] [-n N] [-seed S] [-repeat K] [-window D] [-out DIR]\n\nRuns generated close scenarios between a Pion peer on loopback UDP and headless Chromium (Debian's\nchromium package, or $CLOSESIM_CHROMIUM), each K times: real time against a real browser, so not\ndeterministic; browser.md reports how often each outcome occurred, what each side observed when\nPion closed and when Chromium closed, how soon the other side noticed, the W3C close algorithm on\neach implementation's own close, closesim's invariants judging both sides, and every difference,\ntriaged. The Pion side is closesim's own peer, or a user's service: -pkg and -test name a test that\ncalls suite.Browser with BrowserConfig.Peer.")
+	tg := target{}
+	fs.StringVar(&tg.pkg, "pkg", defaultPkg, "the package whose test binary closesim drives (a user's package: one whose test calls suite.Browser)")
+	fs.StringVar(&tg.test, "test", browserTest, "the test in -pkg that calls suite.Browser")
 	n := fs.Int("n", 200, "scenarios (seeds -seed, -seed+1, ...)")
 	seed := fs.Uint64("seed", 0, "first seed")
 	repeat := fs.Int("repeat", 3, "runs of each scenario")
 	window := fs.Duration("window", 2*time.Second, "how long each run observes both sides after the close")
 	out := fs.String("out", "closesim-browser", "report directory: browser.md, browser.json, runs.jsonl")
+	file := fs.String("file", "", "run this browser scenario file (JSON, scenarios.BrowserScenario: a finding's repro) instead of -n generated ones")
+	rewrite := fs.Bool("rewrite", false, "run nothing: write -out's browser.md and browser.json again from its runs.jsonl (after a closesim upgrade that judges or reports more)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *rewrite {
+		if fs.NArg() > 0 {
+			return usagef("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+		}
+		return rewriteBrowser(*out)
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -41,6 +55,17 @@ func cmdBrowser(args []string) error {
 		return usagef("-repeat must be >= 1, got %d", *repeat)
 	case *window <= 0:
 		return usagef("-window must be > 0, got %s", *window)
+	}
+	if *file != "" {
+		if _, err := scenarios.ReadBrowserFile(*file); err != nil {
+			return usagef("-file: %v", err)
+		}
+		abs, err := absPath(*file)
+		if err != nil {
+			return err
+		}
+		*file = abs
+		*n = 1
 	}
 	chromium, err := chromiumVersion()
 	if err != nil {
@@ -58,13 +83,12 @@ func cmdBrowser(args []string) error {
 		return err
 	}
 	start := time.Now()
-	tg := target{pkg: defaultPkg, test: browserTest}
 	interrupted := false
 	testErr := withBinary(tg, nil, func(bin string) error {
 		cmd := exec.Command(bin, "-test.run="+runPattern(browserTest), "-test.v", "-test.count=1", "-test.timeout=0",
 			fmt.Sprintf("-closesim.browser.n=%d", *n), fmt.Sprintf("-closesim.browser.seed=%d", *seed),
 			fmt.Sprintf("-closesim.browser.repeat=%d", *repeat), "-closesim.browser.window="+window.String(),
-			"-closesim.browser.out="+runs)
+			"-closesim.browser.out="+runs, "-closesim.browser.file="+*file)
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		// A process group of its own: SIGINT or SIGTERM reaches closesim,
 		// which stops the runs and still writes the reports of those that
@@ -96,11 +120,15 @@ func cmdBrowser(args []string) error {
 		return testErr // the test binary did not build or start: nothing ran
 	}
 	sw := report.BrowserSweep{
-		Command:  fmt.Sprintf("closesim browser -n %d -seed %d -repeat %d -window %s", *n, *seed, *repeat, *window),
+		Command:  browserCommand(tg, browserArgs(*file, *n, *seed, *repeat, *window)),
+		Rerun:    strings.TrimSpace(browserCommand(tg, "")),
 		Chromium: chromium, PionVersion: pionVersion(), Window: *window, Wall: time.Since(start),
 		Interrupted: interrupted, Planned: *n * *repeat,
 	}
 	if sw.Runs, err = readBrowserRuns(runs); err != nil {
+		return err
+	}
+	if sw.Known, err = browserKnown(sw.PionVersion); err != nil {
 		return err
 	}
 	if err := writeReports(dir, "browser", sw, func(w io.Writer) error { return report.WriteBrowserMarkdown(w, sw) }); err != nil {
@@ -153,4 +181,63 @@ func readBrowserRuns(path string) ([]facts.BrowserRun, error) {
 		out = append(out, r)
 	}
 	return out, sc.Err()
+}
+
+// browserKnown are the known issues that label Pion's violations in a
+// browser sweep's judges: those closesim ships for the release it pins and
+// the W3C deviations (the browser sweep judges under the w3c profile).
+func browserKnown(pionVersion string) ([]invariants.KnownIssue, error) {
+	release := strings.TrimPrefix(pionVersion, "pion/webrtc ")
+	release, _, _ = strings.Cut(release, " ")
+	var out []invariants.KnownIssue
+	for _, data := range [][]byte{closesim.KnownIssues(), closesim.W3CDeviations()} {
+		issues, err := invariants.ParseKnown(data, invariants.ForRelease(release))
+		if err != nil {
+			return nil, fmt.Errorf("shipped known issues: %w", err)
+		}
+		out = append(out, issues...)
+	}
+	return out, nil
+}
+
+// browserCommand is the closesim browser command line with args, naming
+// the package and test unless they are closesim's own.
+func browserCommand(tg target, args string) string {
+	if tg.pkg == defaultPkg && tg.test == browserTest {
+		return "closesim browser " + args
+	}
+	return fmt.Sprintf("closesim browser -pkg %s -test %s %s", tg.pkg, tg.test, args)
+}
+
+// rewriteBrowser writes dir's browser reports again: the sweep's header
+// from its browser.json, the runs from its runs.jsonl, judged and reported
+// by this closesim.
+func rewriteBrowser(dir string) error {
+	data, err := os.ReadFile(filepath.Join(dir, "browser.json"))
+	if err != nil {
+		return usagef("-rewrite: %v", err)
+	}
+	var sw report.BrowserSweep
+	if err := json.Unmarshal(data, &sw); err != nil {
+		return usagef("-rewrite: %s: %v", filepath.Join(dir, "browser.json"), err)
+	}
+	if sw.Runs, err = readBrowserRuns(filepath.Join(dir, "runs.jsonl")); err != nil {
+		return err
+	}
+	if sw.Known, err = browserKnown(sw.PionVersion); err != nil {
+		return err
+	}
+	if err := writeReports(dir, "browser", sw, func(w io.Writer) error { return report.WriteBrowserMarkdown(w, sw) }); err != nil {
+		return err
+	}
+	fmt.Printf("closesim browser: %d runs reported again in %s (browser.md, browser.json)\n", len(sw.Runs), dir)
+	return nil
+}
+
+// browserArgs are the arguments of the sweep a browser report names.
+func browserArgs(file string, n int, seed uint64, repeat int, window time.Duration) string {
+	if file != "" {
+		return fmt.Sprintf("-file %s -repeat %d -window %s", file, repeat, window)
+	}
+	return fmt.Sprintf("-n %d -seed %d -repeat %d -window %s", n, seed, repeat, window)
 }

@@ -90,6 +90,8 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{[]string{"browser", "-repeat", "0"}, "-repeat must be >= 1"},
 		{[]string{"browser", "-window", "0s"}, "-window must be > 0"},
 		{[]string{"browser", "extra"}, "unexpected arguments: extra"},
+		{[]string{"browser", "-file", "/nonexistent/s.json"}, "-file: read browser scenario: open /nonexistent/s.json: no such file or directory"},
+		{[]string{"browser", "-rewrite", "-out", "/nonexistent/closesim-browser"}, "-rewrite: open /nonexistent/closesim-browser/browser.json: no such file or directory"},
 		{[]string{"export"}, "give one scenario FILE"},
 		{[]string{"export", malformed}, malformed + ": decode scenario"},
 		{[]string{"export", "../../docs/findings/seed-3.json"}, "cannot tell the finding from the file name"},
@@ -164,7 +166,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 		{[]string{"matrix", "-h"}, []string{"-versions", "-n", "-seed", "-repeat", "-known", "-profile", "-cache", "-offline", "-workers", "-out", "-pkg", "-test", "-watchdog", "-timeout", "-quiet"}},
 		{[]string{"bisect", "-h"}, []string{"-good", "-bad", "-seed", "-repeat", "-known", "-cache", "-offline", "-out", "-pkg", "-test"}},
 		{[]string{"export", "-h"}, []string{"-finding", "-invariant", "-package", "-o"}},
-		{[]string{"browser", "-h"}, []string{"-n", "-seed", "-repeat", "-window", "-out"}},
+		{[]string{"browser", "-h"}, []string{"-pkg", "-test", "-n", "-seed", "-repeat", "-window", "-out", "-file", "-rewrite"}},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			code, out := runCapturingStderr(t, tt.args)
@@ -532,7 +534,8 @@ func TestBrowserCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"**Real time, not deterministic**", "1 scenarios, 2 runs (0 with a harness error)", "## The W3C close algorithm on each implementation's own close"} {
+	for _, want := range []string{"**Real time, not deterministic**", "1 scenarios, 2 runs (0 with a harness error)", "## The W3C close algorithm on each implementation's own close",
+		"## closesim's invariants on both sides (profile w3c)", "| `close.states-at-return` |", "## W3C conformance table on each implementation"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("browser.md lacks %q:\n%s", want, md)
 		}
@@ -540,5 +543,15 @@ func TestBrowserCommand(t *testing.T) {
 	runs, err := readBrowserRuns(filepath.Join(out, "runs.jsonl"))
 	if err != nil || len(runs) != 2 || runs[0].Seed != 2 || runs[1].Rep != 1 {
 		t.Errorf("runs.jsonl: %d runs (%v): %+v", len(runs), err, runs)
+	}
+	// -rewrite reports the same runs again, to the byte.
+	if err := os.Remove(filepath.Join(out, "browser.md")); err != nil {
+		t.Fatal(err)
+	}
+	if code := run([]string{"browser", "-rewrite", "-out", out}); code != exitOK {
+		t.Fatalf("closesim browser -rewrite exited %d", code)
+	}
+	if again, err := os.ReadFile(filepath.Join(out, "browser.md")); err != nil || string(again) != string(md) {
+		t.Errorf("-rewrite wrote another browser.md (%v):\n%s", err, again)
 	}
 }

@@ -85,6 +85,17 @@ func TestEcho(t *testing.T) {
 	t.Logf("reflected RTP packets: %v", reflected)
 }
 
+// serverPC makes a server connection as the service's signaling handler
+// does, with the API of NewAPI on se, by newPC (the harness's
+// NewPeerConnection, which records its callbacks).
+func serverPC(se webrtc.SettingEngine, newPC func(*webrtc.API) (*webrtc.PeerConnection, error)) (*webrtc.PeerConnection, error) {
+	api, err := NewAPI(se)
+	if err != nil {
+		return nil, err
+	}
+	return newPC(api)
+}
+
 // config plugs a fresh server from newServer in as peer B of every run,
 // handing it the connection with accept, with the example's invariants and
 // generator.
@@ -92,11 +103,7 @@ func config(newServer func() *Server, accept func(*Server, *webrtc.PeerConnectio
 	return suite.Config{
 		Peers: map[scenarios.Peer]sim.PeerFactory{
 			scenarios.PeerB: func(env *sim.PeerEnv) (*webrtc.PeerConnection, error) {
-				api, err := NewAPI(env.SettingEngine)
-				if err != nil {
-					return nil, err
-				}
-				pc, err := env.NewPeerConnection(api)
+				pc, err := serverPC(env.SettingEngine, env.NewPeerConnection)
 				if err != nil {
 					return nil, err
 				}

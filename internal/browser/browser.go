@@ -211,12 +211,13 @@ func (p *Peer) Mark(name string) (float64, error) {
 	return t, err
 }
 
-// WaitOpen waits up to timeout for data channel label to be open.
+// WaitOpen waits up to timeout for data channel label to be open, or the
+// page's connection to be closed (a close armed in a handler fired).
 func (p *Peer) WaitOpen(label string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		var open bool
-		if err := p.call(fmt.Sprintf("!!(cs.channels[%q] && cs.channels[%q].readyState === 'open')", label, label), &open); err != nil {
+		if err := p.call(fmt.Sprintf("cs.closedAt >= 0 || !!(cs.channels[%q] && cs.channels[%q].readyState === 'open')", label, label), &open); err != nil {
 			return err
 		}
 		if open {
@@ -234,6 +235,10 @@ type Event struct {
 	T      float64 `json:"t"`
 	Kind   string  `json:"kind"`   // "pc", "ice", "signaling", "gathering", "dc open", "close call", ...
 	Detail string  `json:"detail"` // the new state, or the channel's label
+	// Transport numbers the SCTP transport (and its DTLS transport) an
+	// "sctp" or "dtls" event is about, 1 for the first the page saw: with
+	// BUNDLE the answer's transport replaces the offer's, which closes.
+	Transport int `json:"transport,omitempty"`
 }
 
 // State is the page's view of its connection at one moment.
@@ -246,7 +251,19 @@ type State struct {
 	SCTP         string         `json:"sctp"`
 	DTLS         string         `json:"dtls"`
 	ICETransport string         `json:"iceTransport"`
+	// Transport is the current SCTP transport's number (Event.Transport).
+	Transport int `json:"transport"`
 	Channels     []ChannelState `json:"channels"`
+	Transceivers []Transceiver  `json:"transceivers"`
+}
+
+// Transceiver is one RTCRtpTransceiver: its mid, its receiver's track kind,
+// its direction and currentDirection ("" before negotiation).
+type Transceiver struct {
+	Mid              string `json:"mid"`
+	Kind             string `json:"kind"`
+	Direction        string `json:"direction"`
+	CurrentDirection string `json:"currentDirection"`
 }
 
 // ChannelState is a data channel's readyState.
@@ -260,6 +277,9 @@ type Record struct {
 	Events []Event `json:"events"`
 	// State is the page's states now.
 	State State `json:"state"`
+	// BeforeClose is the states just before the page called close() (nil
+	// if it did not close).
+	BeforeClose *State `json:"beforeClose"`
 	// AfterClose is the states the moment the page's close() returned
 	// (nil if it did not close).
 	AfterClose *State `json:"afterClose"`
@@ -273,3 +293,19 @@ func (p *Peer) Record() (Record, error) {
 	err := p.call("cs.record()", &r)
 	return r, err
 }
+
+// State returns the page's states now.
+func (p *Peer) State() (State, error) {
+	var st State
+	err := p.call("cs.state()", &st)
+	return st, err
+}
+
+// AddTransceiver adds a transceiver of kind ("audio" or "video"), with no
+// track.
+func (p *Peer) AddTransceiver(kind string) error {
+	return p.call(fmt.Sprintf("cs.addTransceiver(%q)", kind), nil)
+}
+
+// StopTransceivers stops every transceiver of the page's connection.
+func (p *Peer) StopTransceivers() error { return p.call("cs.stopTransceivers()", nil) }
