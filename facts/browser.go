@@ -57,6 +57,9 @@ type BrowserSide struct {
 	// Final are the side's states at the end of the observation window
 	// (nil for a closed tab).
 	Final *PeerState `json:"final,omitempty"`
+	// Stats are, for the browser, getStats()'s transport entries at the
+	// end of the window ("transport id: dtlsState/iceState"); nil for Pion.
+	Stats []string `json:"stats,omitempty"`
 	// Noticed is how long after the close call the side that did not close
 	// first reported it (a data channel close, or its connection leaving
 	// connected); -1 if it did not within the observation window.

@@ -260,6 +260,21 @@ func WriteBrowserMarkdown(w io.Writer, s BrowserSweep) error {
 		p("| %s | %s | %d | %d/%d | %s | %s | %s |\n", k.closer, k.phase, len(rs), len(times), len(rs), med, mx, by)
 	}
 
+	// What a page monitoring its connection reads from getStats once Pion
+	// closed.
+	stats := tally{}
+	for _, r := range ok {
+		if r.Closer == "pion" && r.Mode != "channel" {
+			for _, st := range r.Browser.Stats {
+				_, states, _ := strings.Cut(st, ": ")
+				stats[states]++
+			}
+		}
+	}
+	if len(stats) > 0 {
+		p("\nChromium's `getStats()` transport entries (dtlsState/iceState) at the end of the window after Pion closed: %s.\n", stats)
+	}
+
 	// W3C rows on each implementation's own close.
 	p("\n## The W3C close algorithm on each implementation's own close\n\n")
 	p("Each row counts the runs that judged it: the closer's states at the return of `close()` (Pion's `Close()` and\n`GracefulClose()`, Chromium's `close()`; a closed tab has no return), its methods called after the close, and the\nother side's final states after a close that started with the connection established. n/a: nothing to judge.\n\n")

@@ -433,6 +433,9 @@ func RunBrowser(b *browser.Browser, sc scenarios.BrowserScenario, rep int, windo
 		}
 		fs := pageState(rec.State)
 		run.Browser.Final = &fs
+		for _, st := range rec.Stats {
+			run.Browser.Stats = append(run.Browser.Stats, fmt.Sprintf("%s: %s/%s", st.ID, st.DTLSState, st.ICEState))
+		}
 		if rec.BeforeClose != nil {
 			bs := pageState(*rec.BeforeClose)
 			run.Browser.Before = &bs

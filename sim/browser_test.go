@@ -37,6 +37,9 @@ func TestBrowserRun(t *testing.T) {
 			if other.Noticed < 0 {
 				t.Errorf("the %s side did not notice the close within %s: %+v", map[bool]string{true: "browser", false: "pion"}[sc.Closer == "pion"], BrowserWindow, other.Events)
 			}
+			if sc.Closer == "pion" && len(r.Browser.Stats) == 0 {
+				t.Errorf("the page (not closed) read no getStats transport entry at the end")
+			}
 			if sc.Closer == "pion" && (r.Pion.AtReturn == nil || r.Pion.AtReturn.Connection != "closed") {
 				t.Errorf("Pion's connection at its close's return: %+v", r.Pion.AtReturn)
 			}

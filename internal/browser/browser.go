@@ -285,6 +285,16 @@ type Record struct {
 	AfterClose *State `json:"afterClose"`
 	// ClosedAt is when the page's close() returned (-1: it did not).
 	ClosedAt float64 `json:"closedAt"`
+	// Stats are getStats()'s transport entries now.
+	Stats []TransportStats `json:"stats"`
+}
+
+// TransportStats is one RTCTransportStats: its id and the DTLS and ICE
+// states it reports ("" where Chromium leaves a field out).
+type TransportStats struct {
+	ID        string `json:"id"`
+	DTLSState string `json:"dtlsState"`
+	ICEState  string `json:"iceState"`
 }
 
 // Record returns what the page recorded so far.

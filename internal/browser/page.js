@@ -113,7 +113,17 @@
     return out;
   };
   cs.mark = (name) => { rec('mark', name); return now(); };
-  cs.record = () => ({ events: cs.events, state: cs.state(), beforeClose: cs.beforeClose || null, afterClose: cs.afterClose || null, closedAt: cs.closedAt });
+  // transportStats are getStats' transport entries: what a page
+  // monitoring its connection reads (a closed connection's getStats
+  // still resolves).
+  const transportStats = async () => {
+    try {
+      const out = [];
+      (await cs.pc.getStats()).forEach((r) => { if (r.type === 'transport') out.push({ id: r.id, dtlsState: r.dtlsState || '', iceState: r.iceState || '' }); });
+      return out;
+    } catch (e) { return [{ id: 'error', dtlsState: e.name, iceState: '' }]; }
+  };
+  cs.record = async () => ({ events: cs.events, state: cs.state(), beforeClose: cs.beforeClose || null, afterClose: cs.afterClose || null, closedAt: cs.closedAt, stats: await transportStats() });
   window.cs = cs;
   return true;
 })()
