@@ -243,16 +243,16 @@ type Event struct {
 
 // State is the page's view of its connection at one moment.
 type State struct {
-	T            float64        `json:"t"`
-	Signaling    string         `json:"signaling"`
-	Connection   string         `json:"connection"`
-	ICE          string         `json:"ice"`
-	Gathering    string         `json:"gathering"`
-	SCTP         string         `json:"sctp"`
-	DTLS         string         `json:"dtls"`
-	ICETransport string         `json:"iceTransport"`
+	T            float64 `json:"t"`
+	Signaling    string  `json:"signaling"`
+	Connection   string  `json:"connection"`
+	ICE          string  `json:"ice"`
+	Gathering    string  `json:"gathering"`
+	SCTP         string  `json:"sctp"`
+	DTLS         string  `json:"dtls"`
+	ICETransport string  `json:"iceTransport"`
 	// Transport is the current SCTP transport's number (Event.Transport).
-	Transport int `json:"transport"`
+	Transport    int            `json:"transport"`
 	Channels     []ChannelState `json:"channels"`
 	Transceivers []Transceiver  `json:"transceivers"`
 }
