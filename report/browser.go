@@ -306,7 +306,7 @@ func WriteBrowserMarkdown(w io.Writer, s BrowserSweep) error {
 			labels = append(labels, fmt.Sprintf("Pion fails %d of %d runs: %s", row.pion.judged-row.pion.pass, row.pion.judged, strings.Join(parts, ", ")))
 		}
 		if cf != "" {
-			labels = append(labels, fmt.Sprintf("Chromium fails %s (browser deviation from the spec)", cf))
+			labels = append(labels, fmt.Sprintf("Chromium fails %s (browser deviation from the spec as the w3c profile reads it)", cf))
 		}
 		p("- `%s` %s: %s\n", row.id, row.title, strings.Join(labels, "; "))
 	}

@@ -57,7 +57,7 @@ func TestWriteBrowserMarkdown(t *testing.T) {
 		"| `method.RTCPeerConnection.setConfiguration` | setConfiguration after close: InvalidStateError | n/a | n/a |",
 		"Pion fails 1 of 1 runs: new 1 (known Pion deviation F2, docs/findings.md)",
 		"Pion fails 1 of 1 runs: no error 1 (known Pion deviation F7, docs/findings.md)",
-		"Chromium fails 1 of 1 runs: open (browser deviation from the spec)",
+		"Chromium fails 1 of 1 runs: open (browser deviation from the spec as the w3c profile reads it)",
 		"| Chromium tab closed | connected | 1 | 0/1 | — | — | n/a |",
 		"| Pion Close() | connected | 1 | 1/1 | 2ms | 2ms | dc close dc |",
 		"- seed 4 d rep 0: browser: boom  \n  repro: `closesim browser -n 1 -seed 4 -repeat 3`",

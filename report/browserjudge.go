@@ -167,8 +167,13 @@ func writeBrowserJudges(w io.Writer, s BrowserSweep) {
 		if pc.known > 0 && cc.fail+cc.known == 0 && cc.pass > 0 {
 			parts = append(parts, fmt.Sprintf("Pion fails %d runs (known Pion deviation %s, docs/findings.md), Chromium passes %d", pc.known, strings.Join(pc.knownIDs, ", "), cc.pass))
 		}
-		if cc.fail > 0 {
-			parts = append(parts, fmt.Sprintf("Chromium fails %d runs (browser deviation from the spec; first: %s)", cc.fail, first(cc)))
+		switch {
+		case cc.fail > 0 && strings.HasPrefix(inv.ID, "remote."):
+			// The survivor's end state: Pion's close, or Chromium's
+			// handling of it, is to blame; the run's trace says which.
+			parts = append(parts, fmt.Sprintf("Chromium, surviving Pion's close, fails %d runs (remote side, not attributed: Pion's close or Chromium's handling of it; first: %s)", cc.fail, first(cc)))
+		case cc.fail > 0:
+			parts = append(parts, fmt.Sprintf("Chromium fails %d runs (browser deviation from the spec as the w3c profile reads it; first: %s)", cc.fail, first(cc)))
 		}
 		if len(parts) > 0 {
 			diffs = append(diffs, fmt.Sprintf("- `%s`: %s", inv.ID, strings.Join(parts, "; ")))
