@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/closesim/closesim/facts"
 
@@ -13,6 +15,10 @@ import (
 // every goroutine (with freeze detection on and off: the sampler is a
 // goroutine of its own).
 func TestCleanRunSkipsTheLeakDump(t *testing.T) {
+	// The fast path compares the process's goroutine count with the one at
+	// the run's start: goroutines of earlier tests that are still winding
+	// down (a browser test's Chromium driver) must be gone first.
+	settleGoroutines()
 	for _, freeze := range []bool{true, false} {
 		clean := false
 		// Under -race Pion's F1 can wedge a run: try the next seed.
@@ -32,6 +38,19 @@ func TestCleanRunSkipsTheLeakDump(t *testing.T) {
 		}
 		if !clean {
 			t.Fatalf("freeze detection %v: no clean run in 10 seeds", freeze)
+		}
+	}
+}
+
+// settleGoroutines waits, up to 10 s, until the process's goroutine count
+// has not changed for 300 ms.
+func settleGoroutines() {
+	n, since := runtime.NumGoroutine(), time.Now()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := runtime.NumGoroutine(); m != n {
+			n, since = m, time.Now()
+		} else if time.Since(since) >= 300*time.Millisecond {
+			return
 		}
 	}
 }
