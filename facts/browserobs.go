@@ -101,7 +101,6 @@ func (r BrowserRun) Observation() Observation {
 	if len(obs.Final) > 0 {
 		obs.FinalAt = shift + r.Window
 	}
-	obs.Virtual = obs.FinalAt
 	return obs
 }
 
@@ -179,10 +178,6 @@ func browserEvent(be BrowserEvent, closer bool, mode string, by CloseBy, callbac
 	}
 	return e, false
 }
-
-// OpHost is a host candidate's op (KindCandidate): a browser run gathers
-// only 127.0.0.1 host candidates.
-const OpHost Op = "host"
 
 // asPeer is s as peer's state in the Observation. The browser's
 // transceivers are left out: the page reads the spec's directions, where a

@@ -129,6 +129,7 @@ const (
 	OpRTCPDone        Op = "rtcp-done"         // a local track's RTCP reader ended (its sender stopped)
 	OpFirstPacket     Op = "first"             // a remote track's first RTP packet
 	OpEndOfCandidates Op = "end-of-candidates" // OnICECandidate(nil)
+	OpHost            Op = "host"              // a host candidate (KindCandidate; a browser run gathers only 127.0.0.1 host candidates)
 	OpClosing         Op = "closing"           // a data channel's closing event (browsers; Pion has no such callback)
 )
 

@@ -21,6 +21,9 @@ type BrowserSweep struct {
 	// user's test, that a repro line completes with -n 1 -seed S -repeat 3
 	// ("" is closesim browser).
 	Rerun string `json:"rerun,omitempty"`
+	// File is the scenario file the sweep ran (-file), "" for generated
+	// scenarios; repro lines then name it instead of a seed.
+	File string `json:"file,omitempty"`
 	// Chromium and PionVersion name the two implementations.
 	Chromium    string `json:"chromium"`
 	PionVersion string `json:"pion_version"`
@@ -314,10 +317,6 @@ func WriteBrowserMarkdown(w io.Writer, s BrowserSweep) error {
 		p("None: on every row both implementations pass or fail alike.\n")
 	}
 	writeBrowserJudges(w, s)
-	rerun := s.Rerun
-	if rerun == "" {
-		rerun = "closesim browser"
-	}
 	var wedged []facts.BrowserRun
 	for _, r := range s.Runs {
 		if r.Wedge != nil && r.Err == "" {
@@ -328,13 +327,13 @@ func WriteBrowserMarkdown(w io.Writer, s BrowserSweep) error {
 		p("\n## Wedges\n\n")
 		p("Runs where a Pion Close did not return within its bound (the run stops there; its goroutines stay blocked\nin the sweep's process). `harness.no-wedge` above names the known issue that matches each.\n\n")
 		for _, r := range wedged {
-			p("- seed %d %s rep %d: %s  \n  repro: `%s -n 1 -seed %d -repeat 3`\n", r.Seed, r.Name, r.Rep, r.Wedge.Headline, rerun, r.Seed)
+			p("- seed %d %s rep %d: %s  \n  repro: `%s`\n", r.Seed, r.Name, r.Rep, r.Wedge.Headline, s.repro(r.Seed))
 		}
 	}
 	if len(errs) > 0 {
 		p("\n## Harness errors\n\n")
 		for _, r := range errs {
-			p("- seed %d %s rep %d: %s  \n  repro: `%s -n 1 -seed %d -repeat 3`\n", r.Seed, r.Name, r.Rep, r.Err, rerun, r.Seed)
+			p("- seed %d %s rep %d: %s  \n  repro: `%s`\n", r.Seed, r.Name, r.Rep, r.Err, s.repro(r.Seed))
 		}
 	}
 	return nil
@@ -486,4 +485,16 @@ func sortedByCount(t tally) []string {
 	}
 	sort.Slice(keys, func(i, j int) bool { return t[keys[i]] > t[keys[j]] || t[keys[i]] == t[keys[j]] && keys[i] < keys[j] })
 	return keys
+}
+
+// repro is the command that reruns the scenario of seed three times.
+func (s BrowserSweep) repro(seed uint64) string {
+	rerun := s.Rerun
+	if rerun == "" {
+		rerun = "closesim browser"
+	}
+	if s.File != "" {
+		return rerun + " -file " + s.File + " -repeat 3"
+	}
+	return fmt.Sprintf("%s -n 1 -seed %d -repeat 3", rerun, seed)
 }

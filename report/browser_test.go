@@ -137,6 +137,12 @@ func TestBrowserJudges(t *testing.T) {
 			t.Errorf("browser.md lacks %q\n%s", want, b.String())
 		}
 	}
+	sw.File = "docs/findings/browser/F8.json"
+	var bf strings.Builder
+	_ = WriteBrowserMarkdown(&bf, sw)
+	if want := "repro: `closesim browser -file docs/findings/browser/F8.json -repeat 3`"; !strings.Contains(bf.String(), want) {
+		t.Errorf("a sweep of a scenario file: browser.md lacks %q", want)
+	}
 	if strings.Contains(b.String(), "`leak.goroutines`") {
 		t.Errorf("browser.md lists leak.goroutines, which no browser run judges:\n%s", b.String())
 	}

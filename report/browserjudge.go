@@ -73,9 +73,7 @@ func judgeBrowser(s BrowserSweep) map[string][]Result {
 					sv.Fail = append(sv.Fail, viol)
 				}
 			}
-			if v.Subjects != nil {
-				sv.Subjects = v.Subjects
-			}
+			sv.Subjects = v.Subjects
 			out[side.name] = append(out[side.name], Result{Seed: r.Seed, Verdict: sv, Outcome: string(obs.Outcome)})
 		}
 	}

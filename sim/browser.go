@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -466,20 +465,11 @@ var (
 // among them), as the simulated world's wedges are diagnosed, so that the
 // same known issues name it.
 func processWedge(why string) *facts.Wedge {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
 	// Goroutines an earlier wedge of this process left blocked are that
 	// wedge's, not this one's.
 	wedgedMu.Lock()
 	var gs []gstack.Goroutine
-	for _, g := range gstack.Parse(buf) {
+	for _, g := range gstack.All() {
 		if !wedgedBefore[g.ID] {
 			gs = append(gs, g)
 		}

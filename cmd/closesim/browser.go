@@ -120,8 +120,8 @@ func cmdBrowser(args []string) error {
 		return testErr // the test binary did not build or start: nothing ran
 	}
 	sw := report.BrowserSweep{
-		Command:  browserCommand(tg, browserArgs(*file, *n, *seed, *repeat, *window)),
-		Rerun:    strings.TrimSpace(browserCommand(tg, "")),
+		Command: browserCommand(tg, browserArgs(*file, *n, *seed, *repeat, *window)),
+		Rerun:   strings.TrimSpace(browserCommand(tg, "")), File: *file,
 		Chromium: chromium, PionVersion: pionVersion(), Window: *window, Wall: time.Since(start),
 		Interrupted: interrupted, Planned: *n * *repeat,
 	}
